@@ -1,0 +1,102 @@
+"""Complaints, their history, and the ledger that makes Slack retries harmless."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class ContactChannel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    CHAT = "chat"
+    SOCIAL = "social"
+    IN_PERSON = "in person"
+    OTHER = "other"
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class EventKind(StrEnum):
+    LOGGED = "logged"
+    ASSIGNED = "assigned"
+    RESPONDED = "responded"
+    NOTED = "noted"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
+class Complaint(SQLModel, table=True):
+    """One customer complaint. `owner_id` is never empty: someone always owns it.
+
+    Times are timezone-aware UTC.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    customer_name: str = Field(default="", max_length=200)
+    customer_contact: str = Field(default="", max_length=200)
+    contact_channel: str = Field(default=ContactChannel.OTHER.value, max_length=20)
+    category: str = Field(default="other", max_length=40, index=True)
+    severity: str = Field(default=Severity.NORMAL.value, max_length=10)
+    status: str = Field(default=Status.OPEN.value, max_length=10, index=True)
+    owner_id: str = Field(max_length=32, index=True)
+    reporter_id: str = Field(max_length=32)
+    source_permalink: str = Field(default="", max_length=1000)
+    resolution: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(index=True)
+    first_responded_at: datetime | None = None
+    resolved_at: datetime | None = Field(default=None, index=True)
+    updated_at: datetime
+    # Where the team's copy of the complaint was posted, so it can be updated in place.
+    slack_channel: str = Field(default="", max_length=32)
+    slack_ts: str = Field(default="", max_length=32)
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Status.OPEN
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """One change to a complaint, with who made it and when."""
+
+    __tablename__ = "complaint_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    kind: str = Field(max_length=20)
+    actor_id: str = Field(max_length=32)
+    at: datetime
+    owner_id: str = Field(default="", max_length=32)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Keys of Slack requests already acted on (trigger IDs, view IDs, event IDs).
+
+    A unique key inserted in the same transaction as the work means a retried or
+    duplicated delivery is recognised by every process sharing the database.
+    """
+
+    __tablename__ = "processed_request"
+
+    key: str = Field(primary_key=True, max_length=255)
+    at: datetime
+    result: str = Field(default="", max_length=255)

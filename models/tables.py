@@ -1,0 +1,9 @@
+"""Every table, imported in one place so Alembic and the app see the same metadata.
+
+Feature modules define their tables in their own `models/<feature>.py` and are
+imported here.
+"""
+
+from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
+
+__all__ = ["Complaint", "ComplaintEvent", "ProcessedRequest"]
