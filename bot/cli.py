@@ -1,0 +1,43 @@
+"""The `servicedesk` command line.
+
+Each feature adds its own sub-commands through a `register_cli(subparsers)` function
+listed in `FEATURE_CLIS`, so this module stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.config import SettingsError
+
+FEATURE_CLIS: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="servicedesk",
+        description="Slack bot for customer-service teams: complaints, knowledge base, kudos, digests.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    import importlib
+
+    for module_name in FEATURE_CLIS:
+        importlib.import_module(module_name).register_cli(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except SettingsError as exc:
+        print(f"servicedesk: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
