@@ -1,0 +1,71 @@
+"""The app factory: one Bolt app per call, wired to its database and Web API client."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from sqlalchemy.engine import Engine
+
+from bot.clock import Clock, system_clock
+from bot.complaints import Permissions
+from bot.config import Settings
+from models.db import SessionFactory, make_engine, session_factory
+
+logger = logging.getLogger("servicedesk")
+
+
+@dataclass(frozen=True)
+class Services:
+    """What every handler needs: settings, a unit-of-work factory and the clock."""
+
+    settings: Settings
+    open_session: SessionFactory
+    clock: Clock
+
+    @property
+    def permissions(self) -> Permissions:
+        return Permissions(frozenset(self.settings.manager_ids), frozenset(self.settings.admin_ids))
+
+
+def make_client(settings: Settings) -> WebClient:
+    return WebClient(
+        token=settings.slack_bot_token or None,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        # Honour 429 Retry-After a couple of times before reporting the failure.
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler()],
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    engine: Engine | None = None,
+    clock: Clock = system_clock,
+    process_before_response: bool = False,
+) -> App:
+    """Build a Bolt app with every listener registered; nothing is global."""
+    from handlers import register_all
+
+    app = App(
+        client=client or make_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+        logger=logger,
+    )
+    services = Services(
+        settings=settings,
+        open_session=session_factory(engine or make_engine(settings.database_url)),
+        clock=clock,
+    )
+    register_all(app, services)
+    return app

@@ -1,0 +1,283 @@
+"""Complaint service: log, own, respond to, resolve and reopen complaints.
+
+Plain Python over a SQLModel session; no Slack payloads here. Every change writes a
+`ComplaintEvent` with who and when, and keeps exactly one owner at all times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from models.complaints import (
+    Complaint,
+    ComplaintEvent,
+    ContactChannel,
+    EventKind,
+    Severity,
+    Status,
+)
+
+MAX_DESCRIPTION = 10_000
+MAX_NOTE = 3_000
+REFERENCE = re.compile(r"^\s*[cC]-?(\d{1,9})\s*$")
+
+
+@dataclass(frozen=True)
+class ComplaintDraft:
+    """What a person filled in to log a complaint."""
+
+    description: str
+    severity: Severity = Severity.NORMAL
+    category: str = "other"
+    owner_id: str | None = None
+    customer_name: str = ""
+    customer_contact: str = ""
+    contact_channel: ContactChannel = ContactChannel.OTHER
+    source_permalink: str = ""
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """Who may reassign and resolve complaints besides their owner."""
+
+    manager_ids: frozenset[str] = frozenset()
+    admin_ids: frozenset[str] = frozenset()
+
+    def can_manage(self, user_id: str, complaint: Complaint) -> bool:
+        return (
+            user_id == complaint.owner_id
+            or user_id in self.manager_ids
+            or user_id in self.admin_ids
+        )
+
+
+def parse_reference(text: str) -> int:
+    """`C-42`, `c42` or `42` -> 42."""
+    match = REFERENCE.match(text or "")
+    if not match:
+        raise InvalidInput(f"“{text[:40]}” is not a complaint reference; they look like C-42.")
+    return int(match.group(1))
+
+
+def _clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise InvalidInput(f"Please add {what}.")
+    if len(text) > limit:
+        raise InvalidInput(
+            f"The {what} is {len(text):,} characters long; the limit is {limit:,}. "
+            "Shorten it, and add the rest as a note."
+        )
+    return text
+
+
+def log_complaint(
+    session: Session, *, draft: ComplaintDraft, reporter_id: str, now: datetime
+) -> Complaint:
+    description = _clean_text(
+        draft.description, what="a description of the complaint", limit=MAX_DESCRIPTION,
+        required=True,
+    )
+    owner_id = draft.owner_id or reporter_id
+    complaint = Complaint(
+        description=description,
+        customer_name=draft.customer_name.strip()[:200],
+        customer_contact=draft.customer_contact.strip()[:200],
+        contact_channel=ContactChannel(draft.contact_channel).value,
+        category=draft.category,
+        severity=Severity(draft.severity).value,
+        owner_id=owner_id,
+        reporter_id=reporter_id,
+        source_permalink=draft.source_permalink[:1000],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(complaint)
+    session.flush()
+    _record(session, complaint, EventKind.LOGGED, reporter_id, now, owner_id=owner_id)
+    return complaint
+
+
+def get_complaint(session: Session, complaint_id: int) -> Complaint:
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound(f"There is no complaint C-{complaint_id}.")
+    return complaint
+
+
+def history(session: Session, complaint_id: int) -> list[ComplaintEvent]:
+    statement = (
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == complaint_id)
+        .order_by(col(ComplaintEvent.at), col(ComplaintEvent.id))
+    )
+    return list(session.exec(statement))
+
+
+def list_complaints(
+    session: Session, *, owner_id: str | None = None, open_only: bool = True, limit: int = 20
+) -> tuple[list[Complaint], int]:
+    """Return up to `limit` complaints, oldest first, and how many matched in all."""
+    conditions = []
+    if owner_id is not None:
+        conditions.append(Complaint.owner_id == owner_id)
+    if open_only:
+        conditions.append(Complaint.status == Status.OPEN.value)
+    total = session.exec(select(func.count()).select_from(Complaint).where(*conditions)).one()
+    rows = session.exec(
+        select(Complaint).where(*conditions).order_by(col(Complaint.created_at)).limit(limit)
+    )
+    return list(rows), total
+
+
+def take(session: Session, *, complaint_id: int, actor_id: str, now: datetime) -> Complaint:
+    """Anyone may step up and own a complaint; the change is recorded."""
+    complaint = get_complaint(session, complaint_id)
+    if complaint.owner_id == actor_id:
+        raise InvalidInput(f"You already own {complaint.reference}.")
+    return _change_owner(session, complaint, actor_id, actor_id, now)
+
+
+def assign(
+    session: Session,
+    *,
+    complaint_id: int,
+    actor_id: str,
+    new_owner_id: str,
+    permissions: Permissions,
+    now: datetime,
+) -> Complaint:
+    complaint = get_complaint(session, complaint_id)
+    _require_manage(permissions, actor_id, complaint, "reassign")
+    if complaint.owner_id == new_owner_id:
+        raise InvalidInput(f"<@{new_owner_id}> already owns {complaint.reference}.")
+    return _change_owner(session, complaint, new_owner_id, actor_id, now)
+
+
+def record_response(
+    session: Session, *, complaint_id: int, actor_id: str, note: str, now: datetime
+) -> Complaint:
+    complaint = get_complaint(session, complaint_id)
+    note = _clean_text(note, what="note", limit=MAX_NOTE, required=False)
+    if complaint.first_responded_at is None:
+        complaint.first_responded_at = now
+    return _record(session, complaint, EventKind.RESPONDED, actor_id, now, note=note)
+
+
+def add_note(
+    session: Session, *, complaint_id: int, actor_id: str, note: str, now: datetime
+) -> Complaint:
+    complaint = get_complaint(session, complaint_id)
+    note = _clean_text(note, what="note", limit=MAX_NOTE, required=True)
+    return _record(session, complaint, EventKind.NOTED, actor_id, now, note=note)
+
+
+def resolve(
+    session: Session,
+    *,
+    complaint_id: int,
+    actor_id: str,
+    resolution: str,
+    permissions: Permissions,
+    now: datetime,
+) -> Complaint:
+    complaint = get_complaint(session, complaint_id)
+    _require_manage(permissions, actor_id, complaint, "resolve")
+    if not complaint.is_open:
+        raise InvalidInput(f"{complaint.reference} is already resolved.")
+    resolution = _clean_text(
+        resolution, what="how it was resolved", limit=MAX_NOTE, required=True
+    )
+    complaint.status = Status.RESOLVED.value
+    complaint.resolution = resolution
+    complaint.resolved_at = now
+    return _record(session, complaint, EventKind.RESOLVED, actor_id, now, note=resolution)
+
+
+def reopen(
+    session: Session,
+    *,
+    complaint_id: int,
+    actor_id: str,
+    permissions: Permissions,
+    now: datetime,
+) -> Complaint:
+    complaint = get_complaint(session, complaint_id)
+    _require_manage(permissions, actor_id, complaint, "reopen")
+    if complaint.is_open:
+        raise InvalidInput(f"{complaint.reference} is already open.")
+    complaint.status = Status.OPEN.value
+    complaint.resolved_at = None
+    return _record(session, complaint, EventKind.REOPENED, actor_id, now)
+
+
+def set_message_location(
+    session: Session, *, complaint_id: int, channel: str, ts: str
+) -> None:
+    complaint = get_complaint(session, complaint_id)
+    complaint.slack_channel, complaint.slack_ts = channel, ts
+
+
+def set_source_permalink(session: Session, *, complaint_id: int, permalink: str) -> None:
+    get_complaint(session, complaint_id).source_permalink = permalink[:1000]
+
+
+def complaints_since(session: Session, since: datetime | None) -> list[Complaint]:
+    statement = select(Complaint).order_by(col(Complaint.id))
+    if since is not None:
+        statement = statement.where(Complaint.created_at >= since)
+    return list(session.exec(statement))
+
+
+def _require_manage(
+    permissions: Permissions, actor_id: str, complaint: Complaint, verb: str
+) -> None:
+    if not permissions.can_manage(actor_id, complaint):
+        raise refusal(complaint, verb)
+
+
+def refusal(complaint: Complaint, verb: str) -> NotAllowed:
+    return NotAllowed(
+        f"Sorry, only the owner of {complaint.reference} (<@{complaint.owner_id}>) "
+        f"or a manager can {verb} it. You can ask them, or add a note instead."
+    )
+
+
+def _change_owner(
+    session: Session, complaint: Complaint, new_owner_id: str, actor_id: str, now: datetime
+) -> Complaint:
+    complaint.owner_id = new_owner_id
+    return _record(session, complaint, EventKind.ASSIGNED, actor_id, now, owner_id=new_owner_id)
+
+
+def _record(
+    session: Session,
+    complaint: Complaint,
+    kind: EventKind,
+    actor_id: str,
+    now: datetime,
+    *,
+    owner_id: str = "",
+    note: str = "",
+) -> Complaint:
+    complaint.updated_at = now
+    session.add(complaint)
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            kind=kind.value,
+            actor_id=actor_id,
+            at=now,
+            owner_id=owner_id,
+            note=note,
+        )
+    )
+    session.flush()
+    return complaint
+

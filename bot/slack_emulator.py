@@ -1,0 +1,272 @@
+"""A local stand-in for Slack's Web API, for the console and the tests.
+
+It listens on 127.0.0.1 (port 0 by default), answers the Web API methods the bot
+uses with Slack-shaped responses, keeps the messages it was sent (so `chat.update`
+really updates them), records every call with its arguments, and records *problems*:
+
+* a method or argument that Slack's OpenAPI spec does not know, or a required
+  argument that is missing (when a spec file is given);
+* Block Kit that slack_sdk's own models reject, or that breaks Slack's limits;
+* text that would ping a whole channel (`<!channel>`, `<!here>`, `<!everyone>`).
+
+Failures can be injected per method (`fail("chat.postMessage", "channel_not_found")`,
+or HTTP 429 with Retry-After) to prove the bot copes with them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from bot.blockkit import block_kit_problems
+
+# Methods newer than the 2020 OpenAPI spec (see shared/slack/SOURCE.md), with their
+# arguments as slack_sdk sends them.
+EXTRA_METHODS = {
+    "files.getUploadURLExternal": ({"filename", "length"}, {"filename", "length", "alt_txt", "snippet_type"}),
+    "files.completeUploadExternal": (
+        {"files"},
+        {"files", "channel_id", "channels", "initial_comment", "thread_ts"},
+    ),
+}
+JSON_ARGUMENTS = {"blocks", "view", "attachments", "files", "metadata"}
+PING = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>")
+
+
+@dataclass
+class ApiCall:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Failure:
+    error: str
+    status: int = 200
+    retry_after: int | None = None
+
+
+@lru_cache(maxsize=4)
+def load_contract(spec_path: str) -> dict[str, tuple[set[str], set[str]]]:
+    """method -> (required argument names, allowed argument names), from the spec."""
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    contract = {}
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            params = [p for p in operation.get("parameters", []) if p.get("name") != "token"]
+            contract[path.lstrip("/")] = (
+                {p["name"] for p in params if p.get("required")},
+                {p["name"] for p in params},
+            )
+    contract.update(EXTRA_METHODS)
+    return contract
+
+
+class SlackEmulator:
+    def __init__(self, *, spec_path: str | Path | None = None, team_id: str = "T0SERVICE") -> None:
+        self.contract = load_contract(str(spec_path)) if spec_path else None
+        self.team_id = team_id
+        self.calls: list[ApiCall] = []
+        self.problems: list[str] = []
+        self.users: dict[str, dict] = {}
+        self.messages: dict[tuple[str, str], dict] = {}
+        self.uploads: dict[str, bytes] = {}
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # ----- lifecycle -------------------------------------------------------------------
+    def start(self, port: int = 0) -> SlackEmulator:
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                emulator._handle(self)
+
+            do_GET = do_POST
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True, name="slack-emulator").start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "hooks") -> str:
+        return f"{self.base_url}/respond/{name}"
+
+    # ----- test controls -----------------------------------------------------------------
+    def add_user(self, user_id: str, name: str, *, is_bot: bool = False, deleted: bool = False) -> None:
+        self.users[user_id] = {
+            "id": user_id, "team_id": self.team_id, "name": name.lower(), "real_name": name,
+            "deleted": deleted, "is_bot": is_bot, "tz": "Europe/London",
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def fail(self, method: str, error: str = "channel_not_found", *, status: int = 200,
+             retry_after: int | None = None, times: int = 1) -> None:
+        for _ in range(times):
+            self._failures[method].append(Failure(error, status, retry_after))
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[ApiCall]:
+        """Poll until `count` calls to `method` arrived (the bot works after ack())."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.calls_to(method)
+            if len(calls) >= count or time.monotonic() > deadline:
+                return calls
+            time.sleep(0.01)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.problems.clear()
+
+    # ----- the HTTP side -------------------------------------------------------------------
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        path = request.path.split("?", 1)[0]
+        if path.startswith("/upload/"):
+            self.uploads[path.rsplit("/", 1)[1]] = raw
+            return self._send(request, 200, {"ok": True}, text="OK - " + str(len(raw)))
+        args = self._parse_args(request.headers.get("Content-Type", ""), raw, request.path)
+        if path.startswith("/respond/"):
+            self._record("response_url", args, None)
+            return self._send(request, 200, {"ok": True}, text="ok")
+        method = path.removeprefix("/api/")
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ") or args.pop("token", None)
+        self._record(method, args, token)
+        with self._lock:
+            failure = self._failures[method].popleft() if self._failures[method] else None
+        if failure:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return self._send(request, failure.status, {"ok": False, "error": failure.error}, headers=headers)
+        self._send(request, 200, self._respond(method, args))
+
+    @staticmethod
+    def _parse_args(content_type: str, raw: bytes, full_path: str) -> dict[str, Any]:
+        if "json" in content_type:
+            args = json.loads(raw or b"{}")
+        else:
+            query = raw.decode("utf-8") or full_path.partition("?")[2]
+            args = {key: values[-1] for key, values in parse_qs(query, keep_blank_values=True).items()}
+        for name in JSON_ARGUMENTS & args.keys():
+            if isinstance(args[name], str):
+                try:
+                    args[name] = json.loads(args[name])
+                except ValueError:
+                    pass
+        return args
+
+    @staticmethod
+    def _send(request, status: int, body: dict, *, headers: dict | None = None, text: str | None = None) -> None:
+        payload = (text if text is not None else json.dumps(body)).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain" if text is not None else "application/json")
+        request.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(payload)
+
+    def _record(self, method: str, args: dict, token: str | None) -> None:
+        problems = self._check(method, args, token)
+        with self._lock:
+            self.calls.append(ApiCall(method, args, token))
+            self.problems.extend(f"{method}: {problem}" for problem in problems)
+
+    def _check(self, method: str, args: dict, token: str | None) -> list[str]:
+        problems = []
+        if method != "response_url":
+            if not token:
+                problems.append("no token sent")
+            if self.contract is not None:
+                if method not in self.contract:
+                    problems.append("not a Slack Web API method")
+                else:
+                    required, allowed = self.contract[method]
+                    problems += [f"missing required argument {name!r}" for name in sorted(required - args.keys())]
+                    problems += [f"unknown argument {name!r}" for name in sorted(args.keys() - allowed)]
+        if args.get("link_names") not in (None, False, "0", "false", 0):
+            problems.append("link_names would turn @here in user text into a ping")
+        if PING.search(json.dumps(args, ensure_ascii=False)):
+            problems.append("text would ping a whole channel: " + PING.search(json.dumps(args)).group(0))
+        if "view" in args:
+            problems += block_kit_problems(view=args["view"])
+        elif "blocks" in args:
+            problems += block_kit_problems(blocks=args["blocks"])
+        return problems
+
+    # ----- Slack-shaped answers ------------------------------------------------------------
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ids):06d}"
+
+    def _respond(self, method: str, args: dict) -> dict:
+        channel = args.get("channel", "")
+        if method == "chat.postMessage":
+            channel = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+            ts = self._next_ts()
+            message = {"type": "message", "ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks", [])}
+            with self._lock:
+                self.messages[(channel, ts)] = message
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            with self._lock:
+                message = self.messages.get((channel, args.get("ts", "")))
+                if message is None:
+                    return {"ok": False, "error": "message_not_found"}
+                message.update(text=args.get("text", ""), blocks=args.get("blocks", []))
+            return {"ok": True, "channel": channel, "ts": args["ts"], "text": args.get("text", "")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.getPermalink":
+            ts = args.get("message_ts", "").replace(".", "")
+            return {"ok": True, "channel": channel, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
+        if method.startswith("views."):
+            view = dict(args.get("view") or {}, id=f"V{next(self._ids):08d}", team_id=self.team_id)
+            return {"ok": True, "view": view}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + args.get("users", "U")[1:]}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ids):08d}"
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = args.get("files") or []
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
+        if method == "auth.test":
+            return {"ok": True, "team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT"}
+        return {"ok": True}

@@ -1,0 +1,209 @@
+"""Block Kit for complaints: pure functions from data to blocks and views."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from handlers.ids import Action, Block, View
+from handlers.text import escape, slack_date, truncate
+from models.complaints import Complaint, ComplaintEvent, ContactChannel, EventKind, Severity
+
+SEVERITY_ICON = {"low": "⚪", "normal": "🔵", "high": "🟠", "urgent": "🔴"}
+SECTION_TEXT_LIMIT = 3000
+LIST_LIMIT = 20
+
+# What each change button asks for, if anything: (modal title, input label, required).
+CHANGE_FORMS = {
+    Action.NOTE: ("Add a note", "Note", True),
+    Action.RESPONDED: ("Responded", "What did you tell the customer? (optional)", False),
+    Action.RESOLVE: ("Resolve", "How was it resolved?", True),
+    Action.REASSIGN: ("Reassign", "New owner", True),
+}
+
+
+def _mrkdwn(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _plain(text: str, limit: int) -> dict:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": _mrkdwn(truncate(text, SECTION_TEXT_LIMIT))}
+
+
+def title_line(complaint: Complaint) -> str:
+    icon = SEVERITY_ICON.get(complaint.severity, "")
+    state = "resolved" if not complaint.is_open else "open"
+    return f"{icon} {complaint.reference} · {complaint.severity} · #{complaint.category} · {state}"
+
+
+def summary_text(complaint: Complaint) -> str:
+    """One mrkdwn line, also the notification text of messages."""
+    return (
+        f"*{complaint.reference}* ({complaint.severity}, #{complaint.category}) owned by "
+        f"<@{complaint.owner_id}>: {escape(truncate(complaint.description, 200))}"
+    )
+
+
+def complaint_message(complaint: Complaint) -> list[dict]:
+    """The team's copy in COMPLAINTS_CHANNEL, updated in place on every change."""
+    customer = " · ".join(
+        escape(part) for part in (complaint.customer_name, complaint.customer_contact) if part
+    )
+    fields = [
+        f"*Owner*\n<@{complaint.owner_id}>",
+        f"*Status*\n{complaint.status}",
+        f"*Customer*\n{truncate(customer, 1900) or '—'}",
+        f"*Contacted by*\n{complaint.contact_channel}",
+        f"*Logged by*\n<@{complaint.reporter_id}> {slack_date(complaint.created_at)}",
+        "*First response*\n"
+        + (slack_date(complaint.first_responded_at) if complaint.first_responded_at else "not yet"),
+    ]
+    blocks = [
+        {"type": "header", "text": _plain(title_line(complaint), 150)},
+        _section(escape(complaint.description)),
+        {"type": "section", "fields": [_mrkdwn(f) for f in fields]},
+    ]
+    if complaint.source_permalink:
+        blocks.append(
+            {"type": "context", "elements": [_mrkdwn(f"<{complaint.source_permalink}|Original message>")]}
+        )
+    if complaint.is_open:
+        buttons = [
+            (Action.TAKE, "Take ownership", "primary"),
+            (Action.RESPONDED, "Responded to customer", None),
+            (Action.NOTE, "Add note", None),
+            (Action.REASSIGN, "Reassign", None),
+            (Action.RESOLVE, "Resolve", "danger"),
+        ]
+    else:
+        blocks.append(_section(f"*Resolution*: {escape(complaint.resolution)}"))
+        buttons = [(Action.NOTE, "Add note", None), (Action.REOPEN, "Reopen", None)]
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": Block.ACTIONS,
+            "elements": [_button(action, label, str(complaint.id), style) for action, label, style in buttons],
+        }
+    )
+    return blocks
+
+
+def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict:
+    button = {"type": "button", "action_id": action_id, "text": _plain(label, 75), "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def confirmation(complaint: Complaint, posted_to: str | None) -> str:
+    where = f" and posted to <#{posted_to}>" if posted_to else ""
+    return f"Logged {summary_text(complaint)}{where}. Use `/complaint show {complaint.reference}` to follow it."
+
+
+def owner_notice(complaint: Complaint, actor_id: str) -> str:
+    return f"<@{actor_id}> made you the owner of {summary_text(complaint)}"
+
+
+def complaint_details(complaint: Complaint, events: Sequence[ComplaintEvent]) -> list[dict]:
+    """`show C-42`: the complaint and its full history (newest last)."""
+    blocks = complaint_message(complaint)[:-1]  # no buttons in an ephemeral reply
+    lines = [_event_line(event) for event in events]
+    # Keep the newest history when it would not fit in one section.
+    text = "*History*\n" + "\n".join(lines)
+    while len(text) > SECTION_TEXT_LIMIT and len(lines) > 1:
+        lines.pop(0)
+        text = "*History* (latest)\n" + "\n".join(lines)
+    blocks.append(_section(text))
+    return blocks
+
+
+def _event_line(event: ComplaintEvent) -> str:
+    verb = {
+        EventKind.LOGGED: "logged it",
+        EventKind.ASSIGNED: f"made <@{event.owner_id}> the owner",
+        EventKind.RESPONDED: "responded to the customer",
+        EventKind.NOTED: "added a note",
+        EventKind.RESOLVED: "resolved it",
+        EventKind.REOPENED: "reopened it",
+    }[EventKind(event.kind)]
+    note = f": {escape(truncate(event.note, 300))}" if event.note else ""
+    return f"• {slack_date(event.at)} <@{event.actor_id}> {verb}{note}"
+
+
+def complaint_list(complaints: Sequence[Complaint], total: int, heading: str) -> list[dict]:
+    if not complaints:
+        return [_section(f"{heading}: none. 🎉")]
+    lines = [f"• {title_line(c)} — <@{c.owner_id}>: {escape(truncate(c.description, 120))}" for c in complaints]
+    more = f"\n…and {total - len(complaints)} more." if total > len(complaints) else ""
+    return [_section(f"*{heading}* ({total})\n" + "\n".join(lines) + more)]
+
+
+def log_complaint_modal(
+    *,
+    categories: Sequence[str],
+    reporter_id: str,
+    description: str = "",
+    metadata: dict | None = None,
+) -> dict:
+    def options(values: Sequence[str]) -> list[dict]:
+        return [{"text": _plain(v, 75), "value": v} for v in values[:100]]
+
+    def select(block_id: str, label: str, values: Sequence[str], initial: str) -> dict:
+        element = {"type": "static_select", "action_id": Action.INPUT, "options": options(values)}
+        if initial in values:
+            element["initial_option"] = {"text": _plain(initial, 75), "value": initial}
+        return {"type": "input", "block_id": block_id, "label": _plain(label, 2000), "element": element}
+
+    def text_input(block_id: str, label: str, *, optional: bool, multiline=False, initial="", max_length=200) -> dict:
+        element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": multiline, "max_length": max_length}
+        if initial:
+            element["initial_value"] = truncate(initial, max_length)
+        return {"type": "input", "block_id": block_id, "optional": optional, "label": _plain(label, 2000), "element": element}
+
+    return {
+        "type": "modal",
+        "callback_id": View.LOG_COMPLAINT,
+        "title": _plain("Log a complaint", 24),
+        "submit": _plain("Log it", 24),
+        "close": _plain("Cancel", 24),
+        "private_metadata": json.dumps(metadata or {})[:3000],
+        "blocks": [
+            text_input(Block.DESCRIPTION, "What went wrong?", optional=False, multiline=True, initial=description, max_length=3000),
+            text_input(Block.CUSTOMER_NAME, "Customer name", optional=True),
+            text_input(Block.CUSTOMER_CONTACT, "Customer contact (email or phone)", optional=True),
+            select(Block.CONTACT_CHANNEL, "How did they contact us?", [c.value for c in ContactChannel], ContactChannel.OTHER.value),
+            select(Block.CATEGORY, "Category", list(categories), "other"),
+            select(Block.SEVERITY, "Severity", [s.value for s in Severity], Severity.NORMAL.value),
+            {
+                "type": "input",
+                "block_id": Block.OWNER,
+                "label": _plain("Owner", 2000),
+                "element": {"type": "users_select", "action_id": Action.INPUT, "initial_user": reporter_id},
+            },
+        ],
+    }
+
+
+def change_modal(action: Action, complaint: Complaint) -> dict:
+    """One small form for note, responded, resolve and reassign."""
+    title, label, required = CHANGE_FORMS[action]
+    if action is Action.REASSIGN:
+        element = {"type": "users_select", "action_id": Action.INPUT}
+    else:
+        element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 3000}
+    return {
+        "type": "modal",
+        "callback_id": View.COMPLAINT_CHANGE,
+        "title": _plain(title, 24),
+        "submit": _plain("Save", 24),
+        "close": _plain("Cancel", 24),
+        "private_metadata": json.dumps({"action": action.value, "id": complaint.id}),
+        "blocks": [
+            _section(summary_text(complaint)),
+            {"type": "input", "block_id": Block.NOTE, "optional": not required, "label": _plain(label, 2000), "element": element},
+        ],
+    }

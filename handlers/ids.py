@@ -1,0 +1,39 @@
+"""Every action_id, callback_id and block_id the bot uses, in one place."""
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    COMPLAINT = "/complaint"
+
+
+class Shortcut(StrEnum):
+    LOG_FROM_MESSAGE = "log_complaint_from_message"
+
+
+class Action(StrEnum):
+    TAKE = "complaint_take"
+    RESPONDED = "complaint_responded"
+    NOTE = "complaint_note"
+    REASSIGN = "complaint_reassign"
+    RESOLVE = "complaint_resolve"
+    REOPEN = "complaint_reopen"
+    # Inputs inside modals
+    INPUT = "value"
+
+
+class View(StrEnum):
+    LOG_COMPLAINT = "complaint_log"
+    COMPLAINT_CHANGE = "complaint_change"
+
+
+class Block(StrEnum):
+    CUSTOMER_NAME = "customer_name"
+    CUSTOMER_CONTACT = "customer_contact"
+    CONTACT_CHANNEL = "contact_channel"
+    CATEGORY = "category"
+    SEVERITY = "severity"
+    DESCRIPTION = "description"
+    OWNER = "owner"
+    NOTE = "note"
+    ACTIONS = "complaint_actions"
