@@ -1,0 +1,102 @@
+"""Shared fixtures: a migrated database per test, on SQLite and on PostgreSQL.
+
+Every test that asks for `database_url` (or `engine` / `open_session`) runs twice,
+once per backend. PostgreSQL comes from TEST_DATABASE_URL when set (a superuser URL),
+otherwise from a throwaway cluster this session starts itself (tests/postgres.py).
+Under CI=true a missing PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from models.db import SessionFactory, make_engine, normalise_url, session_factory, upgrade
+from tests.postgres import PostgresUnavailable, start_cluster
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEMPLATE_DB = "servicedesk_template"
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A superuser URL to a PostgreSQL server holding the migrated template database."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    cluster = None
+    if configured:
+        admin_url = normalise_url(configured)
+    else:
+        try:
+            cluster = start_cluster()
+        except PostgresUnavailable as exc:
+            if IN_CI:
+                pytest.fail(f"PostgreSQL is required under CI: {exc}", pytrace=False)
+            pytest.skip(f"PostgreSQL tests skipped: {exc}")
+        admin_url = cluster.url
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
+        conn.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+    upgrade(_with_database(admin_url, TEMPLATE_DB))
+    try:
+        yield admin_url
+    finally:
+        admin.dispose()
+        if cluster is not None:
+            cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, fully migrated database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "servicedesk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"test_{worker}_{os.getpid()}_{next(_database_numbers)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def open_session(engine) -> SessionFactory:
+    return session_factory(engine)
