@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -51,8 +52,13 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock = system_clock,
     process_before_response: bool = False,
+    listener_executor: Executor | None = None,
 ) -> App:
-    """Build a Bolt app with every listener registered; nothing is global."""
+    """Build a Bolt app with every listener registered; nothing is global.
+
+    `listener_executor` runs listeners (and the work they do after `ack()`); tests
+    pass one they can wait on.
+    """
     from handlers import register_all
 
     app = App(
@@ -61,6 +67,7 @@ def create_app(
         token_verification_enabled=False,
         process_before_response=process_before_response,
         logger=logger,
+        listener_executor=listener_executor,
     )
     services = Services(
         settings=settings,

@@ -11,7 +11,9 @@ import sys
 
 from bot.config import SettingsError
 
-FEATURE_CLIS: list[str] = []
+FEATURE_CLIS: list[str] = [
+    "bot.server",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,6 +40,8 @@ EXTRA_METHODS = {
     ),
 }
 JSON_ARGUMENTS = {"blocks", "view", "attachments", "files", "metadata"}
+# slack_sdk adds `team_id` to every call made from a request's context (org-wide apps).
+ALWAYS_ALLOWED = {"team_id"}
 PING = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>")
 
 
@@ -217,7 +219,7 @@ class SlackEmulator:
                 else:
                     required, allowed = self.contract[method]
                     problems += [f"missing required argument {name!r}" for name in sorted(required - args.keys())]
-                    problems += [f"unknown argument {name!r}" for name in sorted(args.keys() - allowed)]
+                    problems += [f"unknown argument {name!r}" for name in sorted(args.keys() - allowed - ALWAYS_ALLOWED)]
         if args.get("link_names") not in (None, False, "0", "false", 0):
             problems.append("link_names would turn @here in user text into a ping")
         if PING.search(json.dumps(args, ensure_ascii=False)):

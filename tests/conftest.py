@@ -19,9 +19,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from models.db import SessionFactory, make_engine, normalise_url, session_factory, upgrade
+from bot.config import Settings, load_settings
+from bot.slack_emulator import SlackEmulator
+from tests.harness import ADMIN, COMPLAINTS, MANAGER, SIGNING_SECRET, Desk, FakeClock, add_staff
 from tests.postgres import PostgresUnavailable, start_cluster
+from tests.shared import IN_CI, slack_spec_or_none
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEMPLATE_DB = "servicedesk_template"
 BACKENDS = ("sqlite", "postgresql")
 
@@ -100,3 +103,58 @@ def engine(database_url) -> Iterator[Engine]:
 @pytest.fixture
 def open_session(engine) -> SessionFactory:
     return session_factory(engine)
+
+
+# ----- the end-to-end harness (tests/harness.py) ----------------------------------------
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    """The fake Slack Web API; a test fails if the bot sent it anything invalid."""
+    emulator = SlackEmulator(spec_path=slack_spec_or_none()).start()
+    add_staff(emulator)
+    yield emulator
+    emulator.stop()
+    assert emulator.problems == [], "the bot sent Slack invalid calls:\n" + "\n".join(emulator.problems)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_settings(database_url, slack, tmp_path):
+    def make(**overrides) -> Settings:
+        values = {
+            "slack_bot_token": "xoxb-test-token",
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack.api_url,
+            "database_url": database_url,
+            "complaints_channel": COMPLAINTS,
+            "manager_ids": (MANAGER,),
+            "admin_ids": (ADMIN,),
+            "knowledge_dir": tmp_path / "knowledge",
+        }
+        values.update(overrides)
+        return load_settings(env_file=None, **values)
+
+    return make
+
+
+@pytest.fixture
+def make_desk(make_settings, slack, clock):
+    """Start a bot with setting overrides; several may run at once (two processes)."""
+    desks: list[Desk] = []
+
+    def make(**overrides) -> Desk:
+        desk = Desk(make_settings(**overrides), slack, clock)
+        desks.append(desk)
+        return desk
+
+    yield make
+    for desk in desks:
+        desk.stop()
+
+
+@pytest.fixture
+def desk(make_desk) -> Desk:
+    return make_desk()

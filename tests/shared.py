@@ -15,11 +15,29 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _location() -> Path:
+    return Path(os.environ.get("SERVICEDESK_SHARED_DIR") or PROJECT_ROOT.parent / "shared")
+
+
 def shared_dir() -> Path:
-    path = Path(os.environ.get("SERVICEDESK_SHARED_DIR") or PROJECT_ROOT.parent / "shared")
+    """The shared folder; skips the calling test when it is absent (fails under CI)."""
+    path = _location()
     if not path.is_dir():
         reason = f"shared material not found at {path} (set SERVICEDESK_SHARED_DIR)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if IN_CI:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     return path
+
+
+def slack_spec_or_none() -> Path | None:
+    """Slack's OpenAPI spec for contract checks, or None outside CI when it is absent."""
+    spec = _location() / "slack" / "web_api_openapi_v2.json"
+    if spec.is_file():
+        return spec
+    if IN_CI:
+        pytest.fail(f"Slack's OpenAPI spec is required under CI and was not found at {spec}", pytrace=False)
+    return None
