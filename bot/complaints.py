@@ -25,7 +25,7 @@ from models.complaints import (
 
 MAX_DESCRIPTION = 10_000
 MAX_NOTE = 3_000
-REFERENCE = re.compile(r"^\s*[cC]-?(\d{1,9})\s*$")
+REFERENCE = re.compile(r"^\s*(?:[cC]-?)?(\d{1,9})\s*$")
 
 
 @dataclass(frozen=True)
