@@ -105,7 +105,9 @@ class SlackEmulator:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="slack-emulator").start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="slack-emulator"
+        ).start()
         return self
 
     def stop(self) -> None:
