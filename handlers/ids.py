@@ -37,3 +37,7 @@ class Block(StrEnum):
     OWNER = "owner"
     NOTE = "note"
     ACTIONS = "complaint_actions"
+
+
+class Event(StrEnum):
+    """Events API event types the app subscribes to (see manifest.yml)."""

@@ -41,3 +41,10 @@ def slack_spec_or_none() -> Path | None:
     if IN_CI:
         pytest.fail(f"Slack's OpenAPI spec is required under CI and was not found at {spec}", pytrace=False)
     return None
+
+
+def load_sample(relative: str) -> dict:
+    """A payload sample from shared/slack/samples/ (Slack's real shapes, values blank)."""
+    import json
+
+    return json.loads((shared_dir() / "slack" / "samples" / relative).read_text(encoding="utf-8"))
