@@ -228,13 +228,6 @@ def set_source_permalink(session: Session, *, complaint_id: int, permalink: str)
     get_complaint(session, complaint_id).source_permalink = permalink[:1000]
 
 
-def complaints_since(session: Session, since: datetime | None) -> list[Complaint]:
-    statement = select(Complaint).order_by(col(Complaint.id))
-    if since is not None:
-        statement = statement.where(Complaint.created_at >= since)
-    return list(session.exec(statement))
-
-
 def _require_manage(
     permissions: Permissions, actor_id: str, complaint: Complaint, verb: str
 ) -> None:

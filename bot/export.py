@@ -1,0 +1,101 @@
+"""`servicedesk export complaints`: every complaint as CSV or JSON lines on stdout.
+
+Rows are streamed from the database, so exporting a large history uses little memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time
+from typing import TextIO
+
+from sqlmodel import Session, col, select
+
+from bot.config import load_settings
+from models.complaints import Complaint
+from models.db import make_engine, session_factory, upgrade
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def _minutes(start: datetime, end: datetime | None) -> float | None:
+    return round((end - start).total_seconds() / 60, 1) if end else None
+
+
+# One column per entry: (name, value of a complaint). Features add their columns here.
+COLUMNS: list[tuple[str, Callable[[Complaint], object]]] = [
+    ("reference", lambda c: c.reference),
+    ("status", lambda c: c.status),
+    ("severity", lambda c: c.severity),
+    ("category", lambda c: c.category),
+    ("contact_channel", lambda c: c.contact_channel),
+    ("owner_id", lambda c: c.owner_id),
+    ("reporter_id", lambda c: c.reporter_id),
+    ("customer_name", lambda c: c.customer_name),
+    ("customer_contact", lambda c: c.customer_contact),
+    ("created_at", lambda c: _iso(c.created_at)),
+    ("first_responded_at", lambda c: _iso(c.first_responded_at)),
+    ("resolved_at", lambda c: _iso(c.resolved_at)),
+    ("minutes_to_first_response", lambda c: _minutes(c.created_at, c.first_responded_at)),
+    ("minutes_to_resolution", lambda c: _minutes(c.created_at, c.resolved_at)),
+    ("description", lambda c: c.description),
+    ("resolution", lambda c: c.resolution),
+]
+
+
+def complaint_rows(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+    statement = select(Complaint).order_by(col(Complaint.id)).execution_options(yield_per=1000)
+    if since is not None:
+        statement = statement.where(Complaint.created_at >= since)
+    if until is not None:
+        statement = statement.where(Complaint.created_at < until)
+    for complaint in session.exec(statement):
+        yield {name: value(complaint) for name, value in COLUMNS}
+
+
+def write_csv(rows: Iterator[dict], out: TextIO) -> None:
+    writer = csv.DictWriter(out, fieldnames=[name for name, _ in COLUMNS], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def write_json_lines(rows: Iterator[dict], out: TextIO) -> None:
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-01") from None
+
+
+def export_complaints(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    upgrade(settings.database_url)
+    since = datetime.combine(args.since, time.min, tzinfo=settings.zone) if args.since else None
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine)() as session:
+            rows = complaint_rows(session, since=since)
+            (write_csv if args.format == "csv" else write_json_lines)(rows, sys.stdout)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    export = subparsers.add_parser("export", help="write data to stdout for spreadsheets and scripts")
+    kinds = export.add_subparsers(dest="export_kind", required=True, metavar="WHAT")
+    complaints = kinds.add_parser("complaints", help="every complaint with its timestamps, owner and status")
+    complaints.add_argument("--since", type=_date, help="only complaints logged on or after this date (in TZ)")
+    complaints.add_argument("--format", choices=("csv", "json"), default="csv",
+                            help="csv (default) or json (one object per line)")
+    complaints.set_defaults(run=export_complaints)

@@ -1,0 +1,151 @@
+"""The `servicedesk` command line: settings errors, migrations, export, and `run`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from bot import complaints as service
+from bot.cli import main
+from bot.complaints import ComplaintDraft, Permissions
+from models.complaints import Severity
+from models.db import make_engine, unit_of_work
+from tests.harness import ALICE, BOB, SIGNING_SECRET, FakeClock, SignedClient
+
+
+@pytest.fixture
+def environment(monkeypatch, tmp_path):
+    """A clean working directory (no .env) and no servicedesk settings inherited."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "DATABASE_URL", "PORT", "TZ", "COMPLAINT", "MANAGER_", "ADMIN_", "WEB_CONCURRENCY")):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60,
+        env={**os.environ, **(env or {})}, cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("PORT", "eighty", "PORT is invalid"),
+        ("TZ", "Mars/Olympus", "TZ is invalid: unknown time zone"),
+        ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL is invalid"),
+        ("COMPLAINT_CATEGORIES", " , ", "COMPLAINT_CATEGORIES is invalid"),
+    ],
+)
+def test_invalid_settings_give_one_line_and_exit_code_2(tmp_path, variable, value, message):
+    result = run_cli("db", "upgrade", env={variable: value, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_run_without_a_token_names_the_missing_variable(environment, capsys):
+    assert main(["run"]) == 2
+    assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_settings_come_from_a_dot_env_file(environment, tmp_path, capsys):
+    (tmp_path / ".env").write_text("DATABASE_URL=sqlite:///from-dotenv.db\n")
+    assert main(["db", "upgrade"]) == 0
+    assert "from-dotenv.db" in capsys.readouterr().out
+    tables = inspect(make_engine(f"sqlite:///{tmp_path}/from-dotenv.db")).get_table_names()
+    assert {"complaint", "complaint_event", "alembic_version"} <= set(tables)
+
+
+@pytest.fixture
+def three_complaints(open_session):
+    clock = FakeClock()
+    permissions = Permissions()
+    with unit_of_work(open_session) as session:
+        first = service.log_complaint(session, draft=ComplaintDraft("charged twice", Severity.HIGH, "billing"), reporter_id=ALICE, now=clock())
+        clock.advance(days=2)
+        second = service.log_complaint(session, draft=ComplaintDraft('quote "marks", commas\nand lines', owner_id=BOB), reporter_id=ALICE, now=clock())
+        clock.advance(minutes=30)
+        service.record_response(session, complaint_id=second.id, actor_id=BOB, note="", now=clock())
+        clock.advance(hours=1)
+        service.resolve(session, complaint_id=second.id, actor_id=BOB, resolution="fixed", permissions=permissions, now=clock())
+        clock.advance(days=1)
+        service.log_complaint(session, draft=ComplaintDraft("late van"), reporter_id=BOB, now=clock())
+    return first.created_at
+
+
+def test_export_csv_has_every_complaint_with_times_owner_and_status(environment, database_url, three_complaints, capsys):
+    environment.setenv("DATABASE_URL", database_url)
+    assert main(["export", "complaints"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["reference"] for row in rows] == ["C-1", "C-2", "C-3"]
+    second = rows[1]
+    assert (second["status"], second["owner_id"], second["description"]) == ("resolved", BOB, 'quote "marks", commas\nand lines')
+    assert (second["minutes_to_first_response"], second["minutes_to_resolution"]) == ("30.0", "90.0")
+    assert rows[0]["resolved_at"] == "" and rows[0]["created_at"].startswith("2026-11-23T09:00:00")
+
+
+def test_export_json_since_a_date(environment, database_url, three_complaints, capsys):
+    environment.setenv("DATABASE_URL", database_url)
+    since = (three_complaints + timedelta(days=2)).date().isoformat()
+    assert main(["export", "complaints", "--since", since, "--format", "json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["reference"] for row in rows] == ["C-2", "C-3"]
+    assert rows[0]["minutes_to_resolution"] == 90.0 and rows[1]["resolved_at"] is None
+
+
+def test_export_rejects_a_bad_date(environment, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "complaints", "--since", "last tuesday"])
+    assert exit_info.value.code == 2
+    assert "is not a date like 2026-11-01" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url, slack, tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url, "PORT": str(port),
+        "WEB_CONCURRENCY": "2", "COMPLAINTS_CHANNEL": "CCOMPLAIN1",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    client = SignedClient(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack.response_url())
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if client.get("/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+            time.sleep(0.1)
+        reply = client.command("#billing charged twice")
+        assert reply.status == 200 and "C-1" in reply.text
+        assert slack.wait_for("chat.postMessage")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "gthread" in output and "Shutting down" in output
