@@ -33,6 +33,7 @@ from bot.blockkit import block_kit_problems
 # Methods newer than the 2020 OpenAPI spec (see shared/slack/SOURCE.md), with their
 # arguments as slack_sdk sends them.
 EXTRA_METHODS = {
+    "apps.connections.open": (set(), set()),
     "files.getUploadURLExternal": ({"filename", "length"}, {"filename", "length", "alt_txt", "snippet_type"}),
     "files.completeUploadExternal": (
         {"files"},
@@ -161,6 +162,8 @@ class SlackEmulator:
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
         path = request.path.split("?", 1)[0]
+        if path == "/socket-mode":
+            return self._send(request, 404, {"ok": False, "error": "no_websocket_here"})
         if path.startswith("/upload/"):
             self.uploads[path.rsplit("/", 1)[1]] = raw
             return self._send(request, 200, {"ok": True}, text="OK - " + str(len(raw)))
@@ -271,6 +274,9 @@ class SlackEmulator:
         if method == "files.completeUploadExternal":
             files = args.get("files") or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
+        if method == "apps.connections.open":
+            # Socket Mode: no WebSocket server here, so the client keeps retrying.
+            return {"ok": True, "url": f"ws://127.0.0.1:{self._server.server_address[1]}/socket-mode"}
         if method == "auth.test":
             return {"ok": True, "team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT"}
         return {"ok": True}

@@ -149,3 +149,20 @@ def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "gthread" in output and "Shutting down" in output
+
+
+def test_run_uses_socket_mode_when_an_app_token_is_set(slack, tmp_path):
+    env = {
+        **os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test",
+        "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
+    }
+    env.pop("SLACK_SIGNING_SECRET", None)
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        [opened] = slack.wait_for("apps.connections.open", timeout=30)[:1]
+        assert opened.token == "xapp-1-test"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
