@@ -30,9 +30,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
+from bot.blockkit import block_kit_problems
 from bot.config import Settings
 from bot.server import make_wsgi_app
-from bot.slack_emulator import SlackEmulator
+from bot.slack_emulator import PING, SlackEmulator
 from models.db import make_engine, session_factory
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -148,9 +149,11 @@ class SignedClient:
     def _send(request: Request) -> Reply:
         try:
             with urlopen(request, timeout=10) as response:
-                return Reply(response.status, dict(response.headers), response.read())
+                reply = Reply(response.status, dict(response.headers), response.read())
         except HTTPError as error:
             return Reply(error.code, dict(error.headers), error.read())
+        _check_ack(reply)
+        return reply
 
     # ----- Slack-shaped requests -----------------------------------------------------------
     def command_body(self, text: str, *, user: str, command: str, channel: str) -> str:
@@ -229,6 +232,20 @@ class SignedClient:
             "authorizations": [{"team_id": TEAM, "user_id": "UBOTSELF01", "is_bot": True, "is_enterprise_install": False}],
         }
         return self.post(json.dumps(body), content_type="application/json", headers=headers)
+
+
+def _check_ack(reply: Reply) -> None:
+    """An ack's body reaches Slack too: hold it to the same rules as Web API calls."""
+    assert not PING.search(reply.text), f"the ack would ping a whole channel: {reply.text[:200]}"
+    if not reply.headers.get("Content-Type", "").startswith("application/json"):
+        return
+    body = reply.json() or {}
+    problems = []
+    if "blocks" in body:
+        problems += block_kit_problems(blocks=body["blocks"])
+    if "view" in body:
+        problems += block_kit_problems(view=body["view"])
+    assert problems == [], f"the ack carries invalid Block Kit: {problems}"
 
 
 def _element_state(element: dict, value: str | None) -> dict:
