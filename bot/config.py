@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "other")
+DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -27,6 +28,16 @@ def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+def _hashtag_words(value: tuple[str, ...], *, what: str, example: str) -> tuple[str, ...]:
+    """Lower-case, de-duplicated single words that people type as `#word`."""
+    cleaned = tuple(dict.fromkeys(word.lower().lstrip("#") for word in value))
+    if not cleaned:
+        raise ValueError(f"give at least one of the {what}, e.g. {example}")
+    if any(len(word) > 40 or " " in word for word in cleaned):
+        raise ValueError(f"{what} are single words of at most 40 characters")
+    return cleaned
 
 
 class Settings(BaseSettings):
@@ -48,7 +59,19 @@ class Settings(BaseSettings):
     complaint_categories: CommaList = DEFAULT_CATEGORIES
     knowledge_dir: Path = Path("knowledge")
 
-    @field_validator("manager_ids", "admin_ids", "complaint_categories", mode="before")
+    # --- Kudos and morale ---------------------------------------------------------------
+    # Where kudos are announced (empty: recipients are still told by direct message).
+    kudos_channel: str = ""
+    # Service values people can tag kudos with (`#empathy`).
+    kudos_values: CommaList = DEFAULT_KUDOS_VALUES
+    # Reacting with this emoji to someone's message gives them kudos.
+    kudos_emoji: str = "star"
+    # Kudos one person may give per day (in TZ); one per recipient.
+    kudos_daily_limit: int = Field(default=5, ge=1, le=100)
+    # Members of this channel count as staff in the morale report's coverage.
+    staff_channel: str = ""
+
+    @field_validator("manager_ids", "admin_ids", "complaint_categories", "kudos_values", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_commas(value)
@@ -56,12 +79,20 @@ class Settings(BaseSettings):
     @field_validator("complaint_categories")
     @classmethod
     def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(dict.fromkeys(c.lower().lstrip("#") for c in value))
-        if not cleaned:
-            raise ValueError("give at least one category, e.g. billing,delivery,other")
-        if any(len(c) > 40 or " " in c for c in cleaned):
-            raise ValueError("categories are single words of at most 40 characters")
-        return cleaned
+        return _hashtag_words(value, what="categories", example="billing,delivery,other")
+
+    @field_validator("kudos_values")
+    @classmethod
+    def _kudos_values(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _hashtag_words(value, what="values", example="ownership,speed,empathy")
+
+    @field_validator("kudos_emoji")
+    @classmethod
+    def _emoji(cls, value: str) -> str:
+        name = value.strip().strip(":").lower()
+        if not name or any(c.isspace() or c == ":" for c in name):
+            raise ValueError("give one emoji name such as star or :tada:")
+        return name
 
     @field_validator("tz")
     @classmethod

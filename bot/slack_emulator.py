@@ -85,6 +85,7 @@ class SlackEmulator:
         self.problems: list[str] = []
         self.users: dict[str, dict] = {}
         self.messages: dict[tuple[str, str], dict] = {}
+        self.members: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._ids = itertools.count(1)
@@ -134,6 +135,11 @@ class SlackEmulator:
             "deleted": deleted, "is_bot": is_bot, "tz": "Europe/London",
             "profile": {"display_name": name, "real_name": name},
         }
+
+    def add_message(self, channel: str, ts: str, text: str, *, user: str) -> None:
+        """A message people wrote, for `conversations.history` to find."""
+        with self._lock:
+            self.messages[(channel, ts)] = {"type": "message", "ts": ts, "user": user, "text": text}
 
     def fail(self, method: str, error: str = "channel_not_found", *, status: int = 200,
              retry_after: int | None = None, times: int = 1) -> None:
@@ -255,6 +261,24 @@ class SlackEmulator:
                     return {"ok": False, "error": "message_not_found"}
                 message.update(text=args.get("text", ""), blocks=args.get("blocks", []))
             return {"ok": True, "channel": channel, "ts": args["ts"], "text": args.get("text", "")}
+        if method == "chat.delete":
+            with self._lock:
+                if self.messages.pop((channel, args.get("ts", "")), None) is None:
+                    return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": channel, "ts": args["ts"]}
+        if method == "conversations.history":
+            # Newest first, at or before `latest`, as Slack pages them.
+            latest = float(args.get("latest") or "inf")
+            with self._lock:
+                found = sorted(
+                    (m for (c, ts), m in self.messages.items() if c == channel and float(ts) <= latest),
+                    key=lambda m: float(m["ts"]), reverse=True,
+                )
+            return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}
+        if method == "conversations.members":
+            if channel not in self.members:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "members": self.members[channel], "response_metadata": {"next_cursor": ""}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.getPermalink":

@@ -6,6 +6,8 @@ from bot.app import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    from handlers import complaints
+    from handlers import complaints, desk, kudos
 
     complaints.register(app, services)
+    kudos.register(app, services)
+    desk.register(app, services)

@@ -81,7 +81,7 @@ def complaint_message(complaint: Complaint) -> list[dict]:
         ]
     else:
         blocks.append(_section(f"*Resolution*: {escape(complaint.resolution)}"))
-        buttons = [(Action.NOTE, "Add note", None), (Action.REOPEN, "Reopen", None)]
+        buttons = [(Action.RECOGNISE, "Recognise", "primary"), (Action.NOTE, "Add note", None), (Action.REOPEN, "Reopen", None)]
     blocks.append(
         {
             "type": "actions",

@@ -69,6 +69,20 @@ def slack_error_text(exc: Exception) -> str:
     return "the bot could not reach Slack"
 
 
+def tell(client: WebClient, user_id: str, channel_id: str, text: str) -> None:
+    """An ephemeral note where the person is, or a DM when that is not possible."""
+    if channel_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            return
+        except SlackApiError:
+            pass
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("could not tell %s: %s", user_id, exc)
+
+
 class ComplaintListeners:
     def __init__(self, services: Services, users: UserDirectory) -> None:
         self.services = services
@@ -341,17 +355,7 @@ class ComplaintListeners:
         complaint.source_permalink = permalink
 
     def _tell(self, client: WebClient, user_id: str, channel_id: str, text: str) -> None:
-        """An ephemeral note where the person is, or a DM when that is not possible."""
-        if channel_id:
-            try:
-                client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-                return
-            except SlackApiError:
-                pass
-        try:
-            client.chat_postMessage(channel=user_id, text=text)
-        except Exception as exc:  # noqa: BLE001
-            logger.warning("could not tell %s: %s", user_id, exc)
+        tell(client, user_id, channel_id, text)
 
 
 def input_values(view: dict) -> dict[str, str]:

@@ -5,6 +5,8 @@ from enum import StrEnum
 
 class Command(StrEnum):
     COMPLAINT = "/complaint"
+    KUDOS = "/kudos"
+    DESK = "/desk"
 
 
 class Shortcut(StrEnum):
@@ -18,6 +20,8 @@ class Action(StrEnum):
     REASSIGN = "complaint_reassign"
     RESOLVE = "complaint_resolve"
     REOPEN = "complaint_reopen"
+    # On a resolved complaint's message: kudos to its owner.
+    RECOGNISE = "kudos_recognise"
     # Inputs inside modals
     INPUT = "value"
 
@@ -25,6 +29,7 @@ class Action(StrEnum):
 class View(StrEnum):
     LOG_COMPLAINT = "complaint_log"
     COMPLAINT_CHANGE = "complaint_change"
+    GIVE_KUDOS = "kudos_give"
 
 
 class Block(StrEnum):
@@ -37,7 +42,14 @@ class Block(StrEnum):
     OWNER = "owner"
     NOTE = "note"
     ACTIONS = "complaint_actions"
+    KUDOS_RECIPIENTS = "kudos_recipients"
+    KUDOS_VALUE = "kudos_value"
+    KUDOS_REASON = "kudos_reason"
+    KUDOS_COMPLAINT = "kudos_complaint"
 
 
 class Event(StrEnum):
     """Events API event types the app subscribes to (see manifest.yml)."""
+
+    REACTION_ADDED = "reaction_added"
+    REACTION_REMOVED = "reaction_removed"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cachetools import TTLCache
@@ -57,3 +59,40 @@ class UserDirectory:
         except SlackApiError:
             return user_id
         return user.name if user else user_id
+
+    def people(self, user_ids: Iterable[str]) -> list[str]:
+        """`user_ids` less bots and deactivated accounts; an ID Slack can't check is kept."""
+        kept = []
+        for user_id in user_ids:
+            try:
+                user = self.lookup(user_id)
+            except SlackApiError:
+                kept.append(user_id)
+                continue
+            if user is not None and user.can_own_work:
+                kept.append(user_id)
+        return kept
+
+
+_directories: weakref.WeakKeyDictionary[WebClient, UserDirectory] = weakref.WeakKeyDictionary()
+_directories_lock = threading.Lock()
+
+
+def shared_directory(client: WebClient) -> UserDirectory:
+    """One cache per app's client, so every feature's listeners share their lookups."""
+    with _directories_lock:
+        if client not in _directories:
+            _directories[client] = UserDirectory(client)
+        return _directories[client]
+
+
+def channel_members(client: WebClient, channel: str) -> list[str]:
+    """Every member of a channel, following `conversations.members` pages."""
+    members: list[str] = []
+    cursor = None
+    while True:
+        page = client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+        members += page.get("members") or []
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members

@@ -5,5 +5,6 @@ imported here.
 """
 
 from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
+from models.kudos import Recognition
 
-__all__ = ["Complaint", "ComplaintEvent", "ProcessedRequest"]
+__all__ = ["Complaint", "ComplaintEvent", "ProcessedRequest", "Recognition"]

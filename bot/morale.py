@@ -1,0 +1,287 @@
+"""The morale report: who is recognised, who has gone unnoticed, and what looks gamed.
+
+Figures are computed in SQL (COUNT, COUNT DISTINCT, GROUP BY over an index of days),
+so the report reads a bounded window of the recognition table whatever its size.
+The only Python-side work is set algebra over distinct people (active staff versus
+people recognised), because members of STAFF_CHANNEL arrive from Slack as plain data;
+its memory grows with the team, never with the number of recognitions.
+
+`MoraleReport` is plain data: `/desk morale`, `servicedesk report morale` and the
+weekly digest render it their own way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, and_, case, distinct, func, or_, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session, col, select
+
+from models.complaints import Complaint, ComplaintEvent, EventKind, Status
+from models.kudos import Recognition
+
+WEEK_DAYS = 7
+WINDOW_DAYS = 30
+TOP_VALUES = 5
+# Two people thanking each other within this long counts as one exchange; this many
+# exchanges in the window gets the pair flagged.
+RECIPROCAL_WINDOW = timedelta(hours=48)
+RECIPROCAL_MIN_EXCHANGES = 2
+# A giver at the daily limit on every day they gave this week, on at least this many days.
+LIMIT_MIN_DAYS = 3
+
+
+class epoch_seconds(FunctionElement):
+    """Seconds since 1970 of a timestamp column, on SQLite and PostgreSQL alike."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw) -> str:
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element, compiler, **kw) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    recognitions: int
+    givers: int
+    receivers: int
+
+
+@dataclass(frozen=True)
+class ReciprocalPair:
+    """Two people who thanked each other within RECIPROCAL_WINDOW, `exchanges` times."""
+
+    first_id: str
+    second_id: str
+    exchanges: int
+
+
+@dataclass(frozen=True)
+class LimitHitter:
+    giver_id: str
+    days_at_limit: int
+
+
+@dataclass(frozen=True)
+class MoraleReport:
+    """Recognition over the week before `end` (and the week before that), and 30 days."""
+
+    end: date
+    daily_limit: int
+    this_week: PeriodCounts
+    last_week: PeriodCounts
+    recognitions_30d: int
+    linked_to_resolved_30d: int
+    active_staff: int
+    recognised_staff: int
+    unrecognised: tuple[str, ...]
+    top_values: tuple[tuple[str, int], ...]
+    reciprocal_pairs: tuple[ReciprocalPair, ...]
+    limit_hitters: tuple[LimitHitter, ...]
+    window_days: int = field(default=WINDOW_DAYS)
+
+    @property
+    def week_start(self) -> date:
+        return self.end - timedelta(days=WEEK_DAYS)
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of active staff recognised in the window; None with no active staff."""
+        return self.recognised_staff / self.active_staff if self.active_staff else None
+
+    @property
+    def linked_share(self) -> float | None:
+        """Share of the window's kudos linked to a resolved complaint."""
+        return self.linked_to_resolved_30d / self.recognitions_30d if self.recognitions_30d else None
+
+    def people(self) -> list[str]:
+        """Everyone the report names, for looking up display names."""
+        flagged = [p for pair in self.reciprocal_pairs for p in (pair.first_id, pair.second_id)]
+        return list(dict.fromkeys([*flagged, *(h.giver_id for h in self.limit_hitters), *self.unrecognised]))
+
+    def as_dict(self, names: Mapping[str, str] | None = None) -> dict:
+        names = names or {}
+
+        def person(user_id: str) -> dict:
+            return {"id": user_id, "name": names.get(user_id, user_id)}
+
+        data = asdict(self)
+        data.update(
+            end=self.end.isoformat(),
+            week_start=self.week_start.isoformat(),
+            coverage=None if self.coverage is None else round(self.coverage, 4),
+            linked_share=None if self.linked_share is None else round(self.linked_share, 4),
+            unrecognised=[person(p) for p in self.unrecognised],
+            top_values=[{"value": value, "count": count} for value, count in self.top_values],
+            reciprocal_pairs=[
+                {"people": [person(p.first_id), person(p.second_id)], "exchanges": p.exchanges}
+                for p in self.reciprocal_pairs
+            ],
+            limit_hitters=[{**person(h.giver_id), "days_at_limit": h.days_at_limit} for h in self.limit_hitters],
+        )
+        return data
+
+    def to_json(self, names: Mapping[str, str] | None = None) -> str:
+        return json.dumps(self.as_dict(names), ensure_ascii=False, indent=2)
+
+
+def report_end(now: datetime, zone: ZoneInfo) -> date:
+    """The `end` of a report made now: it covers today (in TZ) and the days before."""
+    return now.astimezone(zone).date() + timedelta(days=1)
+
+
+def morale_report(
+    session: Session,
+    *,
+    end: date,
+    zone: ZoneInfo,
+    daily_limit: int,
+    staff_ids: Collection[str] = (),
+) -> MoraleReport:
+    """The report for the days before `end` (exclusive); `staff_ids` count as active staff."""
+    week_start = end - timedelta(days=WEEK_DAYS)
+    last_week_start = week_start - timedelta(days=WEEK_DAYS)
+    window_start = end - timedelta(days=WINDOW_DAYS)
+    window = _live(Recognition, window_start, end)
+
+    this_week, last_week, total, linked = _counts(session, window, week_start, last_week_start)
+    active = _active_people(
+        session, window,
+        since=datetime.combine(window_start, time.min, tzinfo=zone),
+        until=datetime.combine(end, time.min, tzinfo=zone),
+    ) | set(staff_ids)
+    recognised = set(session.exec(select(distinct(Recognition.recipient_id)).where(window)))
+    return MoraleReport(
+        end=end,
+        daily_limit=daily_limit,
+        this_week=this_week,
+        last_week=last_week,
+        recognitions_30d=total,
+        linked_to_resolved_30d=linked,
+        active_staff=len(active),
+        recognised_staff=len(active & recognised),
+        unrecognised=tuple(sorted(active - recognised)),
+        top_values=_top_values(session, window),
+        reciprocal_pairs=_reciprocal_pairs(session, window_start, end),
+        limit_hitters=_limit_hitters(session, week_start, end, daily_limit),
+    )
+
+
+def _live(recognition, start: date, end: date):
+    """Recognitions of `start` up to `end`, not taken back (`recognition` may be an alias)."""
+    return and_(recognition.day >= start, recognition.day < end, col(recognition.revoked_at).is_(None))
+
+
+def _counts(session: Session, window, week_start: date, last_week_start: date):
+    """Both weeks and the window in one pass over the window's rows."""
+    this = Recognition.day >= week_start
+    last = and_(Recognition.day >= last_week_start, Recognition.day < week_start)
+
+    def when(condition, value):
+        return case((condition, value))
+
+    resolved = aliased(Complaint)
+    row = session.exec(
+        select(
+            func.count(when(this, 1)),
+            func.count(distinct(when(this, Recognition.giver_id))),
+            func.count(distinct(when(this, Recognition.recipient_id))),
+            func.count(when(last, 1)),
+            func.count(distinct(when(last, Recognition.giver_id))),
+            func.count(distinct(when(last, Recognition.recipient_id))),
+            func.count(),
+            func.count(resolved.id),
+        )
+        .select_from(Recognition)
+        .outerjoin(resolved, and_(resolved.id == Recognition.complaint_id, resolved.status == Status.RESOLVED.value))
+        .where(window)
+    ).one()
+    return PeriodCounts(*row[0:3]), PeriodCounts(*row[3:6]), row[6], row[7]
+
+
+def _active_people(session: Session, window, *, since: datetime, until: datetime) -> set[str]:
+    """People who logged, owned or resolved complaints, or gave kudos, in the window."""
+    in_window = and_(ComplaintEvent.at >= since, ComplaintEvent.at < until)
+    active = union(
+        select(ComplaintEvent.actor_id).where(
+            in_window, col(ComplaintEvent.kind).in_([EventKind.LOGGED.value, EventKind.RESOLVED.value])
+        ),
+        select(ComplaintEvent.owner_id).where(in_window, ComplaintEvent.owner_id != ""),
+        # Owners of complaints they held during the window, whenever they got them.
+        select(Complaint.owner_id).where(
+            Complaint.created_at < until,
+            or_(Complaint.status == Status.OPEN.value, col(Complaint.resolved_at) >= since),
+        ),
+        select(Recognition.giver_id).where(window),
+    )
+    return set(session.exec(active).scalars())
+
+
+def _top_values(session: Session, window) -> tuple[tuple[str, int], ...]:
+    count = func.count().label("n")
+    rows = session.exec(
+        select(Recognition.value, count)
+        .where(window, Recognition.value != "")
+        .group_by(Recognition.value)
+        .order_by(count.desc(), Recognition.value)
+        .limit(TOP_VALUES)
+    )
+    return tuple((value, n) for value, n in rows)
+
+
+def _reciprocal_pairs(session: Session, start: date, end: date) -> tuple[ReciprocalPair, ...]:
+    """Pairs where one's kudos was answered by the other's within RECIPROCAL_WINDOW, repeatedly."""
+    given, answer = aliased(Recognition), aliased(Recognition)
+    gap = epoch_seconds(answer.created_at) - epoch_seconds(given.created_at)
+    first = case((given.giver_id < given.recipient_id, given.giver_id), else_=given.recipient_id)
+    second = case((given.giver_id < given.recipient_id, given.recipient_id), else_=given.giver_id)
+    exchanges = func.count(distinct(answer.id))
+    rows = session.exec(
+        select(first, second, exchanges)
+        .select_from(given)
+        .join(answer, and_(
+            answer.giver_id == given.recipient_id,
+            answer.recipient_id == given.giver_id,
+            answer.day >= given.day,
+            _live(answer, start, end),
+            gap >= 0,
+            gap <= RECIPROCAL_WINDOW.total_seconds(),
+        ))
+        .where(_live(given, start, end))
+        .group_by(first, second)
+        .having(exchanges >= RECIPROCAL_MIN_EXCHANGES)
+        .order_by(exchanges.desc(), first, second)
+    )
+    return tuple(ReciprocalPair(a, b, n) for a, b, n in rows)
+
+
+def _limit_hitters(session: Session, week_start: date, end: date, daily_limit: int) -> tuple[LimitHitter, ...]:
+    per_day = (
+        select(Recognition.giver_id, Recognition.day, func.count().label("given"))
+        .where(_live(Recognition, week_start, end))
+        .group_by(Recognition.giver_id, Recognition.day)
+        .subquery()
+    )
+    days = func.count().label("days")
+    rows = session.exec(
+        select(per_day.c.giver_id, days)
+        .group_by(per_day.c.giver_id)
+        .having(func.min(per_day.c.given) >= daily_limit, func.count() >= LIMIT_MIN_DAYS)
+        .order_by(days.desc(), per_day.c.giver_id)
+    )
+    return tuple(LimitHitter(giver, n) for giver, n in rows)

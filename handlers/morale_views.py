@@ -1,0 +1,86 @@
+"""Block Kit for the morale report; `morale_section` is reused by the weekly digest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from bot.morale import MoraleReport
+from handlers.complaint_views import _plain, _section
+from handlers.text import escape
+
+UNRECOGNISED_SHOWN = 30
+
+
+def people_shown(report: MoraleReport) -> list[str]:
+    """The people whose names the rendered report shows (to look up before rendering)."""
+    shown = set(report.unrecognised[:UNRECOGNISED_SHOWN])
+    return [user_id for user_id in report.people() if user_id in shown or user_id not in report.unrecognised]
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+def _change(now: int, before: int) -> str:
+    if now == before:
+        return "same as the week before"
+    return f"{'up' if now > before else 'down'} {abs(now - before)} on the week before ({before})"
+
+
+def morale_section(report: MoraleReport, names: Mapping[str, str]) -> list[dict]:
+    """The report as a few blocks, for `/desk morale` and the digest alike."""
+
+    def name(user_id: str) -> str:
+        return escape(names.get(user_id, user_id))
+
+    week, last = report.this_week, report.last_week
+    lines = [
+        f"*Kudos this week*: {week.recognitions}, {_change(week.recognitions, last.recognitions)}",
+        f"*People*: {week.givers} gave, {week.receivers} received (the week before: {last.givers} and {last.receivers})",
+        f"*Coverage*: {_percent(report.coverage)} of active staff recognised in {report.window_days} days "
+        f"({report.recognised_staff} of {report.active_staff})",
+        f"*Linked to resolved complaints*: {_percent(report.linked_share)} of {report.recognitions_30d} kudos in "
+        f"{report.window_days} days",
+    ]
+    if report.top_values:
+        lines.append("*Top values*: " + ", ".join(f"#{escape(value)} ({count})" for value, count in report.top_values))
+    blocks = [_section("\n".join(lines))]
+
+    if report.unrecognised:
+        shown = report.unrecognised[:UNRECOGNISED_SHOWN]
+        more = len(report.unrecognised) - len(shown)
+        text = (
+            f"*Active but not recognised in {report.window_days} days* ({len(report.unrecognised)}): "
+            + ", ".join(name(user_id) for user_id in shown)
+            + (f" and {more} more" if more else "")
+        )
+        blocks.append(_section(text))
+
+    flags = [
+        f"• {name(pair.first_id)} and {name(pair.second_id)} thanked each other within two days, {pair.exchanges} times"
+        for pair in report.reciprocal_pairs
+    ] + [
+        f"• {name(hitter.giver_id)} gave the daily limit of {report.daily_limit} on each of the "
+        f"{hitter.days_at_limit} days they gave kudos this week"
+        for hitter in report.limit_hitters
+    ]
+    if flags:
+        blocks.append(_section("*Worth a look* (possibly gamed)\n" + "\n".join(flags)))
+    return blocks
+
+
+def morale_blocks(report: MoraleReport, names: Mapping[str, str], *, note: str = "") -> list[dict]:
+    last_day = report.end - timedelta(days=1)
+    blocks = [{"type": "header", "text": _plain(f"Morale, {report.week_start:%-d %b} – {last_day:%-d %b %Y}", 150)}]
+    blocks += morale_section(report, names)
+    if note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return blocks
+
+
+def morale_text(report: MoraleReport) -> str:
+    return (
+        f"Morale: {report.this_week.recognitions} kudos this week; "
+        f"{_percent(report.coverage)} of active staff recognised in {report.window_days} days."
+    )

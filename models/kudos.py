@@ -1,0 +1,54 @@
+"""Recognitions: one person's kudos to another, from a command, a form, a button or a reaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class KudosSource(StrEnum):
+    COMMAND = "command"
+    MODAL = "modal"
+    BUTTON = "button"
+    REACTION = "reaction"
+
+
+class Recognition(SQLModel, table=True):
+    """Kudos from `giver_id` to `recipient_id`; a `/kudos` for three people is three rows.
+
+    `dedup_key` names the Slack request (or, for a reaction, the giver and message), so
+    a retried request, a duplicated event or a second identical reaction hits the unique
+    constraint instead of counting twice. `day` is the giver's calendar day in TZ when
+    it was given: the daily limit and the weekly report count by it. A removed reaction
+    sets `revoked_at`; revoked rows count nowhere.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("dedup_key", "recipient_id", name="uq_recognition_dedup_key_recipient"),
+        # The morale report reads a window of days; these columns let it scan the index alone.
+        Index("ix_recognition_day_people", "day", "giver_id", "recipient_id"),
+        # The daily limit and `/kudos stats` for a giver, and for a recipient.
+        Index("ix_recognition_giver_day", "giver_id", "day"),
+        Index("ix_recognition_recipient_day", "recipient_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    giver_id: str = Field(max_length=32)
+    recipient_id: str = Field(max_length=32)
+    value: str = Field(default="", max_length=40)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    source: str = Field(max_length=10)
+    dedup_key: str = Field(max_length=255)
+    # The message a reaction was added to.
+    message_channel: str = Field(default="", max_length=32)
+    message_ts: str = Field(default="", max_length=32)
+    # The announcement in KUDOS_CHANNEL, deleted when the kudos is taken back.
+    post_channel: str = Field(default="", max_length=32)
+    post_ts: str = Field(default="", max_length=32)
+    created_at: datetime
+    day: date
+    revoked_at: datetime | None = None
