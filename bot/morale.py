@@ -109,10 +109,10 @@ class MoraleReport:
         """Share of the window's kudos linked to a resolved complaint."""
         return self.linked_to_resolved_30d / self.recognitions_30d if self.recognitions_30d else None
 
-    def people(self) -> list[str]:
-        """Everyone the report names, for looking up display names."""
-        flagged = [p for pair in self.reciprocal_pairs for p in (pair.first_id, pair.second_id)]
-        return list(dict.fromkeys([*flagged, *(h.giver_id for h in self.limit_hitters), *self.unrecognised]))
+    def flagged_people(self) -> list[str]:
+        """Everyone named under suspicious patterns, once each."""
+        pairs = [p for pair in self.reciprocal_pairs for p in (pair.first_id, pair.second_id)]
+        return list(dict.fromkeys([*pairs, *(hitter.giver_id for hitter in self.limit_hitters)]))
 
     def as_dict(self, names: Mapping[str, str] | None = None) -> dict:
         names = names or {}
@@ -165,7 +165,7 @@ def morale_report(
         since=datetime.combine(window_start, time.min, tzinfo=zone),
         until=datetime.combine(end, time.min, tzinfo=zone),
     ) | set(staff_ids)
-    recognised = set(session.exec(select(distinct(Recognition.recipient_id)).where(window)))
+    recognised = set(session.exec(select(Recognition.recipient_id).where(window).distinct()))
     return MoraleReport(
         end=end,
         daily_limit=daily_limit,

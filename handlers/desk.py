@@ -1,7 +1,9 @@
-"""`/desk`: commands for managers and admins, one entry per subcommand in `SUBCOMMANDS`.
+"""`/desk`: managers' tools, one entry per subcommand in `SUBCOMMANDS`.
 
-Other features add their subcommands (`digest`, `export`, …) to the table; `help`
-lists them all.
+Every subcommand is for managers and admins only (MANAGER_IDS, ADMIN_IDS); anyone
+else gets a polite refusal. Features add their subcommands to the table (the digest
+adds `digest` and `export`); `help` lists them. Slow work happens after `ack()` and
+its result comes back through `respond`.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Services
+from bot.complaint_text import plain_text
+from bot.errors import UserFacingError
 from bot.morale import morale_report, report_end
 from handlers import morale_views
 from handlers.complaints import slack_error_text
@@ -27,76 +31,84 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DeskRequest:
-    """One `/desk` call from a manager, already acknowledged: answer through `respond`."""
-
-    services: Services
-    users: UserDirectory
-    client: WebClient
-    respond: Respond
     user_id: str
-    args: str
-    bot_user_id: str
+    args: list[str]
+    ack: Ack
+    respond: Respond
+    client: WebClient
 
 
 @dataclass(frozen=True)
-class DeskSubcommand:
+class Subcommand:
     usage: str
-    run: Callable[[DeskRequest], None]
+    run: Callable[[DeskListeners, DeskRequest], None]
 
 
-def staff_channel_people(request: DeskRequest) -> tuple[list[str], str]:
-    """People in STAFF_CHANNEL (no bots), and a note for the reader if they couldn't be read."""
-    channel = request.services.settings.staff_channel
-    if not channel:
-        return [], ""
-    try:
-        members = channel_members(request.client, channel)
-    except SlackApiError as exc:
-        logger.warning("conversations.members failed for %s: %s", channel, exc)
-        return [], f":warning: I couldn't read the members of <#{channel}> ({slack_error_text(exc)}), so only activity counts as staff."
-    return request.users.people(m for m in members if m != request.bot_user_id), ""
+class DeskListeners:
+    def __init__(self, services: Services, users: UserDirectory) -> None:
+        self.services = services
+        self.users = users
 
+    def on_command(self, ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
+        user_id = command["user_id"]
+        words = plain_text(command.get("text", "")).split()
+        name = words[0].lower() if words else "help"
+        if not self.services.settings.is_manager(user_id):
+            ack(text="Sorry, `/desk` is for managers and admins. If you need a report, ask one of them.")
+            return
+        subcommand = SUBCOMMANDS.get(name)
+        if subcommand is None:
+            ack(text=help_text(f"I don't know `/desk {escape(name[:30])}`." if name != "help" else ""))
+            return
+        try:
+            subcommand.run(self, DeskRequest(user_id, words[1:], ack, respond, client))
+        except UserFacingError as exc:
+            ack(text=f":warning: {exc}")
 
-def run_morale(request: DeskRequest) -> None:
-    settings = request.services.settings
-    staff, note = staff_channel_people(request)
-    with request.services.open_session() as session:
-        report = morale_report(
-            session, end=report_end(request.services.clock(), settings.zone), zone=settings.zone,
-            daily_limit=settings.kudos_daily_limit, staff_ids=staff,
+    # ----- /desk morale ------------------------------------------------------------------------
+    def morale(self, request: DeskRequest) -> None:
+        request.ack()
+        settings = self.services.settings
+        staff, note = self._staff_channel_people(request.client)
+        with self.services.open_session() as session:
+            report = morale_report(
+                session, end=report_end(self.services.clock(), settings.zone), zone=settings.zone,
+                daily_limit=settings.kudos_daily_limit, staff_ids=staff,
+            )
+        names = {user_id: self.users.display_name(user_id) for user_id in morale_views.people_shown(report)}
+        request.respond(
+            text=morale_views.morale_text(report), blocks=morale_views.morale_blocks(report, names, note=note),
+            response_type="ephemeral", replace_original=False,
         )
-    names = {user_id: request.users.display_name(user_id) for user_id in morale_views.people_shown(report)}
-    request.respond(text=morale_views.morale_text(report), blocks=morale_views.morale_blocks(report, names, note=note))
+
+    def _staff_channel_people(self, client: WebClient) -> tuple[list[str], str]:
+        """People in STAFF_CHANNEL (bots left out), and a note for the reader if it couldn't be read."""
+        channel = self.services.settings.staff_channel
+        if not channel:
+            return [], ""
+        try:
+            members = channel_members(client, channel)
+        except SlackApiError as exc:
+            logger.warning("conversations.members failed for %s: %s", channel, exc)
+            return [], (
+                f":warning: I couldn't read the members of <#{channel}> ({slack_error_text(exc)}), "
+                "so only people with recent activity count as staff."
+            )
+        return self.users.people(members), ""
 
 
-SUBCOMMANDS: dict[str, DeskSubcommand] = {
-    "morale": DeskSubcommand("`/desk morale` — kudos this week, who has gone unrecognised, and what looks gamed", run_morale),
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "morale": Subcommand("`/desk morale` — kudos this week, who has gone unrecognised, and what looks gamed", DeskListeners.morale),
 }
 
 
 def help_text(hint: str = "") -> str:
     lines = [hint] if hint else []
-    lines.append("*Manager commands*")
+    lines.append("*Managers' desk*:")
     lines += [f"• {subcommand.usage}" for subcommand in SUBCOMMANDS.values()]
-    lines.append("• `/desk help` — this message")
+    lines.append("• `/desk help` — this list")
     return "\n".join(lines)
 
 
 def register(app: App, services: Services) -> None:
-    users = shared_directory(app.client)
-
-    def on_desk(ack: Ack, command: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-        user_id = command["user_id"]
-        if not services.settings.is_manager(user_id):
-            ack(text="Sorry, `/desk` is for managers and admins. If you need a report, ask one of them.")
-            return
-        word, _, args = (command.get("text") or "").strip().partition(" ")
-        subcommand = SUBCOMMANDS.get(word.lower())
-        if subcommand is None:
-            hint = f"I don't know `{escape(word[:30])}`." if word and word.lower() != "help" else ""
-            ack(text=help_text(hint))
-            return
-        ack()
-        subcommand.run(DeskRequest(services, users, client, respond, user_id, args.strip(), context.bot_user_id or ""))
-
-    app.command(Command.DESK.value)(on_desk)
+    app.command(Command.DESK.value)(DeskListeners(services, shared_directory(app.client)).on_command)

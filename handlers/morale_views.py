@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from bot.morale import MoraleReport
+from bot.morale import RECIPROCAL_WINDOW, MoraleReport
 from handlers.complaint_views import _plain, _section
 from handlers.text import escape
 
 UNRECOGNISED_SHOWN = 30
+WINDOW_HOURS = round(RECIPROCAL_WINDOW.total_seconds() / 3600)
 
 
 def people_shown(report: MoraleReport) -> list[str]:
     """The people whose names the rendered report shows (to look up before rendering)."""
-    shown = set(report.unrecognised[:UNRECOGNISED_SHOWN])
-    return [user_id for user_id in report.people() if user_id in shown or user_id not in report.unrecognised]
+    return list(dict.fromkeys([*report.flagged_people(), *report.unrecognised[:UNRECOGNISED_SHOWN]]))
 
 
 def _percent(share: float | None) -> str:
@@ -28,12 +28,7 @@ def _change(now: int, before: int) -> str:
     return f"{'up' if now > before else 'down'} {abs(now - before)} on the week before ({before})"
 
 
-def morale_section(report: MoraleReport, names: Mapping[str, str]) -> list[dict]:
-    """The report as a few blocks, for `/desk morale` and the digest alike."""
-
-    def name(user_id: str) -> str:
-        return escape(names.get(user_id, user_id))
-
+def _summary_lines(report: MoraleReport) -> list[str]:
     week, last = report.this_week, report.last_week
     lines = [
         f"*Kudos this week*: {week.recognitions}, {_change(week.recognitions, last.recognitions)}",
@@ -45,29 +40,48 @@ def morale_section(report: MoraleReport, names: Mapping[str, str]) -> list[dict]
     ]
     if report.top_values:
         lines.append("*Top values*: " + ", ".join(f"#{escape(value)} ({count})" for value, count in report.top_values))
-    blocks = [_section("\n".join(lines))]
+    return lines
 
-    if report.unrecognised:
-        shown = report.unrecognised[:UNRECOGNISED_SHOWN]
-        more = len(report.unrecognised) - len(shown)
-        text = (
-            f"*Active but not recognised in {report.window_days} days* ({len(report.unrecognised)}): "
-            + ", ".join(name(user_id) for user_id in shown)
-            + (f" and {more} more" if more else "")
-        )
-        blocks.append(_section(text))
 
+def _unrecognised_lines(report: MoraleReport, name: Callable[[str], str]) -> list[str]:
+    if not report.unrecognised:
+        return []
+    shown = report.unrecognised[:UNRECOGNISED_SHOWN]
+    more = len(report.unrecognised) - len(shown)
+    return [
+        f"*Active but not recognised in {report.window_days} days* ({len(report.unrecognised)}): "
+        + ", ".join(name(user_id) for user_id in shown)
+        + (f" and {more} more" if more else "")
+    ]
+
+
+def _flag_lines(report: MoraleReport, name: Callable[[str], str]) -> list[str]:
     flags = [
-        f"• {name(pair.first_id)} and {name(pair.second_id)} thanked each other within two days, {pair.exchanges} times"
+        f"• {name(pair.first_id)} and {name(pair.second_id)} thanked each other within {WINDOW_HOURS} hours, {pair.exchanges} times"
         for pair in report.reciprocal_pairs
     ] + [
         f"• {name(hitter.giver_id)} gave the daily limit of {report.daily_limit} on each of the "
         f"{hitter.days_at_limit} days they gave kudos this week"
         for hitter in report.limit_hitters
     ]
-    if flags:
-        blocks.append(_section("*Worth a look* (possibly gamed)\n" + "\n".join(flags)))
-    return blocks
+    return ["*Worth a look* (possibly gamed)", *flags] if flags else []
+
+
+def _namer(names: Mapping[str, str]) -> Callable[[str], str]:
+    return lambda user_id: escape(names.get(user_id, user_id))
+
+
+def morale_lines(report: MoraleReport, names: Mapping[str, str]) -> list[str]:
+    """The report as mrkdwn lines (user text escaped), e.g. for a section of the digest."""
+    name = _namer(names)
+    return [*_summary_lines(report), *_unrecognised_lines(report, name), *_flag_lines(report, name)]
+
+
+def morale_section(report: MoraleReport, names: Mapping[str, str]) -> list[dict]:
+    """The report as a few section blocks (names are plain text: nobody is notified)."""
+    name = _namer(names)
+    groups = [_summary_lines(report), _unrecognised_lines(report, name), _flag_lines(report, name)]
+    return [_section("\n".join(lines)) for lines in groups if lines]
 
 
 def morale_blocks(report: MoraleReport, names: Mapping[str, str], *, note: str = "") -> list[dict]:

@@ -1,4 +1,4 @@
-"""The `servicedesk` command line: settings errors, migrations, export, and `run`."""
+"""The `servicedesk` command line: settings errors, migrations, export, reports, and `run`."""
 
 from __future__ import annotations
 
@@ -12,16 +12,21 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect
 
 from bot import complaints as service
+from bot import kudos
 from bot.cli import main
+from bot.clock import system_clock
 from bot.complaints import ComplaintDraft, Permissions
+from bot.kudos import KudosDraft, KudosRules
 from models.complaints import Severity
 from models.db import make_engine, unit_of_work
-from tests.harness import ALICE, BOB, SIGNING_SECRET, FakeClock, SignedClient
+from models.kudos import KudosSource
+from tests.harness import ALICE, BOB, BOT_USER, CAROL, SIGNING_SECRET, FakeClock, SignedClient
 
 
 @pytest.fixture
@@ -29,7 +34,7 @@ def environment(monkeypatch, tmp_path):
     """A clean working directory (no .env) and no servicedesk settings inherited."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "DATABASE_URL", "PORT", "TZ", "COMPLAINT", "MANAGER_", "ADMIN_", "WEB_CONCURRENCY")):
+        if name.startswith(("SLACK_", "DATABASE_URL", "PORT", "TZ", "COMPLAINT", "MANAGER_", "ADMIN_", "WEB_CONCURRENCY", "KUDOS_", "STAFF_")):
             monkeypatch.delenv(name)
     return monkeypatch
 
@@ -112,6 +117,39 @@ def test_export_rejects_a_bad_date(environment, capsys):
         main(["export", "complaints", "--since", "last tuesday"])
     assert exit_info.value.code == 2
     assert "is not a date like 2026-11-01" in capsys.readouterr().err
+
+
+def give_kudos(open_session, giver: str, recipient: str) -> None:
+    kudos.give(
+        open_session, giver_id=giver, draft=KudosDraft((recipient,), "fixed the refund in minutes", "speed"),
+        source=KudosSource.COMMAND, dedup_key=f"cli-test:{giver}", now=system_clock(),
+        rules=KudosRules(values=("speed",), daily_limit=5, zone=ZoneInfo("UTC")),
+    )
+
+
+def test_report_morale_json_names_people_and_counts_staff_channel_members(environment, database_url, open_session, slack, capsys):
+    give_kudos(open_session, ALICE, BOB)
+    slack.members["CSTAFF0001"] = [CAROL, BOT_USER]
+    for name, value in {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.api_url,
+                        "STAFF_CHANNEL": "CSTAFF0001"}.items():
+        environment.setenv(name, value)
+    assert main(["report", "morale", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["this_week"] == {"recognitions": 1, "givers": 1, "receivers": 1}
+    assert (report["active_staff"], report["recognised_staff"]) == (2, 0)
+    assert report["unrecognised"] == [{"id": ALICE, "name": "Alice"}, {"id": CAROL, "name": "Carol"}]
+    assert report["top_values"] == [{"value": "speed", "count": 1}]
+
+
+def test_report_morale_text_without_slack(environment, database_url, open_session, capsys):
+    give_kudos(open_session, ALICE, BOB)
+    environment.setenv("DATABASE_URL", database_url)
+    environment.setenv("STAFF_CHANNEL", "CSTAFF0001")
+    assert main(["report", "morale"]) == 0
+    out = capsys.readouterr()
+    assert "Kudos this week: 1 (the week before: 0)" in out.out
+    assert f"Active but not recognised (1): {ALICE}" in out.out
+    assert "STAFF_CHANNEL's members are left out" in out.err
 
 
 def _free_port() -> int:
