@@ -18,6 +18,7 @@ import re
 import secrets
 import shlex
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,10 @@ Commands (you act as one person at a time; everyone is in #general):
   press N                 press button [N] (or just type N)
   submit FIELD=VALUE ...  submit the open form; fields keep their shown values unless given
   cancel                  close the open form
-  shortcut TEXT           run "Log as complaint" on a message saying TEXT
+  say TEXT                post a message in #general (they are numbered)
+  shortcut N|TEXT         "Log as complaint" on message N, or on a new message saying TEXT
+  react N EMOJI           react to message N (unreact N EMOJI takes it back)
+  home                    open your App Home tab
   help, quit
 Lines starting with # are comments."""
 
@@ -91,6 +95,7 @@ class Console:
     person: Person = PEOPLE["alice"]
     buttons: dict[int, Button] = field(default_factory=dict)
     open_view: dict | None = None
+    said: list[dict] = field(default_factory=list)
     _seen_calls: int = 0
     _seen_problems: int = 0
 
@@ -136,8 +141,14 @@ class Console:
             self.submit(rest)
         elif word == "cancel":
             self.cancel()
+        elif word == "say":
+            self.say(rest)
         elif word == "shortcut":
             self.shortcut(rest)
+        elif word in ("react", "unreact"):
+            self.react(rest, added=word == "react")
+        elif word == "home":
+            self.open_home()
         elif word == "help":
             self.write(HELP)
         else:
@@ -186,14 +197,44 @@ class Console:
         self.open_view = None
         self.write("  (form closed)")
 
-    def shortcut(self, text: str) -> None:
+    def say(self, text: str) -> int:
+        """Post a message in #general as the current person; returns its number."""
         if not text:
-            raise ConsoleError("say what the message says: shortcut the customer's zip broke")
+            raise ConsoleError("say what? For example: say the customer's zip broke")
         ts = self.slack.add_message(GENERAL, text, user=self.person.user_id)
-        message = {"type": "message", "user": self.person.user_id, "ts": ts, "text": text}
+        self.said.append({"type": "message", "user": self.person.user_id, "ts": ts, "text": text})
+        self.write(f"  (message {len(self.said)} in #general)")
+        return len(self.said)
+
+    def said_message(self, number: str) -> dict:
+        if not number.isdigit() or not 1 <= int(number) <= len(self.said):
+            raise ConsoleError(f"there is no message {number!r}; `say TEXT` posts one")
+        return self.said[int(number) - 1]
+
+    def shortcut(self, text: str) -> None:
+        """'Log as complaint' on message N, or on a new message saying TEXT."""
+        message = self.said_message(text if text.isdigit() else str(self.say(text)))
         self.show(self.desk.client.message_shortcut(
             "log_complaint_from_message", message, user=self.person.user_id, channel=GENERAL
         ))
+
+    def react(self, arguments: str, *, added: bool) -> None:
+        number, _, emoji = arguments.partition(" ")
+        message, emoji = self.said_message(number), emoji.strip().strip(":")
+        if not emoji:
+            raise ConsoleError("which emoji? For example: react 1 star")
+        self.show(self.desk.client.event({
+            "type": "reaction_added" if added else "reaction_removed", "user": self.person.user_id,
+            "reaction": emoji, "item_user": message["user"],
+            "item": {"type": "message", "channel": GENERAL, "ts": message["ts"]},
+            "event_ts": f"{time.time():.6f}",
+        }))
+
+    def open_home(self) -> None:
+        self.show(self.desk.client.event({
+            "type": "app_home_opened", "user": self.person.user_id, "tab": "home",
+            "channel": "D" + self.person.user_id[1:], "event_ts": f"{time.time():.6f}",
+        }))
 
     def user_id_for(self, mention: str) -> str:
         person = PEOPLE.get(mention.lstrip("@").lower())

@@ -47,7 +47,7 @@ def test_mistakes_get_a_clear_answer_and_write_nothing(capsys, database_url, ope
     script.write_text(
         "as zed\npress 99\nsubmit x=1\ncancel\nfrobnicate\n/nothing here\n"
         "/complaint\nsubmit severity=extreme\nsubmit owner=@nobody\nsubmit nofield=1\n"
-        'submit description="unclosed\ncancel\nshortcut\n/complaint take C-404\n',
+        'submit description="unclosed\ncancel\nshortcut\nreact 7 star\nsay hello\nreact 1\n/complaint take C-404\n',
         encoding="utf-8",
     )
     out = play(capsys, database_url, script)
@@ -63,7 +63,9 @@ def test_mistakes_get_a_clear_answer_and_write_nothing(capsys, database_url, ope
         "'nofield=1': write FIELD=VALUE with a field of this form",
         "could not read that",
         "(form closed)",
-        "say what the message says",
+        "say what?",
+        "there is no message '7'",
+        "which emoji?",
         "C-404",
     ):
         assert expected in out, expected
