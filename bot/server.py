@@ -52,24 +52,36 @@ def build_wsgi_app(settings: Settings) -> Callable:
     return make_wsgi_app(create_app(settings, engine=engine), engine)
 
 
-def serve_http(settings: Settings, *, threads: int = 8) -> None:
+def gunicorn_options(settings: Settings, *, threads: int = 8) -> dict[str, object]:
+    return {
+        "bind": f"0.0.0.0:{settings.port}",
+        "workers": settings.web_concurrency,
+        "worker_class": "gthread",
+        "threads": threads,
+        # Slack waits 3 s for an ack; a stuck request should not hold a worker long.
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+    }
+
+
+def serve_wsgi(load: Callable[[], Callable], options: dict[str, object]) -> None:
+    """Run gunicorn in this process; each worker calls `load` after the fork."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"0.0.0.0:{settings.port}")
-            self.cfg.set("workers", settings.web_concurrency)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", threads)
-            # Slack waits 3 s for an ack; a stuck request should not hold a worker long.
-            self.cfg.set("timeout", 30)
-            self.cfg.set("graceful_timeout", 20)
-            self.cfg.set("accesslog", "-")
+            for name, value in options.items():
+                self.cfg.set(name, value)
 
         def load(self) -> Callable:
-            return build_wsgi_app(settings)
+            return load()
 
     Server().run()
+
+
+def serve_http(settings: Settings) -> None:
+    serve_wsgi(lambda: build_wsgi_app(settings), gunicorn_options(settings))
 
 
 def serve_socket_mode(settings: Settings) -> None:

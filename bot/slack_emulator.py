@@ -136,10 +136,12 @@ class SlackEmulator:
             "profile": {"display_name": name, "real_name": name},
         }
 
-    def add_message(self, channel: str, ts: str, text: str, *, user: str) -> None:
-        """A message people wrote, for `conversations.history` to find."""
+    def add_message(self, channel: str, text: str, *, user: str) -> str:
+        """A message a person posted (not the bot); returns its ts."""
+        ts = self._next_ts()
         with self._lock:
-            self.messages[(channel, ts)] = {"type": "message", "ts": ts, "user": user, "text": text}
+            self.messages[(channel, ts)] = {"type": "message", "user": user, "ts": ts, "text": text}
+        return ts
 
     def fail(self, method: str, error: str = "channel_not_found", *, status: int = 200,
              retry_after: int | None = None, times: int = 1) -> None:

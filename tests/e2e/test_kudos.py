@@ -230,8 +230,8 @@ def test_recognise_on_a_resolved_complaint_thanks_its_owner_once(desk, slack):
     buttons = slack.messages[(complaint.slack_channel, complaint.slack_ts)]["blocks"][-1]["elements"]
     assert [b["action_id"] for b in buttons][0] == "kudos_recognise"
 
-    desk.client.action("kudos_recognise", "1", user=CAROL)
-    desk.client.action("kudos_recognise", "1", user=CAROL)
+    desk.client.action("kudos_recognise", "1", user=CAROL, channel=COMPLAINTS)
+    desk.client.action("kudos_recognise", "1", user=CAROL, channel=COMPLAINTS)
     desk.settle()
     [row] = recognitions(desk)
     assert (row.giver_id, row.recipient_id, row.complaint_id, row.source) == (CAROL, BOB, 1, "button")
@@ -240,7 +240,7 @@ def test_recognise_on_a_resolved_complaint_thanks_its_owner_once(desk, slack):
     # The two clicks race each other; whichever loses is told it was already done.
     assert sorted(text[:27] for text in told) == ["Thank you! You recognised <", "You have already recognised"]
 
-    desk.client.action("kudos_recognise", "1", user=BOB)
+    desk.client.action("kudos_recognise", "1", user=BOB, channel=COMPLAINTS)
     desk.settle()
     [refusal] = [call for call in slack.calls_to("chat.postEphemeral") if call.args["user"] == BOB]
     assert refusal.args["channel"] == COMPLAINTS and "yourself" in refusal.args["text"]
@@ -252,56 +252,58 @@ MESSAGE_TS = "1700000000.000100"
 
 
 def react(desk, kind: str = "reaction_added", *, user: str = ALICE, item_user: str = BOB, emoji: str = "star",
-          event_id: str | None = None, retry_num: int | None = None):
+          event_id: str | None = None, retry_num: int | None = None, message_ts: str = MESSAGE_TS):
     event = {"type": kind, "user": user, "reaction": emoji, "item_user": item_user,
-             "item": {"type": "message", "channel": GENERAL, "ts": MESSAGE_TS}, "event_ts": "1700000001.000200"}
+             "item": {"type": "message", "channel": GENERAL, "ts": message_ts}, "event_ts": "1700000001.000200"}
     reply = desk.client.event(event, event_id=event_id, retry_num=retry_num)
     desk.settle()
     return reply
 
 
 @pytest.fixture
-def bobs_message(slack):
-    slack.add_message(GENERAL, MESSAGE_TS, "Refund sent to <@UCAROL0003>'s customer &lt;3 <!here>", user=BOB)
+def bobs_message(slack) -> str:
+    slack.add_message(GENERAL, "an earlier message, not the one starred", user=CAROL)
+    return slack.add_message(GENERAL, "Refund sent to <@UCAROL0003>'s customer &lt;3 <!here>", user=BOB)
 
 
 def test_a_star_on_a_message_gives_its_author_kudos_for_it(desk, slack, bobs_message):
-    assert react(desk).status == 200
+    slack.add_message(GENERAL, "a later message, not the one starred", user=CAROL)
+    assert react(desk, message_ts=bobs_message).status == 200
     [row] = recognitions(desk)
-    assert (row.giver_id, row.recipient_id, row.source, row.message_ts) == (ALICE, BOB, "reaction", MESSAGE_TS)
+    assert (row.giver_id, row.recipient_id, row.source, row.message_ts) == (ALICE, BOB, "reaction", bobs_message)
     assert row.reason == "for their message: Refund sent to @Carol's customer <3 @here"
     [post] = posts_to(slack, KUDOS)
     assert mentioned(post) == {BOB} and "See the message" in post["text"]
 
 
 def test_duplicate_events_and_a_second_reaction_count_once(desk, slack, bobs_message):
-    react(desk, event_id="EvSAME0001")
-    react(desk, event_id="EvSAME0001", retry_num=1)   # Slack's retry of the same event
-    react(desk)                                        # the same reaction delivered again
+    react(desk, message_ts=bobs_message, event_id="EvSAME0001")
+    react(desk, message_ts=bobs_message, event_id="EvSAME0001", retry_num=1)  # Slack's retry of the same event
+    react(desk, message_ts=bobs_message)                                        # the same reaction delivered again
     assert len(recognitions(desk)) == 1 and len(posts_to(slack, KUDOS)) == 1
     assert slack.calls_to("chat.postEphemeral") == []
 
 
 def test_removing_the_reaction_takes_the_kudos_back_and_adding_it_restores_it(desk, slack, bobs_message):
-    react(desk)
-    react(desk, "reaction_removed")
+    react(desk, message_ts=bobs_message)
+    react(desk, "reaction_removed", message_ts=bobs_message)
     [row] = recognitions(desk)
     assert row.revoked_at is not None
     [deleted] = slack.calls_to("chat.delete")
     assert (deleted.args["channel"], deleted.args["ts"]) == (row.post_channel, row.post_ts)
     assert "Received: 0" in kudos(desk, "stats", user=BOB).json()["blocks"][1]["fields"][0]["text"]
 
-    react(desk)
+    react(desk, message_ts=bobs_message)
     [row] = recognitions(desk)
     assert row.revoked_at is None
 
 
 def test_reactions_that_are_not_kudos_are_ignored_or_refused(desk, slack, bobs_message):
-    react(desk, emoji="thumbsup")
-    react(desk, item_user="UBOT")                  # starring the bot's own announcement
-    react(desk, "reaction_removed")                 # nothing to take back
+    react(desk, message_ts=bobs_message, emoji="thumbsup")
+    react(desk, message_ts=bobs_message, item_user="UBOT")                  # starring the bot's own announcement
+    react(desk, "reaction_removed", message_ts=bobs_message)                 # nothing to take back
     assert recognitions(desk) == [] and slack.calls_to("chat.postEphemeral") == []
-    react(desk, user=BOB)                           # starring your own message
+    react(desk, message_ts=bobs_message, user=BOB)                           # starring your own message
     [refusal] = slack.calls_to("chat.postEphemeral")
     assert refusal.args["user"] == BOB and "yourself" in refusal.args["text"]
     assert recognitions(desk) == []

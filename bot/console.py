@@ -1,0 +1,494 @@
+"""`servicedesk console`: try the bot with no Slack workspace.
+
+The real app runs in-process behind the same HTTP endpoint gunicorn serves; what you
+type becomes signed Slack requests (`bot.loopback`), and everything the bot sends to
+Slack's Web API lands in the local emulator (`bot.slack_emulator`), which this module
+prints as plain text. Buttons get numbers you can `press`; a modal that opens can be
+filled in and submitted. Complaints go to a local SQLite file unless `--db` says
+otherwise. The same commands run from a script file or stdin, so a scenario is one
+command (`servicedesk console scenarios/sample.txt`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import re
+import secrets
+import shlex
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.engine import make_url
+
+from bot.clock import system_clock
+from bot.config import load_settings
+from bot.loopback import LoopbackDesk, Reply
+from bot.slack_emulator import ApiCall, SlackEmulator
+from handlers.ids import Command
+from models.db import upgrade
+
+DEFAULT_DB = "sqlite:///servicedesk-console.db"
+GENERAL, COMPLAINTS, KUDOS = "C0GENERAL", "C0COMPLAINTS", "C0KUDOS"
+CHANNEL_NAMES = {GENERAL: "general", COMPLAINTS: "complaints", KUDOS: "kudos"}
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    role: str
+
+
+PEOPLE = {
+    person.name: person
+    for person in (
+        Person("U0ALICE", "alice", "staff"),
+        Person("U0BOB", "bob", "staff"),
+        Person("U0CAROL", "carol", "staff"),
+        Person("U0MONA", "mona", "manager"),
+        Person("U0ADAM", "adam", "admin"),
+    )
+}
+NAMES_BY_ID = {person.user_id: person.name for person in PEOPLE.values()}
+# Web API calls that are plumbing, not something a person would see in Slack.
+UNSEEN_METHODS = {
+    "users.info", "conversations.open", "chat.getPermalink", "auth.test", "files.getUploadURLExternal",
+    "conversations.history", "conversations.members",
+}
+
+HELP = """\
+Commands (you act as one person at a time; everyone is in #general):
+  as NAME                 act as alice, bob, carol (staff), mona (manager) or adam (admin)
+  /complaint ...          any slash command, exactly as in Slack (@name mentions someone)
+  press N                 press button [N] (or just type N)
+  submit FIELD=VALUE ...  submit the open form; fields keep their shown values unless given
+  cancel                  close the open form
+  say TEXT                post a message in #general (they are numbered)
+  shortcut N|TEXT         "Log as complaint" on message N, or on a new message saying TEXT
+  react N EMOJI           react to message N (unreact N EMOJI takes it back)
+  home                    open your App Home tab
+  help, quit
+Lines starting with # are comments."""
+
+
+class ConsoleError(Exception):
+    """Something the person typed cannot be done; the message says why."""
+
+
+@dataclass
+class Button:
+    action_id: str
+    value: str
+    block_id: str
+    channel: str
+    message_ts: str
+
+
+@dataclass
+class Console:
+    desk: LoopbackDesk
+    slack: SlackEmulator
+    out: TextIO
+    person: Person = PEOPLE["alice"]
+    buttons: dict[int, Button] = field(default_factory=dict)
+    open_view: dict | None = None
+    said: list[dict] = field(default_factory=list)
+    _seen_calls: int = 0
+    _seen_problems: int = 0
+
+    # ----- reading commands --------------------------------------------------------------
+    def run(self, lines: Iterable[str], *, echo: bool) -> None:
+        for line in lines:
+            line = line.strip()
+            if echo and line:
+                self.write(line if line.startswith("#") else f"{self.person.name}> {line}")
+            if not line or line.startswith("#"):
+                continue
+            if line in ("quit", "exit"):
+                return
+            try:
+                self.execute(line)
+            except ConsoleError as exc:
+                self.write(f"  ! {exc}")
+            if echo:
+                self.write("")
+
+    def prompt_lines(self) -> Iterator[str]:
+        try:
+            import readline  # noqa: F401 — line editing and history for input()
+        except ImportError:
+            pass
+        while True:
+            try:
+                yield input(f"{self.person.name}> ")
+            except EOFError:
+                self.write("")
+                return
+
+    def execute(self, line: str) -> None:
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if word.startswith("/"):
+            self.show(self.desk.client.command(self.slack_text(rest), command=word, user=self.person.user_id))
+        elif word == "as":
+            self.switch_to(rest)
+        elif word == "press" or word.isdigit():
+            self.press(rest if word == "press" else word)
+        elif word == "submit":
+            self.submit(rest)
+        elif word == "cancel":
+            self.cancel()
+        elif word == "say":
+            self.say(rest)
+        elif word == "shortcut":
+            self.shortcut(rest)
+        elif word in ("react", "unreact"):
+            self.react(rest, added=word == "react")
+        elif word == "home":
+            self.open_home()
+        elif word == "help":
+            self.write(HELP)
+        else:
+            raise ConsoleError(f"I don't know {word!r}; type help to see what you can do")
+
+    def switch_to(self, name: str) -> None:
+        person = PEOPLE.get(name.lower().lstrip("@"))
+        if person is None:
+            raise ConsoleError(f"nobody called {name!r} here; try one of: {', '.join(PEOPLE)}")
+        self.person = person
+        self.write(f"  (you are now {person.name}, {person.role})")
+
+    def press(self, number: str) -> None:
+        button = self.buttons.get(int(number)) if number.isdigit() else None
+        if button is None:
+            raise ConsoleError(f"there is no button [{number}]")
+        self.show(self.desk.client.action(
+            button.action_id, button.value, user=self.person.user_id, channel=button.channel,
+            message_ts=button.message_ts, block_id=button.block_id,
+        ))
+
+    def submit(self, assignments: str) -> None:
+        if self.open_view is None:
+            raise ConsoleError("no form is open")
+        values = form_values(self.open_view)
+        try:
+            pairs = shlex.split(assignments)
+        except ValueError as exc:
+            raise ConsoleError(f"could not read that: {exc}") from None
+        for pair in pairs:
+            name, equals, value = pair.partition("=")
+            if not equals or name not in values:
+                raise ConsoleError(f"{pair!r}: write FIELD=VALUE with a field of this form: {', '.join(values)}")
+            values[name] = self.user_id_for(value) if value.startswith("@") else value
+        view, self.open_view = self.open_view, None
+        try:
+            reply = self.desk.client.submit_view(view, values, user=self.person.user_id)
+        except ValueError as exc:
+            self.open_view = view
+            raise ConsoleError(str(exc)) from None
+        self.show(reply)
+
+    def cancel(self) -> None:
+        if self.open_view is None:
+            raise ConsoleError("no form is open")
+        self.open_view = None
+        self.write("  (form closed)")
+
+    def say(self, text: str) -> int:
+        """Post a message in #general as the current person; returns its number."""
+        if not text:
+            raise ConsoleError("say what? For example: say the customer's zip broke")
+        ts = self.slack.add_message(GENERAL, text, user=self.person.user_id)
+        self.said.append({"type": "message", "user": self.person.user_id, "ts": ts, "text": text})
+        self.write(f"  (message {len(self.said)} in #general)")
+        return len(self.said)
+
+    def said_message(self, number: str) -> dict:
+        if not number.isdigit() or not 1 <= int(number) <= len(self.said):
+            raise ConsoleError(f"there is no message {number!r}; `say TEXT` posts one")
+        return self.said[int(number) - 1]
+
+    def shortcut(self, text: str) -> None:
+        """'Log as complaint' on message N, or on a new message saying TEXT."""
+        message = self.said_message(text if text.isdigit() else str(self.say(text)))
+        self.show(self.desk.client.message_shortcut(
+            "log_complaint_from_message", message, user=self.person.user_id, channel=GENERAL
+        ))
+
+    def react(self, arguments: str, *, added: bool) -> None:
+        number, _, emoji = arguments.partition(" ")
+        message, emoji = self.said_message(number), emoji.strip().strip(":")
+        if not emoji:
+            raise ConsoleError("which emoji? For example: react 1 star")
+        self.show(self.desk.client.event({
+            "type": "reaction_added" if added else "reaction_removed", "user": self.person.user_id,
+            "reaction": emoji, "item_user": message["user"],
+            "item": {"type": "message", "channel": GENERAL, "ts": message["ts"]},
+            "event_ts": f"{time.time():.6f}",
+        }))
+
+    def open_home(self) -> None:
+        self.show(self.desk.client.event({
+            "type": "app_home_opened", "user": self.person.user_id, "tab": "home",
+            "channel": "D" + self.person.user_id[1:], "event_ts": f"{time.time():.6f}",
+        }))
+
+    def user_id_for(self, mention: str) -> str:
+        person = PEOPLE.get(mention.lstrip("@").lower())
+        if person is None:
+            raise ConsoleError(f"nobody called {mention!r} here; try one of: {', '.join(PEOPLE)}")
+        return person.user_id
+
+    @staticmethod
+    def slack_text(text: str) -> str:
+        """What Slack sends for `text` from a command with `should_escape`: escaped mentions."""
+        def mention(match: re.Match) -> str:
+            person = PEOPLE.get(match.group(1).lower())
+            return f"<@{person.user_id}|{person.name}>" if person else match.group(0)
+
+        return re.sub(r"(?<![\w<])@(\w+)", mention, text)
+
+    # ----- showing what the bot did ----------------------------------------------------------
+    def show(self, reply: Reply) -> None:
+        self.desk.settle()
+        if reply.status == 404:
+            self.write(f"  ! nothing here answers that; the bot's commands are {', '.join(Command)}")
+        elif reply.status >= 400:
+            self.write(f"  ! the bot answered HTTP {reply.status}")
+        elif reply.body.lstrip().startswith(b"{"):
+            self.show_ack(reply.json())
+        elif reply.body.strip():
+            self.write_message("only you can see this", {"text": reply.text})
+        for call in self.new_calls():
+            self.show_call(call)
+        for problem in self.new_problems():
+            self.write(f"  ! the bot sent Slack something Slack would reject: {problem}")
+
+    def show_ack(self, body: dict) -> None:
+        if body.get("response_action") == "errors":
+            self.write("  ! the form needs another look:")
+            for name, error in body.get("errors", {}).items():
+                self.write(f"    {name}: {error}")
+        elif body.get("response_action") in ("update", "push"):
+            self.show_view(body["view"])
+        elif body.get("text") or body.get("blocks"):
+            visibility = "everyone in the channel" if body.get("response_type") == "in_channel" else "only you"
+            self.write_message(f"{visibility} can see this", body)
+
+    def new_calls(self) -> list[ApiCall]:
+        calls = self.slack.calls[self._seen_calls:]
+        self._seen_calls += len(calls)
+        return calls
+
+    def new_problems(self) -> list[str]:
+        problems = self.slack.problems[self._seen_problems:]
+        self._seen_problems += len(problems)
+        return problems
+
+    def show_call(self, call: ApiCall) -> None:
+        args, method = call.args, call.method
+        if method in UNSEEN_METHODS:
+            return
+        if method == "response_url":
+            private = args.get("response_type") != "in_channel"
+            self.write_message("only you can see this" if private else "to the channel", args)
+        elif method == "chat.postMessage":
+            where = self.place(args.get("channel", ""))
+            self.write_message(f"servicedesk in {where}", args, channel=args.get("channel", ""))
+        elif method == "chat.postEphemeral":
+            self.write_message(f"only {self.name_of(args.get('user', ''))} can see this", args)
+        elif method == "chat.update":
+            self.write_message(f"message in {self.place(args.get('channel', ''))} updated", args,
+                               channel=args.get("channel", ""), ts=args.get("ts", ""))
+        elif method in ("views.open", "views.push", "views.update"):
+            self.show_view(args["view"])
+        elif method == "views.publish":
+            self.write_message(f"App Home of {self.name_of(args.get('user_id', ''))}", args["view"])
+        elif method == "files.completeUploadExternal":
+            names = ", ".join(f.get("title", "") for f in args.get("files", []))
+            self.write(f"  [file uploaded to {self.place(args.get('channel_id', ''))}: {names}]")
+        else:
+            self.write(f"  [{method}]")
+
+    def show_view(self, view: dict) -> None:
+        self.open_view = view
+        title = (view.get("title") or {}).get("text", "form")
+        self.write(f"  ┌ form: {title}")
+        for line in render_blocks(view.get("blocks", []), self.buttons_for("", "")):
+            self.write(f"  │ {line}")
+        fields = form_values(view)
+        if fields:
+            shown = (f"{name}={self.name_of(value) if value in NAMES_BY_ID else repr(value)}" for name, value in fields.items())
+            self.write("  │ fields: " + ", ".join(shown))
+            self.write("  └ type: submit FIELD=VALUE ... (or cancel)")
+        else:
+            self.write("  └ (cancel to close)")
+
+    def write_message(self, heading: str, message: dict, *, channel: str = "", ts: str = "") -> None:
+        ts = ts or self.latest_ts(channel)
+        self.write(f"  ┌ {heading}")
+        lines = list(render_blocks(message.get("blocks") or [], self.buttons_for(channel, ts)))
+        for line in lines or render_text(message.get("text", "")).splitlines():
+            self.write(f"  │ {line}")
+        self.write("  └")
+
+    def latest_ts(self, channel: str) -> str:
+        keys = [ts for (where, ts) in self.slack.messages if where == channel]
+        return keys[-1] if keys else ""
+
+    def buttons_for(self, channel: str, ts: str):
+        def numbered(button: dict, block_id: str) -> int:
+            number = len(self.buttons) + 1
+            self.buttons[number] = Button(
+                button["action_id"], button.get("value", ""), block_id, channel or GENERAL, ts
+            )
+            return number
+
+        return numbered
+
+    def place(self, channel: str) -> str:
+        if channel[:1] in ("U", "W", "D"):
+            return f"a DM to {self.name_of('U' + channel[1:])}"
+        return "#" + CHANNEL_NAMES.get(channel, channel)
+
+    @staticmethod
+    def name_of(user_id: str) -> str:
+        return "@" + NAMES_BY_ID.get(user_id, user_id)
+
+    def write(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def form_values(view: dict) -> dict[str, str]:
+    """The current value of each input of a modal, by block_id (what `submit` sends)."""
+    values = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        initial = (
+            element.get("initial_value")
+            or (element.get("initial_option") or {}).get("value")
+            or element.get("initial_user")
+            or ",".join(element.get("initial_users", []))
+        )
+        values[block["block_id"]] = initial or ""
+    return values
+
+
+def render_blocks(blocks: list[dict], number_button) -> Iterator[str]:
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            yield render_text(block["text"]["text"]).upper()
+        elif kind == "section":
+            if block.get("text"):
+                yield from render_text(block["text"]["text"]).splitlines()
+            for item in block.get("fields", []):
+                yield " ".join(render_text(item["text"]).splitlines())
+            accessory = block.get("accessory") or {}
+            if accessory.get("type") == "button" and accessory.get("action_id"):
+                yield f"[{number_button(accessory, block.get('block_id', ''))}] {accessory['text']['text']}"
+        elif kind == "context":
+            parts = [render_text(e.get("text", "")) for e in block.get("elements", []) if "text" in e]
+            yield "  " + " · ".join(parts)
+        elif kind == "divider":
+            yield "─" * 40
+        elif kind == "actions":
+            labels = []
+            for element in block.get("elements", []):
+                if element.get("type") == "button" and not element.get("url"):
+                    labels.append(f"[{number_button(element, block.get('block_id', ''))}] {element['text']['text']}")
+                elif element.get("url"):
+                    labels.append(f"{element['text']['text']} <{element['url']}>")
+            yield "  ".join(labels)
+        elif kind == "input":
+            label = block["label"]["text"] + ("" if block.get("optional") else " *")
+            yield f"{block['block_id']}: {label}"
+        elif kind == "image":
+            yield f"[image: {block.get('alt_text', '')}]"
+
+
+def render_text(mrkdwn: str) -> str:
+    """Slack mrkdwn as a terminal shows it: names for mentions, dates' fallback text."""
+    text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + NAMES_BY_ID.get(m.group(1), m.group(1)), mrkdwn)
+    text = re.sub(r"<#(\w+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or CHANNEL_NAMES.get(m.group(1), m.group(1))), text)
+    text = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", text)
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    return html.unescape(text)
+
+
+# ----- the command line ----------------------------------------------------------------------
+def open_script(name: str | None) -> Iterable[str] | None:
+    """The lines of a scenario (a file, or `-` for stdin); None means ask at a prompt."""
+    if name == "-" or (name is None and not sys.stdin.isatty()):
+        return sys.stdin
+    if name:
+        path = Path(name)
+        if not path.is_file():
+            raise ConsoleError(f"no such scenario file: {name}")
+        return path.read_text(encoding="utf-8").splitlines()
+    return None
+
+
+def run_console(args: argparse.Namespace) -> int:
+    if args.fresh:
+        url = make_url(args.db)
+        if url.get_backend_name() != "sqlite" or not url.database:
+            print("servicedesk console: --fresh only works with a SQLite file database", file=sys.stderr)
+            return 2
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+    try:
+        script = open_script(args.script)
+    except ConsoleError as exc:
+        print(f"servicedesk console: {exc}", file=sys.stderr)
+        return 2
+    upgrade(args.db)
+    # The console answers unknown commands itself; Bolt's advice on them is noise here.
+    logging.getLogger("servicedesk").setLevel(logging.ERROR)
+    slack = SlackEmulator().start()
+    for person in PEOPLE.values():
+        slack.add_user(person.user_id, person.name.title())
+    settings = load_settings(
+        slack_bot_token="xoxb-console",
+        slack_signing_secret=secrets.token_hex(16),
+        slack_app_token="",
+        slack_api_url=slack.api_url,
+        database_url=args.db,
+        complaints_channel=COMPLAINTS,
+        kudos_channel=KUDOS,
+        manager_ids=(PEOPLE["mona"].user_id,),
+        admin_ids=(PEOPLE["adam"].user_id,),
+    )
+    desk = LoopbackDesk(settings, clock=system_clock, response_url=slack.response_url(), channel=GENERAL)
+    console = Console(desk, slack, sys.stdout)
+    try:
+        if script is None:
+            console.write(f"servicedesk console: complaints are kept in {args.db}. Type help for commands.")
+            console.run(console.prompt_lines(), echo=False)
+        else:
+            console.run(script, echo=True)
+    finally:
+        desk.stop()
+        slack.stop()
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "console", help="try the bot in the terminal, no Slack workspace needed",
+        description="Type slash commands as a chosen person and read the bot's answers as text. "
+        "With SCRIPT (a file, or - for stdin) the commands are read from it.",
+    )
+    parser.add_argument("script", nargs="?", metavar="SCRIPT", help="a scenario file to play, or - for stdin")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"database URL (default {DEFAULT_DB})")
+    parser.add_argument("--fresh", action="store_true", help="start from an empty database (SQLite files only)")
+    parser.set_defaults(run=run_console)

@@ -1,0 +1,117 @@
+"""`servicedesk console`: the sample scenario, typing mistakes, and the real entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import func, select
+
+from bot.cli import main
+from bot.console import render_text
+from models.complaints import Complaint, ComplaintEvent
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "scenarios" / "sample.txt"
+
+
+def play(capsys, database_url: str, script: Path) -> str:
+    assert main(["console", "--db", database_url, str(script)]) == 0
+    return capsys.readouterr().out
+
+
+def test_sample_scenario_runs_the_real_handlers(capsys, database_url, open_session):
+    out = play(capsys, database_url, SAMPLE)
+
+    assert "Slack would reject" not in out and "!" + " I don't know" not in out
+    # Buttons are numbered, and pressing one changed the owner.
+    assert "[1] Take ownership" in out
+    assert "Sorry, only the owner of C-1 (@bob) or a manager can resolve it" in out
+    assert "servicedesk in a DM to @bob" in out
+    assert "@bob responded to the customer: called Jane, refund on its way" in out
+    with open_session() as session:
+        first, second = session.exec(select(Complaint).order_by(Complaint.id)).all()
+        kinds = session.exec(
+            select(ComplaintEvent.kind).where(ComplaintEvent.complaint_id == first.id).order_by(ComplaintEvent.id)
+        ).all()
+    assert (first.reference, first.owner_id, first.status, first.category) == ("C-1", "U0BOB", "resolved", "billing")
+    assert kinds == ["logged", "assigned", "responded", "resolved"]
+    # The second came through the form, with the fields the script filled in.
+    assert (second.owner_id, second.category, second.reporter_id) == ("U0BOB", "delivery", "U0CAROL")
+    assert second.description == "Parcel for order 2207 left in the rain, box soaked"
+
+
+def test_mistakes_get_a_clear_answer_and_write_nothing(capsys, database_url, open_session, tmp_path):
+    script = tmp_path / "mistakes.txt"
+    script.write_text(
+        "as zed\npress 99\nsubmit x=1\ncancel\nfrobnicate\n/nothing here\n"
+        "/complaint\nsubmit severity=extreme\nsubmit owner=@nobody\nsubmit nofield=1\n"
+        'submit description="unclosed\ncancel\nshortcut\nreact 7 star\nsay hello\nreact 1\n/complaint take C-404\n',
+        encoding="utf-8",
+    )
+    out = play(capsys, database_url, script)
+
+    for expected in (
+        "nobody called 'zed' here",
+        "there is no button [99]",
+        "no form is open",
+        "I don't know 'frobnicate'",
+        "nothing here answers that; the bot's commands are /complaint",
+        "'extreme' is not one of the choices (low, normal, high, urgent)",
+        "nobody called '@nobody' here",
+        "'nofield=1': write FIELD=VALUE with a field of this form",
+        "could not read that",
+        "(form closed)",
+        "say what?",
+        "there is no message '7'",
+        "which emoji?",
+        "C-404",
+    ):
+        assert expected in out, expected
+    with open_session() as session:
+        assert session.exec(select(func.count()).select_from(Complaint)).one() == 0
+
+
+def test_message_shortcut_and_mentions_in_commands(capsys, database_url, open_session, tmp_path):
+    script = tmp_path / "shortcut.txt"
+    script.write_text(
+        "as carol\nshortcut the zip on my new coat broke on day one\nsubmit severity=high\n"
+        "/complaint !urgent #delivery @alice van driver was rude <!channel>\n",
+        encoding="utf-8",
+    )
+    out = play(capsys, database_url, script)
+
+    assert "Original message (https://example.slack.com/archives/C0GENERAL/" in out
+    assert "<!channel>" in out  # shown as the text it is, and the emulator raised no ping
+    assert "Slack would reject" not in out
+    with open_session() as session:
+        complaints = session.exec(select(Complaint).order_by(Complaint.id)).all()
+    assert [(c.severity, c.owner_id) for c in complaints] == [("high", "U0CAROL"), ("urgent", "U0ALICE")]
+    assert complaints[0].source_permalink.startswith("https://example.slack.com/archives/C0GENERAL/")
+
+
+def test_console_command_reads_stdin_and_rejects_bad_options(tmp_path):
+    database = tmp_path / "console.db"
+    run = [sys.executable, "-m", "bot.cli", "console", "--db", f"sqlite:///{database}"]
+    played = subprocess.run(
+        [*run, "--fresh", "-"], input="/complaint !low #website search box is broken\n/complaint list\n",
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert played.returncode == 0, played.stderr
+    assert "alice> /complaint list" in played.stdout and "C-1" in played.stdout
+    assert played.stderr == ""
+
+    missing = subprocess.run([*run, "no-such-scenario.txt"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert missing.returncode == 2 and "no such scenario file" in missing.stderr
+
+    postgres = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console", "--db", "postgresql://x@127.0.0.1:1/x", "--fresh", "-"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert postgres.returncode == 2 and "--fresh only works with a SQLite file" in postgres.stderr
+
+
+def test_mrkdwn_is_shown_as_a_person_reads_it():
+    text = "<@U0BOB|bob> took <https://x.example/a|the case> on <!date^1795000000^{date}|2026-11-18> &lt;ok&gt;"
+    assert render_text(text) == "@bob took the case (https://x.example/a) on 2026-11-18 <ok>"
