@@ -121,3 +121,24 @@ def test_days_are_counted_in_the_configured_time_zone(open_session):
                                zone=auckland, daily_limit=1)
     assert report.end == date(2026, 11, 22)
     assert report.this_week.recognitions == 2
+
+
+def test_the_rendered_report_names_people_and_flags_patterns_without_pinging(open_session, known_data):
+    from bot.blockkit import block_kit_problems
+    from handlers.morale_views import morale_blocks, morale_lines, people_shown
+
+    with open_session() as session:
+        report = morale_report(session, end=END, zone=UTC_ZONE, daily_limit=2, staff_ids=[STAFF_ONLY])
+    assert people_shown(report) == [A, B, E, STAFF_ONLY]
+    names = {A: "Ann", B: "Bo <!channel>", E: "Eve", STAFF_ONLY: "Sam"}
+    lines = morale_lines(report, names)
+    assert "*Kudos this week*: 9, up 7 on the week before (2)" in lines
+    assert "*Coverage*: 67% of active staff recognised in 30 days (4 of 6)" in lines
+    assert "*Top values*: #empathy (2), #ownership (2), #speed (1)" in lines
+    assert "*Active but not recognised in 30 days* (2): Eve, Sam" in lines
+    assert "• Ann and Bo &lt;!channel&gt; thanked each other within 48 hours, 2 times" in lines
+    assert "• Eve gave the daily limit of 2 on each of the 3 days they gave kudos this week" in lines
+    blocks = morale_blocks(report, names)
+    assert blocks[0]["text"]["text"] == "Morale, 17 Nov – 23 Nov 2026"
+    assert block_kit_problems(blocks=blocks) == []
+    assert "<@" not in str(blocks)
