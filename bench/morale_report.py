@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -296,6 +297,8 @@ def main() -> None:
         print(json.dumps(measure(args.url, args.measure, args.repeats, args.trace)))
         return
 
+    # Stopped with SIGTERM, still stop the PostgreSQL cluster this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cluster, admin_url = None, os.environ.get("TEST_DATABASE_URL")
     backends = args.backends.split(",")
     if "postgresql" in backends and not admin_url:

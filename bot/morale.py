@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, distinct, func, or_, union
+from sqlalchemy import Float, and_, case, distinct, func, or_, tuple_, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -34,6 +34,8 @@ TOP_VALUES = 5
 # exchanges in the window gets the pair flagged.
 RECIPROCAL_WINDOW = timedelta(hours=48)
 RECIPROCAL_MIN_EXCHANGES = 2
+# Pairs timed per query (two bound values each, well under SQLite's limit of variables).
+PAIRS_PER_QUERY = 500
 # A giver at the daily limit on every day they gave this week, on at least this many days.
 LIMIT_MIN_DAYS = 3
 
@@ -165,7 +167,7 @@ def morale_report(
         since=datetime.combine(window_start, time.min, tzinfo=zone),
         until=datetime.combine(end, time.min, tzinfo=zone),
     ) | set(staff_ids)
-    recognised = set(session.exec(select(Recognition.recipient_id).where(window).distinct()))
+    recognised = _recognised(session, window)
     return MoraleReport(
         end=end,
         daily_limit=daily_limit,
@@ -215,21 +217,33 @@ def _counts(session: Session, window, week_start: date, last_week_start: date):
 
 
 def _active_people(session: Session, window, *, since: datetime, until: datetime) -> set[str]:
-    """People who logged, owned or resolved complaints, or gave kudos, in the window."""
-    in_window = and_(ComplaintEvent.at >= since, ComplaintEvent.at < until)
+    """People who logged, owned or resolved complaints, or gave kudos, in the window.
+
+    Complaints are reached through their indexed times and status, so the work grows
+    with the window's complaints, not with the whole history.
+    """
+    # Complaints someone owned during the window: open now, or resolved since it began.
+    # (Each side has its own index; for a past window, "open now" may include a few
+    # complaints logged after it, whose owners were active anyway.)
+    handled = or_(Complaint.status == Status.OPEN.value, col(Complaint.resolved_at) >= since)
+    events_of_handled = (
+        select(ComplaintEvent)
+        .join(Complaint, col(Complaint.id) == ComplaintEvent.complaint_id)
+        .where(handled, ComplaintEvent.at >= since, ComplaintEvent.at < until)
+        .subquery()
+    )
     active = union(
-        select(ComplaintEvent.actor_id).where(
-            in_window, col(ComplaintEvent.kind).in_([EventKind.LOGGED.value, EventKind.RESOLVED.value])
-        ),
-        select(ComplaintEvent.owner_id).where(in_window, ComplaintEvent.owner_id != ""),
-        # Owners of complaints they held during the window, whenever they got them.
-        select(Complaint.owner_id).where(
-            Complaint.created_at < until,
-            or_(Complaint.status == Status.OPEN.value, col(Complaint.resolved_at) >= since),
-        ),
+        select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until),
+        select(Complaint.owner_id).where(handled),
+        select(events_of_handled.c.actor_id).where(events_of_handled.c.kind == EventKind.RESOLVED.value),
+        select(events_of_handled.c.owner_id).where(events_of_handled.c.owner_id != ""),
         select(Recognition.giver_id).where(window),
     )
     return set(session.exec(active).scalars())
+
+
+def _recognised(session: Session, window) -> set[str]:
+    return set(session.exec(select(Recognition.recipient_id).where(window).distinct()))
 
 
 def _top_values(session: Session, window) -> tuple[tuple[str, int], ...]:
@@ -244,12 +258,40 @@ def _top_values(session: Session, window) -> tuple[tuple[str, int], ...]:
     return tuple((value, n) for value, n in rows)
 
 
+def _ordered_pair(recognition):
+    """The two people of a recognition, alphabetically: the same for A→B and B→A."""
+    earlier = recognition.giver_id < recognition.recipient_id
+    return (
+        case((earlier, recognition.giver_id), else_=recognition.recipient_id),
+        case((earlier, recognition.recipient_id), else_=recognition.giver_id),
+    )
+
+
 def _reciprocal_pairs(session: Session, start: date, end: date) -> tuple[ReciprocalPair, ...]:
-    """Pairs where one's kudos was answered by the other's within RECIPROCAL_WINDOW, repeatedly."""
+    """Pairs where one's kudos was answered by the other's within RECIPROCAL_WINDOW, repeatedly.
+
+    Only pairs who gave each other anything in the window can qualify, and they are
+    few: one pass over the window finds them, then their kudos are timed against each
+    other, a batch of pairs at a time.
+    """
+    first, second = _ordered_pair(Recognition)
+    mutual = session.exec(
+        select(first, second)
+        .where(_live(Recognition, start, end))
+        .group_by(first, second)
+        .having(func.count(distinct(Recognition.giver_id)) == 2)
+    ).all()
+    found = []
+    for batch_start in range(0, len(mutual), PAIRS_PER_QUERY):
+        found += _exchanges(session, start, end, mutual[batch_start : batch_start + PAIRS_PER_QUERY])
+    return tuple(sorted(found, key=lambda pair: (-pair.exchanges, pair.first_id, pair.second_id)))
+
+
+def _exchanges(session: Session, start: date, end: date, pairs) -> list[ReciprocalPair]:
     given, answer = aliased(Recognition), aliased(Recognition)
+    directed = [(a, b) for a, b in pairs] + [(b, a) for a, b in pairs]
     gap = epoch_seconds(answer.created_at) - epoch_seconds(given.created_at)
-    first = case((given.giver_id < given.recipient_id, given.giver_id), else_=given.recipient_id)
-    second = case((given.giver_id < given.recipient_id, given.recipient_id), else_=given.giver_id)
+    first, second = _ordered_pair(given)
     exchanges = func.count(distinct(answer.id))
     rows = session.exec(
         select(first, second, exchanges)
@@ -262,12 +304,11 @@ def _reciprocal_pairs(session: Session, start: date, end: date) -> tuple[Recipro
             gap >= 0,
             gap <= RECIPROCAL_WINDOW.total_seconds(),
         ))
-        .where(_live(given, start, end))
+        .where(tuple_(given.giver_id, given.recipient_id).in_(directed), _live(given, start, end))
         .group_by(first, second)
         .having(exchanges >= RECIPROCAL_MIN_EXCHANGES)
-        .order_by(exchanges.desc(), first, second)
     )
-    return tuple(ReciprocalPair(a, b, n) for a, b, n in rows)
+    return [ReciprocalPair(a, b, n) for a, b, n in rows]
 
 
 def _limit_hitters(session: Session, week_start: date, end: date, daily_limit: int) -> tuple[LimitHitter, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -28,8 +28,18 @@ class Recognition(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("dedup_key", "recipient_id", name="uq_recognition_dedup_key_recipient"),
-        # The morale report reads a window of days; these columns let it scan the index alone.
-        Index("ix_recognition_day_people", "day", "giver_id", "recipient_id"),
+        # The morale report reads the live kudos of a window of days. Partial indexes that
+        # hold every column it needs (revoked_at too, or SQLite reads the rows to check
+        # it) let it read them alone, never the wide rows: one by day, and one by pair,
+        # where it looks for kudos answered in kind.
+        Index(
+            "ix_recognition_live_day", "day", "giver_id", "recipient_id", "value", "complaint_id", "created_at", "revoked_at",
+            sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL"),
+        ),
+        Index(
+            "ix_recognition_live_pair", "giver_id", "recipient_id", "day", "created_at", "id", "revoked_at",
+            sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL"),
+        ),
         # The daily limit and `/kudos stats` for a giver, and for a recipient.
         Index("ix_recognition_giver_day", "giver_id", "day"),
         Index("ix_recognition_recipient_day", "recipient_id", "day"),
