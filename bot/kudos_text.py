@@ -14,6 +14,8 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|([^>]*))?>")
 # `#speed` arrives as <#C123|speed> when a channel of that name exists.
 CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+(?:\|([^>]*))?>")
 LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+# @here, @channel, user groups (<!subteam^S1|@support>) and dates: their label, as text.
+SPECIAL = re.compile(r"<!([^|>]*)(?:\|([^>]*))?>")
 # What may stand before the reason: recipients, a #value and a complaint reference.
 LEADING_TOKEN = re.compile(
     r"\s*(?:<@(?P<user>[UW][A-Z0-9]{2,})(?:\|[^>]*)?>"
@@ -100,6 +102,7 @@ def plain_reason(slack_text: str, *, name_of: Callable[[str], str]) -> str:
     text = MENTION.sub(lambda m: "@" + (m.group(2) or name_of(m.group(1))), slack_text or "")
     text = CHANNEL_LINK.sub(lambda m: "#" + (m.group(1) or "channel"), text)
     text = LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = SPECIAL.sub(lambda m: m.group(2) or "@" + m.group(1).split("^")[0], text)
     return " ".join(plain_text(text).split())
 
 

@@ -237,7 +237,8 @@ def _active_people(session: Session, window, *, since: datetime, until: datetime
         select(Complaint.owner_id).where(handled),
         select(events_of_handled.c.actor_id).where(events_of_handled.c.kind == EventKind.RESOLVED.value),
         select(events_of_handled.c.owner_id).where(events_of_handled.c.owner_id != ""),
-        select(Recognition.giver_id).where(window),
+        # Thousands of kudos, far fewer givers: de-duplicate them before the union does.
+        select(Recognition.giver_id).where(window).distinct(),
     )
     return set(session.exec(active).scalars())
 
@@ -279,7 +280,8 @@ def _reciprocal_pairs(session: Session, start: date, end: date) -> tuple[Recipro
         select(first, second)
         .where(_live(Recognition, start, end))
         .group_by(first, second)
-        .having(func.count(distinct(Recognition.giver_id)) == 2)
+        # Both directions present; min/max rather than COUNT(DISTINCT) lets PostgreSQL hash it.
+        .having(func.min(Recognition.giver_id) != func.max(Recognition.giver_id))
     ).all()
     found = []
     for batch_start in range(0, len(mutual), PAIRS_PER_QUERY):

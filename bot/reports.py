@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 
 from bot.clock import system_clock
 from bot.config import Settings, load_settings
@@ -42,7 +43,7 @@ def _slack_people(settings: Settings) -> tuple[list[str], object | None]:
         return [], users
 
 
-def morale_lines(report: MoraleReport, names: dict[str, str]) -> list[str]:
+def terminal_lines(report: MoraleReport, names: dict[str, str]) -> list[str]:
     def name(user_id: str) -> str:
         return names.get(user_id, user_id)
 
@@ -51,7 +52,7 @@ def morale_lines(report: MoraleReport, names: dict[str, str]) -> list[str]:
 
     week, last = report.this_week, report.last_week
     lines = [
-        f"Morale report, {report.week_start} to {report.end} (exclusive), time zone days",
+        f"Morale, {report.week_start} to {report.end - timedelta(days=1)}",
         f"Kudos this week: {week.recognitions} (the week before: {last.recognitions})",
         f"People: {week.givers} gave, {week.receivers} received (the week before: {last.givers} and {last.receivers})",
         f"Coverage: {percent(report.coverage)} of active staff recognised in {report.window_days} days "
@@ -87,7 +88,7 @@ def report_morale(args: argparse.Namespace) -> int:
         engine.dispose()
     named = [*report.flagged_people(), *report.unrecognised][:NAMES_LOOKED_UP]
     names = {user_id: users.display_name(user_id) for user_id in named} if users else {}
-    print(report.to_json(names) if args.json else "\n".join(morale_lines(report, names)))
+    print(report.to_json(names) if args.json else "\n".join(terminal_lines(report, names)))
     return 0
 
 

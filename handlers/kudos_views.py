@@ -19,7 +19,7 @@ def _people(user_ids: Sequence[str]) -> str:
 
 
 def _details(gift: Gift, permalink: str = "") -> str:
-    """ for #value (C-42): “reason” — with user text escaped so it can't ping anyone."""
+    """`for #value (C-42): “reason”`, the reason escaped so it can't ping anyone."""
     value = f" for *#{gift.value}*" if gift.value else ""
     reference = f" ({gift.complaint_reference})" if gift.complaint_id else ""
     link = f" <{permalink}|See the message>" if permalink else ""

@@ -49,7 +49,7 @@ def test_mistakes_say_what_to_type(text, says):
 def test_plain_reason_shows_names_and_link_text_and_keeps_typed_markup_as_text():
     names = {"U2BBB": "Bo"}
     text = ("thanks <@U1AAA|ann> and <@U2BBB> for <https://example.com/faq|the FAQ> in <#C0GEN|general>, "
-            "<!here> &lt;!channel&gt; &amp;   done")
+            "<!here> <!subteam^S0SUP|@support> &lt;!channel&gt; &amp;   done")
     assert plain_reason(text, name_of=names.get) == (
-        "thanks @ann and @Bo for the FAQ in #general, @here <!channel> & done"
+        "thanks @ann and @Bo for the FAQ in #general, @here @support <!channel> & done"
     )
