@@ -102,8 +102,15 @@ def plain_reason(slack_text: str, *, name_of: Callable[[str], str]) -> str:
     text = MENTION.sub(lambda m: "@" + (m.group(2) or name_of(m.group(1))), slack_text or "")
     text = CHANNEL_LINK.sub(lambda m: "#" + (m.group(1) or "channel"), text)
     text = LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = SPECIAL.sub(lambda m: m.group(2) or "@" + m.group(1).split("^")[0], text)
+    text = SPECIAL.sub(_special_as_text, text)
     return " ".join(plain_text(text).split())
+
+
+def _special_as_text(match: re.Match) -> str:
+    name, label = match.group(1).split("^")[0], match.group(2)
+    if name in ("here", "channel", "everyone"):
+        return "@" + name
+    return label or "@" + name
 
 
 def help_text(hint: str = "", *, values: tuple[str, ...], emoji: str) -> str:
