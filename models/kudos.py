@@ -40,9 +40,10 @@ class Recognition(SQLModel, table=True):
             "ix_recognition_live_pair", "giver_id", "recipient_id", "day", "created_at", "id", "revoked_at",
             sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL"),
         ),
-        # The daily limit and `/kudos stats` for a giver, and for a recipient.
-        Index("ix_recognition_giver_day", "giver_id", "day"),
-        Index("ix_recognition_recipient_day", "recipient_id", "day"),
+        # The daily limit and `/kudos stats` for a giver, and for a recipient, read from
+        # the index alone; the report's distinct recipients come from the second too.
+        Index("ix_recognition_giver_day", "giver_id", "day", "value", "revoked_at"),
+        Index("ix_recognition_recipient_day", "recipient_id", "day", "value", "revoked_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

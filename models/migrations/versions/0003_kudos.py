@@ -41,10 +41,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('recognition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recognition_complaint_id'), ['complaint_id'], unique=False)
-        batch_op.create_index('ix_recognition_giver_day', ['giver_id', 'day'], unique=False)
+        batch_op.create_index('ix_recognition_giver_day', ['giver_id', 'day', 'value', 'revoked_at'], unique=False)
         batch_op.create_index('ix_recognition_live_day', ['day', 'giver_id', 'recipient_id', 'value', 'complaint_id', 'created_at', 'revoked_at'], unique=False, sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
         batch_op.create_index('ix_recognition_live_pair', ['giver_id', 'recipient_id', 'day', 'created_at', 'id', 'revoked_at'], unique=False, sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
-        batch_op.create_index('ix_recognition_recipient_day', ['recipient_id', 'day'], unique=False)
+        batch_op.create_index('ix_recognition_recipient_day', ['recipient_id', 'day', 'value', 'revoked_at'], unique=False)
 
     # ### end Alembic commands ###
 
