@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -20,6 +20,7 @@ from bot.config import Settings
 from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
+LISTENER_THREADS = 32
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ def create_app(
     `listener_executor` runs listeners (and the work they do after `ack()`); tests
     pass one they can wait on.
     """
+    if listener_executor is None:
+        # Listeners call Slack's Web API after acking, which takes a network round trip
+        # or more; Bolt's default of 5 threads would make new requests wait for those
+        # calls before they can even be acknowledged.
+        listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     from handlers import register_all
 
     app = App(
