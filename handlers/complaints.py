@@ -31,6 +31,7 @@ from bot.complaint_text import (
 from bot.complaints import ComplaintDraft
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
 from bot.ledger import run_once
+from bot.sla import SlaStatus, sla_status
 from handlers import complaint_views as views
 from handlers.ids import Action, Block, Command, Shortcut, View
 from handlers.users import UserDirectory
@@ -38,7 +39,7 @@ from models.complaints import Complaint, ContactChannel, Severity
 
 logger = logging.getLogger(__name__)
 
-FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN)
+FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN, Action.FOLLOWED_UP)
 MANAGE_ACTIONS = (Action.REASSIGN, Action.RESOLVE, Action.REOPEN)
 SUBCOMMAND_ACTIONS = {
     "take": Action.TAKE,
@@ -47,6 +48,8 @@ SUBCOMMAND_ACTIONS = {
     "note": Action.NOTE,
     "resolve": Action.RESOLVE,
     "reopen": Action.REOPEN,
+    "rate": Action.RATE,
+    "followed-up": Action.FOLLOWED_UP,
 }
 
 
@@ -59,6 +62,7 @@ class Change:
     actor_id: str
     text: str = ""
     new_owner_id: str = ""
+    score: int | None = None
 
 
 def slack_error_text(exc: Exception) -> str:
@@ -124,7 +128,7 @@ class ComplaintListeners:
             with self.services.open_session() as session:
                 complaint = service.get_complaint(session, complaint_id)
                 events = service.history(session, complaint_id)
-            ack(text=views.summary_text(complaint), blocks=views.complaint_details(complaint, events))
+            ack(text=views.summary_text(complaint), blocks=views.complaint_details(complaint, events, self._sla(complaint)))
             return
         rest = plain_text(sub.rest.partition(" ")[2]).strip()
         change = Change(SUBCOMMAND_ACTIONS[sub.name], complaint_id, user_id, text=rest)
@@ -134,6 +138,9 @@ class ComplaintListeners:
                 raise InvalidInput("Mention the new owner, e.g. `/complaint assign C-42 @alex`.")
             self._check_owner(owners[0])
             change = Change(Action.REASSIGN, complaint_id, user_id, new_owner_id=owners[0])
+        if change.action is Action.RATE:
+            score, _, comment = rest.partition(" ")
+            change = Change(Action.RATE, complaint_id, user_id, text=comment.strip(), score=service.parse_score(score))
         complaint, previous_owner = self._apply(change, key=f"command:{trigger_id}")
         ack(text=f"Done: {views.summary_text(complaint)}")
         for problem in self._publish_change(client, complaint, previous_owner, user_id):
@@ -219,9 +226,11 @@ class ComplaintListeners:
     def on_change_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         user_id = body["user"]["id"]
         metadata = json.loads(view.get("private_metadata") or "{}")
-        value = input_values(view).get(Block.NOTE, "")
+        values = input_values(view)
+        value = values.get(Block.NOTE, "")
         action = Action(metadata["action"])
-        change = Change(action, int(metadata["id"]), user_id, text=value)
+        score = int(values[Block.SCORE]) if values.get(Block.SCORE, "").isdigit() else None
+        change = Change(action, int(metadata["id"]), user_id, text=value, score=score)
         try:
             if action is Action.REASSIGN:
                 self._check_owner(value)
@@ -238,6 +247,10 @@ class ComplaintListeners:
             self._tell(client, user_id, "", f":warning: The change is saved, but {problem}.")
 
     # ----- shared steps -----------------------------------------------------------------
+    def _sla(self, complaint: Complaint) -> SlaStatus:
+        settings = self.services.settings
+        return sla_status(complaint, now=self.services.clock(), targets=settings.targets, due_soon=settings.due_soon)
+
     def _check_owner(self, user_id: str) -> None:
         try:
             user = self.users.lookup(user_id)
@@ -277,7 +290,13 @@ class ComplaintListeners:
                 case Action.NOTE:
                     complaint = service.add_note(session, note=change.text, **common)
                 case Action.RESOLVE:
-                    complaint = service.resolve(session, resolution=change.text, permissions=permissions, **common)
+                    complaint = service.resolve(
+                        session, resolution=change.text, permissions=permissions, score=change.score, **common
+                    )
+                case Action.RATE:
+                    complaint = service.rate(session, score=change.score, comment=change.text, **common)
+                case Action.FOLLOWED_UP:
+                    complaint = service.record_follow_up(session, note=change.text, **common)
                 case Action.REOPEN:
                     complaint = service.reopen(session, permissions=permissions, **common)
             return complaint, previous_owner
@@ -294,7 +313,7 @@ class ComplaintListeners:
         if channel:
             try:
                 posted = client.chat_postMessage(
-                    channel=channel, text=views.summary_text(complaint), blocks=views.complaint_message(complaint)
+                    channel=channel, text=views.summary_text(complaint), blocks=views.complaint_message(complaint, self._sla(complaint))
                 )
                 with self.services.open_session() as session:
                     service.set_message_location(session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"])
@@ -313,7 +332,7 @@ class ComplaintListeners:
             try:
                 client.chat_update(
                     channel=complaint.slack_channel, ts=complaint.slack_ts,
-                    text=views.summary_text(complaint), blocks=views.complaint_message(complaint),
+                    text=views.summary_text(complaint), blocks=views.complaint_message(complaint, self._sla(complaint)),
                 )
             except Exception as exc:  # noqa: BLE001
                 logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
@@ -381,4 +400,4 @@ def register(app: App, services: Services) -> None:
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(listeners.on_message_shortcut)
     app.view(View.LOG_COMPLAINT.value)(listeners.on_log_submitted)
     app.view(View.COMPLAINT_CHANGE.value)(listeners.on_change_submitted)
-    app.action(re.compile("^complaint_(take|responded|note|reassign|resolve|reopen)$"))(listeners.on_button)
+    app.action(re.compile("^complaint_(take|responded|note|reassign|resolve|reopen|followed_up)$"))(listeners.on_button)

@@ -18,6 +18,9 @@ class Action(StrEnum):
     REASSIGN = "complaint_reassign"
     RESOLVE = "complaint_resolve"
     REOPEN = "complaint_reopen"
+    FOLLOWED_UP = "complaint_followed_up"
+    # Typed only (`/complaint rate C-42 9`): no button
+    RATE = "complaint_rate"
     # Inputs inside modals
     INPUT = "value"
 
@@ -36,6 +39,7 @@ class Block(StrEnum):
     DESCRIPTION = "description"
     OWNER = "owner"
     NOTE = "note"
+    SCORE = "score"
     ACTIONS = "complaint_actions"
 
 

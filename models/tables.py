@@ -5,5 +5,6 @@ imported here.
 """
 
 from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
+from models.service_levels import Notification, OwnerReminder
 
-__all__ = ["Complaint", "ComplaintEvent", "ProcessedRequest"]
+__all__ = ["Complaint", "ComplaintEvent", "Notification", "OwnerReminder", "ProcessedRequest"]
