@@ -6,6 +6,11 @@ from bot.app import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    from handlers import complaints
+    from handlers import complaints, desk, digest, home, reminders
 
     complaints.register(app, services)
+    desk.register(app, services)
+    home.register(app, services)
+    # Timed work, ticked by the scheduler (bot/scheduler.py).
+    reminders.register(app, services)
+    digest.register(app, services)

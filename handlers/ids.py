@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class Command(StrEnum):
     COMPLAINT = "/complaint"
+    DESK = "/desk"
 
 
 class Shortcut(StrEnum):
@@ -21,6 +22,9 @@ class Action(StrEnum):
     FOLLOWED_UP = "complaint_followed_up"
     # Typed only (`/complaint rate C-42 9`): no button
     RATE = "complaint_rate"
+    # App Home
+    HOME_LOG = "home_log_complaint"
+    HOME_SEARCH_KB = "home_search_kb"
     # Inputs inside modals
     INPUT = "value"
 
@@ -28,6 +32,8 @@ class Action(StrEnum):
 class View(StrEnum):
     LOG_COMPLAINT = "complaint_log"
     COMPLAINT_CHANGE = "complaint_change"
+    HOME = "home"
+    KB_SEARCH = "home_kb_search"
 
 
 class Block(StrEnum):
@@ -41,7 +47,11 @@ class Block(StrEnum):
     NOTE = "note"
     SCORE = "score"
     ACTIONS = "complaint_actions"
+    HOME_ACTIONS = "home_actions"
+    QUERY = "query"
 
 
 class Event(StrEnum):
     """Events API event types the app subscribes to (see manifest.yml)."""
+
+    APP_HOME_OPENED = "app_home_opened"
