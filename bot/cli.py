@@ -14,6 +14,7 @@ from bot.config import SettingsError
 FEATURE_CLIS: list[str] = [
     "bot.server",
     "bot.export",
+    "bot.digest_cli",
     "bot.console",
 ]
 

@@ -243,7 +243,7 @@ def percentiles(session: Session, value, *conditions, quantiles: Sequence[float]
         rank = q * (total - 1)
         low = math.floor(rank)
         statement = select(value.label("v")).select_from(Complaint).where(*conditions)
-        pair = [row[0] for row in session.exec(statement.order_by(literal_column("v")).limit(2).offset(low))]
+        pair = list(session.exec(statement.order_by(literal_column("v")).limit(2).offset(low)))
         upper = pair[1] if len(pair) > 1 else pair[0]
         results.append(float(pair[0] + (upper - pair[0]) * (rank - low)))
     return total, results
