@@ -123,10 +123,14 @@ def plan_notices(
     return plan
 
 
-def candidates(session: Session, *, now: datetime, follow_up_days: int) -> list[Complaint]:
-    """Complaints that may need a notice: open ones, and recently resolved ones not followed up."""
-    open_ones = session.exec(select(Complaint).where(Complaint.status == Status.OPEN.value))
-    complaints = list(open_ones)
+def candidates(session: Session, *, now: datetime, targets: dict[str, Target], follow_up_days: int) -> list[Complaint]:
+    """Complaints that may need a notice: open ones young enough for a notice within
+    LOOKBACK, and recently resolved ones not followed up. Both are index range reads,
+    whatever the size of the history."""
+    longest = max(target.resolution for target in targets.values())
+    complaints = list(session.exec(
+        select(Complaint).where(Complaint.status == Status.OPEN.value, Complaint.created_at >= now - longest - LOOKBACK)
+    ))
     if follow_up_days:
         resolved_before = now - timedelta(days=follow_up_days)
         complaints += session.exec(

@@ -1,7 +1,8 @@
 """Service-level targets and where a complaint stands against them.
 
 Everything here is a pure function of a complaint, the targets and the time, so
-messages, the App Home, reminders, the digest and the export all agree on one answer.
+messages, the App Home, reminders, the digest and the export all agree on one answer;
+`breached_open` asks the database the same question for many complaints at once.
 
 Targets are written compactly, one `severity=first-response/resolution` per severity:
 `urgent=1h/8h,high=4h/24h,normal=8h/72h,low=24h/120h` (units `m`, `h`, `d`). A
@@ -16,7 +17,10 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from models.complaints import Complaint, Severity
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from models.complaints import Complaint, Severity, Status
 
 DEFAULT_SLA_TARGETS = "urgent=1h/8h,high=4h/24h,normal=8h/72h,low=24h/120h"
 DURATION = re.compile(r"^(\d{1,5})([mhd])$")
@@ -161,3 +165,21 @@ def describe(delta: timedelta) -> str:
     if hours < 48:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{round(hours / 24)} days"
+
+
+def breached_open(session: Session, *, now: datetime, targets: dict[str, Target], limit: int) -> tuple[list[Complaint], int]:
+    """Open complaints past a target (oldest first, up to `limit`) and how many there are."""
+    missed = or_(*(
+        and_(
+            Complaint.severity == severity,
+            or_(
+                col(Complaint.created_at) < now - target.resolution,
+                and_(col(Complaint.first_responded_at).is_(None), col(Complaint.created_at) < now - target.first_response),
+            ),
+        )
+        for severity, target in targets.items()
+    ))
+    condition = and_(Complaint.status == Status.OPEN.value, missed)
+    total = session.exec(select(func.count()).select_from(Complaint).where(condition)).one()
+    rows = session.exec(select(Complaint).where(condition).order_by(col(Complaint.created_at), col(Complaint.id)).limit(limit))
+    return list(rows), total

@@ -14,15 +14,15 @@ from datetime import datetime
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import complaints as complaint_service
 from bot.app import Services
-from bot.sla import SlaState, sla_status
+from bot.sla import breached_open, sla_status
 from handlers import complaint_views, home_views
 from handlers.home_views import HomeItem
 from handlers.ids import Action, Block, Event, View
-from models.complaints import Complaint, Status
+from models.complaints import Complaint
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +62,15 @@ class HomeListeners:
         with self.services.open_session() as session:
             mine, mine_total = complaint_service.list_complaints(session, owner_id=user_id, limit=home_views.HOME_LIST_LIMIT)
             kudos = KUDOS_RECEIVED(session, user_id, now)
-            breaches = None
+            breaches, breaches_total = None, 0
             if settings.is_manager(user_id):
-                # Open complaints are the working set (tens, not millions): their SLA is computed here.
-                team = [item(c) for c in session.exec(select(Complaint).where(Complaint.status == Status.OPEN.value).order_by(Complaint.created_at))]
-                breaches = [i for i in team if i.sla.state is SlaState.BREACHED]
+                breached, breaches_total = breached_open(
+                    session, now=now, targets=settings.targets, limit=home_views.HOME_LIST_LIMIT
+                )
+                breaches = [item(c) for c in breached]
         return home_views.home_view(
             mine=[item(c) for c in mine], mine_total=mine_total, kudos=kudos,
-            breaches=breaches, breaches_total=len(breaches or []),
+            breaches=breaches, breaches_total=breaches_total,
         )
 
     def on_log(self, ack: Ack, body: dict, client: WebClient) -> None:

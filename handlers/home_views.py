@@ -9,6 +9,7 @@ from bot.sla import SlaStatus
 from handlers.complaint_views import SLA_ICON, _button, _plain, _section, title_line
 from handlers.ids import Action, Block, View
 from handlers.text import escape, truncate
+from models.complaints import Complaint
 
 HOME_LIST_LIMIT = 20
 
@@ -17,7 +18,7 @@ HOME_LIST_LIMIT = 20
 class HomeItem:
     """A complaint as the Home tab lists it, with its SLA status."""
 
-    complaint: object
+    complaint: Complaint
     sla: SlaStatus
 
 

@@ -33,7 +33,7 @@ class ReminderJob:
     def __call__(self) -> None:
         settings, now = self.services.settings, self.services.clock()
         with self.services.open_session() as session:
-            complaints = candidates(session, now=now, follow_up_days=settings.follow_up_days)
+            complaints = candidates(session, now=now, targets=settings.targets, follow_up_days=settings.follow_up_days)
             due = notices_due(
                 complaints, now=now, targets=settings.targets, due_soon=settings.due_soon,
                 follow_up_days=settings.follow_up_days,
@@ -62,8 +62,8 @@ class ReminderJob:
                 ledger.claim(session, keys=[n.key for n in notices], kind=NoticeKind.REMINDER, now=now)
         except IntegrityError:
             return  # another process claimed some of these first; the rest go next time
-        self._send([n.key for n in notices], owner_id, reminder_views.reminder_text(notices),
-                   reminder_views.reminder_blocks(notices, now))
+        error = self._post(owner_id, reminder_views.reminder_text(notices), reminder_views.reminder_blocks(notices, now))
+        self._finish([n.key for n in notices], error)
 
     def escalate(self, notices: list[Notice]) -> None:
         now = self.services.clock()
@@ -75,9 +75,6 @@ class ReminderJob:
         self._finish([n.key for n in mine], next((e for e in errors if e), ""))
         for complaint in {n.complaint.id: n.complaint for n in mine}.values():
             self._refresh_team_message(complaint)
-
-    def _send(self, keys: list[str], channel: str, text: str, blocks: list[dict]) -> None:
-        self._finish(keys, self._post(channel, text, blocks))
 
     def _post(self, channel: str, text: str, blocks: list[dict]) -> str:
         """Post; return the problem in words, or "" when it went out."""
