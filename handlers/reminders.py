@@ -42,6 +42,8 @@ class ReminderJob:
         if not self.escalation_targets():
             due = [notice for notice in due if notice.kind is not NoticeKind.ESCALATION]
         plan = plan_notices(due, settled=settled, now=now, quiet=settings.quiet, zone=settings.zone)
+        if plan.held_for_quiet_hours:
+            logger.info("%d notices wait for the end of quiet hours", len(plan.held_for_quiet_hours))
         for owner_id, notices in plan.reminders.items():
             self.remind(owner_id, notices)
         if plan.escalations:
