@@ -17,7 +17,6 @@ from slack_sdk import WebClient
 from bot import notifications as ledger
 from bot.app import Services
 from bot.digest import Digest, IsoWeek, scheduled_week, weekly_digest
-from bot.digest_chart import trend_chart
 from handlers import digest_views
 from handlers.complaints import slack_error_text
 
@@ -71,6 +70,9 @@ class DigestJob:
         ]
         if not claimed:
             return
+        # matplotlib adds about 40 MB to a process: load it only when a digest goes out.
+        from bot.digest_chart import trend_chart
+
         digest = compute(self.services, week)
         chart = trend_chart(digest.trend)
         for recipient in claimed:

@@ -39,6 +39,8 @@ def test_owner_is_reminded_once_at_75_percent_and_managers_hear_of_a_breach_once
     desk = make_quiet_free_desk()
     desk.client.command("!high #billing charged twice")  # first response due in 4 h, at 13:00
     desk.settle()
+    posted = slack.calls_to("chat.postMessage")[0]
+    assert "🟢 SLA on track · first response due" in str(posted.args["blocks"])
     advance_to(clock, desk, 11, 59)
     assert reminders_to(slack, ALICE) == []
     advance_to(clock, desk, 12, 0)  # 75% of 4 h
