@@ -268,9 +268,23 @@ def reopen(
 
 def set_message_location(
     session: Session, *, complaint_id: int, channel: str, ts: str
-) -> None:
-    complaint = get_complaint(session, complaint_id)
+) -> Complaint:
+    """Remember where the team's copy was posted; returns the complaint as it is now.
+
+    The row lock orders this against a concurrent change, so either the change sees
+    where the message is, or this sees the change.
+    """
+    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    if complaint is None:
+        raise NotFound(f"There is no complaint C-{complaint_id}.")
     complaint.slack_channel, complaint.slack_ts = channel, ts
+    return complaint
+
+
+def message_location(session: Session, complaint_id: int) -> tuple[str, str]:
+    """(channel, ts) of the team's copy of a complaint; empty strings before it is posted."""
+    complaint = get_complaint(session, complaint_id)
+    return complaint.slack_channel, complaint.slack_ts
 
 
 def set_source_permalink(session: Session, *, complaint_id: int, permalink: str) -> None:

@@ -312,34 +312,45 @@ class ComplaintListeners:
         channel = self.services.settings.complaints_channel
         if channel:
             try:
-                posted = client.chat_postMessage(
-                    channel=channel, text=views.summary_text(complaint), blocks=views.complaint_message(complaint, self._sla(complaint))
-                )
+                blocks = views.complaint_message(complaint, self._sla(complaint))
+                posted = client.chat_postMessage(channel=channel, text=views.summary_text(complaint), blocks=blocks)
                 with self.services.open_session() as session:
-                    service.set_message_location(session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"])
+                    current = service.set_message_location(
+                        session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"]
+                    )
                     session.commit()
                 complaint.slack_channel, complaint.slack_ts = posted["channel"], posted["ts"]
             except Exception as exc:  # noqa: BLE001 — any failure is reported, the complaint is kept
                 logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
                 problems.append(f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}")
+            else:
+                # A change made while the post was on its way had no message to update yet.
+                if views.complaint_message(current, self._sla(current)) != blocks:
+                    problems += self._update_team_message(client, current)
         if complaint.owner_id != complaint.reporter_id:
             problems += self._notify_owner(client, complaint, complaint.reporter_id)
         return problems
 
     def _publish_change(self, client: WebClient, complaint: Complaint, previous_owner: str, actor_id: str) -> list[str]:
-        problems = []
-        if complaint.slack_ts:
-            try:
-                client.chat_update(
-                    channel=complaint.slack_channel, ts=complaint.slack_ts,
-                    text=views.summary_text(complaint), blocks=views.complaint_message(complaint, self._sla(complaint)),
-                )
-            except Exception as exc:  # noqa: BLE001
-                logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
-                problems.append(f"I couldn't update the team's message: {slack_error_text(exc)}")
+        if not complaint.slack_ts:
+            # The team's copy may have been posted while this change was being made.
+            with self.services.open_session() as session:
+                complaint.slack_channel, complaint.slack_ts = service.message_location(session, complaint.id)
+        problems = self._update_team_message(client, complaint) if complaint.slack_ts else []
         if complaint.owner_id not in (previous_owner, actor_id):
             problems += self._notify_owner(client, complaint, actor_id)
         return problems
+
+    def _update_team_message(self, client: WebClient, complaint: Complaint) -> list[str]:
+        try:
+            client.chat_update(
+                channel=complaint.slack_channel, ts=complaint.slack_ts,
+                text=views.summary_text(complaint), blocks=views.complaint_message(complaint, self._sla(complaint)),
+            )
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
+            return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
+        return []
 
     def _notify_owner(self, client: WebClient, complaint: Complaint, actor_id: str) -> list[str]:
         try:
