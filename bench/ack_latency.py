@@ -7,7 +7,7 @@ keep-alive clients, and time each request until its HTTP response (Slack's 3-sec
 clock stops there). Slack's Web API is the local emulator, in its own process. After
 each run the complaint rows are counted: every request must have made exactly one.
 
-    python -m bench.ack_latency [--requests 2000] [--clients 32]
+    python -m bench.ack_latency [--requests 2000] [--clients 32] [--slack-latency-ms 0]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ WARMUP = 64
 EMULATOR = """
 import sys, threading
 from bot.slack_emulator import SlackEmulator
-SlackEmulator().start(int(sys.argv[1]))
+SlackEmulator(latency=float(sys.argv[2])).start(int(sys.argv[1]))
 threading.Event().wait()
 """
 
@@ -153,12 +153,16 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--slack-latency-ms", type=float, default=0,
+                        help="how long the fake Web API takes to answer, like Slack across a network")
     args = parser.parse_args()
 
     from tests.postgres import start_cluster
 
     emulator_port = free_port()
-    emulator = subprocess.Popen([sys.executable, "-c", EMULATOR, str(emulator_port)])
+    emulator = subprocess.Popen(
+        [sys.executable, "-c", EMULATOR, str(emulator_port), str(args.slack_latency_ms / 1000)]
+    )
     cluster = start_cluster()
     workdir = Path(tempfile.mkdtemp(prefix="servicedesk-bench-"))
     env = {
@@ -185,7 +189,8 @@ def main() -> int:
         emulator.terminate()
     floor = results[0]
     print(f"{args.requests} signed /complaint requests, {args.clients} concurrent clients, "
-          f"{args.workers} gunicorn workers x 8 threads, {os.cpu_count()} CPUs\n")
+          f"{args.workers} gunicorn workers x 8 threads, {os.cpu_count()} CPUs, "
+          f"Web API answers in {args.slack_latency_ms:g} ms\n")
     print("| target | p50 ms | p99 ms | requests/s | vs floor | non-200 | complaint rows (distinct) |")
     print("|---|---|---|---|---|---|---|")
     for result in results:

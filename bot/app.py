@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
-from dataclasses import dataclass
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,18 +17,25 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock, system_clock
 from bot.complaints import Permissions
 from bot.config import Settings
+from bot.scheduler import Job
 from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
+LISTENER_THREADS = 32
 
 
 @dataclass(frozen=True)
 class Services:
-    """What every handler needs: settings, a unit-of-work factory and the clock."""
+    """What every handler needs: settings, a unit-of-work factory and the clock.
+
+    `scheduled_jobs` is filled by the handler modules that do timed work (reminders,
+    the digest); `servicedesk run` ticks them (bot/scheduler.py).
+    """
 
     settings: Settings
     open_session: SessionFactory
     clock: Clock
+    scheduled_jobs: list[Job] = field(default_factory=list)
 
     @property
     def permissions(self) -> Permissions:
@@ -45,20 +52,35 @@ def make_client(settings: Settings) -> WebClient:
     )
 
 
+def build_services(settings: Settings, *, engine: Engine | None = None, clock: Clock = system_clock) -> Services:
+    return Services(
+        settings=settings,
+        open_session=session_factory(engine or make_engine(settings.database_url)),
+        clock=clock,
+    )
+
+
 def create_app(
     settings: Settings,
     *,
     client: WebClient | None = None,
     engine: Engine | None = None,
     clock: Clock = system_clock,
+    services: Services | None = None,
     process_before_response: bool = False,
     listener_executor: Executor | None = None,
 ) -> App:
     """Build a Bolt app with every listener registered; nothing is global.
 
+    Pass `services` (from `build_services`) to keep hold of its scheduled jobs.
     `listener_executor` runs listeners (and the work they do after `ack()`); tests
     pass one they can wait on.
     """
+    if listener_executor is None:
+        # Listeners call Slack's Web API after acking, which takes a network round trip
+        # or more; Bolt's default of 5 threads would make new requests wait for those
+        # calls before they can even be acknowledged.
+        listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     from handlers import register_all
 
     app = App(
@@ -69,10 +91,6 @@ def create_app(
         logger=logger,
         listener_executor=listener_executor,
     )
-    services = Services(
-        settings=settings,
-        open_session=session_factory(engine or make_engine(settings.database_url)),
-        clock=clock,
-    )
+    services = services or build_services(settings, engine=engine, clock=clock)
     register_all(app, services)
     return app

@@ -30,6 +30,8 @@ SUBCOMMANDS = {
     "note": "`note C-42 <text>` — add a note",
     "resolve": "`resolve C-42 <resolution>` — close it, saying how",
     "reopen": "`reopen C-42` — open it again",
+    "rate": "`rate C-42 9 [comment]` — the customer's answer (0–10) to “how likely are you to recommend us?”",
+    "followed-up": "`followed-up C-42 [note]` — you checked back with the customer after resolving it",
     "help": "`help` — this message",
 }
 

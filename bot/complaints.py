@@ -26,6 +26,7 @@ from models.complaints import (
 MAX_DESCRIPTION = 10_000
 MAX_NOTE = 3_000
 REFERENCE = re.compile(r"^\s*(?:[cC]-?)?(\d{1,9})\s*$")
+SCORE = re.compile(r"^\s*(\d{1,2})(?:\s*/\s*10)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,17 @@ def parse_reference(text: str) -> int:
     match = REFERENCE.match(text or "")
     if not match:
         raise InvalidInput(f"“{text[:40]}” is not a complaint reference; they look like C-42.")
+    return int(match.group(1))
+
+
+def parse_score(text: str) -> int:
+    """`9` or `9/10` -> 9; the customer's answer on the 0-10 recommend scale."""
+    match = SCORE.match(text or "")
+    if not match or int(match.group(1)) > 10:
+        raise InvalidInput(
+            f"“{(text or '')[:20]}” is not a score. Give the customer's answer from 0 to 10 "
+            "to “how likely are you to recommend us?”, e.g. `/complaint rate C-42 9 happy now`."
+        )
     return int(match.group(1))
 
 
@@ -186,7 +198,9 @@ def resolve(
     resolution: str,
     permissions: Permissions,
     now: datetime,
+    score: int | None = None,
 ) -> Complaint:
+    """Close a complaint; `score` is the customer's answer if they gave one then."""
     complaint = get_complaint(session, complaint_id)
     _require_manage(permissions, actor_id, complaint, "resolve")
     if not complaint.is_open:
@@ -197,7 +211,40 @@ def resolve(
     complaint.status = Status.RESOLVED.value
     complaint.resolution = resolution
     complaint.resolved_at = now
-    return _record(session, complaint, EventKind.RESOLVED, actor_id, now, note=resolution)
+    _record(session, complaint, EventKind.RESOLVED, actor_id, now, note=resolution)
+    if score is not None:
+        rate(session, complaint_id=complaint_id, actor_id=actor_id, score=score, comment="", now=now)
+    return complaint
+
+
+def rate(
+    session: Session, *, complaint_id: int, actor_id: str, score: int, comment: str, now: datetime
+) -> Complaint:
+    """Record the customer's 0-10 answer; the latest one counts, each is kept in the history."""
+    complaint = get_complaint(session, complaint_id)
+    if not 0 <= score <= 10:
+        raise InvalidInput("Scores go from 0 to 10.")
+    comment = _clean_text(comment, what="comment", limit=MAX_NOTE, required=False)
+    complaint.satisfaction_score = score
+    complaint.satisfaction_comment = comment
+    complaint.satisfaction_at = now
+    note = f"{score}/10" + (f": {comment}" if comment else "")
+    return _record(session, complaint, EventKind.RATED, actor_id, now, note=note)
+
+
+def record_follow_up(
+    session: Session, *, complaint_id: int, actor_id: str, note: str, now: datetime
+) -> Complaint:
+    """The owner checked back with the customer after resolving the complaint."""
+    complaint = get_complaint(session, complaint_id)
+    if complaint.is_open:
+        raise InvalidInput(
+            f"{complaint.reference} is still open: follow-ups are for after it is resolved. "
+            f"Use `/complaint responded {complaint.reference}` to record contact now."
+        )
+    note = _clean_text(note, what="note", limit=MAX_NOTE, required=False)
+    complaint.followed_up_at = now
+    return _record(session, complaint, EventKind.FOLLOWED_UP, actor_id, now, note=note)
 
 
 def reopen(
@@ -214,14 +261,30 @@ def reopen(
         raise InvalidInput(f"{complaint.reference} is already open.")
     complaint.status = Status.OPEN.value
     complaint.resolved_at = None
+    # A new resolution will need its own follow-up.
+    complaint.followed_up_at = None
     return _record(session, complaint, EventKind.REOPENED, actor_id, now)
 
 
 def set_message_location(
     session: Session, *, complaint_id: int, channel: str, ts: str
-) -> None:
-    complaint = get_complaint(session, complaint_id)
+) -> Complaint:
+    """Remember where the team's copy was posted; returns the complaint as it is now.
+
+    The row lock orders this against a concurrent change, so either the change sees
+    where the message is, or this sees the change.
+    """
+    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    if complaint is None:
+        raise NotFound(f"There is no complaint C-{complaint_id}.")
     complaint.slack_channel, complaint.slack_ts = channel, ts
+    return complaint
+
+
+def message_location(session: Session, complaint_id: int) -> tuple[str, str]:
+    """(channel, ts) of the team's copy of a complaint; empty strings before it is posted."""
+    complaint = get_complaint(session, complaint_id)
+    return complaint.slack_channel, complaint.slack_ts
 
 
 def set_source_permalink(session: Session, *, complaint_id: int, permalink: str) -> None:

@@ -6,12 +6,15 @@ Every variable is documented in `.env.example`. A missing or invalid value raise
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.sla import DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "other")
@@ -59,6 +62,26 @@ class Settings(BaseSettings):
     complaint_categories: CommaList = DEFAULT_CATEGORIES
     knowledge_dir: Path = Path("knowledge")
 
+    # --- Service levels, reminders and the weekly digest ----------------------------------
+    # Where breaches are escalated and the digest is posted (empty: managers get DMs).
+    manager_channel: str = ""
+    # First-response/resolution targets per severity (see bot/sla.py for the format).
+    sla_targets: str = DEFAULT_SLA_TARGETS
+    # A target is "due soon", and its owner reminded, once this share of it has passed.
+    sla_due_soon_percent: int = Field(default=75, ge=1, le=99)
+    # Days after resolution to remind the owner to check back with the customer (0: never).
+    follow_up_days: int = Field(default=3, ge=0, le=90)
+    # No reminders or escalations in this range (in TZ), except for urgent complaints.
+    quiet_hours: str = "20:00-08:00"
+    # Cron expression (in TZ) for the weekly digest, which covers the last full ISO week.
+    digest_schedule: str = "0 9 * * 1"
+    # Post the digest to MANAGER_CHANNEL, DM it to MANAGER_IDS, or both.
+    digest_delivery: Literal["channel", "dm", "both"] = "both"
+    # Run reminders and the digest from this process (every process may: sends are
+    # claimed in the database, so each goes out once).
+    scheduler_enabled: bool = True
+
+
     # --- Kudos and morale ---------------------------------------------------------------
     # Where kudos are announced (empty: recipients are still told by direct message).
     kudos_channel: str = ""
@@ -103,6 +126,27 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}, e.g. Europe/London") from None
         return value
 
+    @field_validator("sla_targets")
+    @classmethod
+    def _sla_targets(cls, value: str) -> str:
+        parse_targets(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _digest_schedule(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value) or len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a cron expression like '0 9 * * 1' (Monday 09:00)")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -113,6 +157,18 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
+
+    @property
+    def targets(self) -> dict[str, Target]:
+        return parse_targets(self.sla_targets)
+
+    @property
+    def due_soon(self) -> float:
+        return self.sla_due_soon_percent / 100
+
+    @property
+    def quiet(self) -> tuple[time, time] | None:
+        return parse_quiet_hours(self.quiet_hours)
 
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.manager_ids or user_id in self.admin_ids

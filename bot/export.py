@@ -15,7 +15,9 @@ from typing import TextIO
 
 from sqlmodel import Session, col, select
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
+from bot.sla import SlaStatus, Target, sla_status
+from bot.clock import system_clock
 from models.complaints import Complaint
 from models.db import make_engine, session_factory, upgrade
 
@@ -28,41 +30,72 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
     return round((end - start).total_seconds() / 60, 1) if end else None
 
 
-# One column per entry: (name, value of a complaint). Features add their columns here.
-COLUMNS: list[tuple[str, Callable[[Complaint], object]]] = [
-    ("reference", lambda c: c.reference),
-    ("status", lambda c: c.status),
-    ("severity", lambda c: c.severity),
-    ("category", lambda c: c.category),
-    ("contact_channel", lambda c: c.contact_channel),
-    ("owner_id", lambda c: c.owner_id),
-    ("reporter_id", lambda c: c.reporter_id),
-    ("customer_name", lambda c: c.customer_name),
-    ("customer_contact", lambda c: c.customer_contact),
-    ("created_at", lambda c: _iso(c.created_at)),
-    ("first_responded_at", lambda c: _iso(c.first_responded_at)),
-    ("resolved_at", lambda c: _iso(c.resolved_at)),
-    ("minutes_to_first_response", lambda c: _minutes(c.created_at, c.first_responded_at)),
-    ("minutes_to_resolution", lambda c: _minutes(c.created_at, c.resolved_at)),
-    ("description", lambda c: c.description),
-    ("resolution", lambda c: c.resolution),
+# One column per entry: (name, value of a complaint and its SLA status). Features add
+# their columns here.
+COLUMNS: list[tuple[str, Callable[[Complaint, SlaStatus], object]]] = [
+    ("reference", lambda c, _: c.reference),
+    ("status", lambda c, _: c.status),
+    ("severity", lambda c, _: c.severity),
+    ("category", lambda c, _: c.category),
+    ("contact_channel", lambda c, _: c.contact_channel),
+    ("owner_id", lambda c, _: c.owner_id),
+    ("reporter_id", lambda c, _: c.reporter_id),
+    ("customer_name", lambda c, _: c.customer_name),
+    ("customer_contact", lambda c, _: c.customer_contact),
+    ("created_at", lambda c, _: _iso(c.created_at)),
+    ("first_responded_at", lambda c, _: _iso(c.first_responded_at)),
+    ("resolved_at", lambda c, _: _iso(c.resolved_at)),
+    ("minutes_to_first_response", lambda c, _: _minutes(c.created_at, c.first_responded_at)),
+    ("minutes_to_resolution", lambda c, _: _minutes(c.created_at, c.resolved_at)),
+    ("description", lambda c, _: c.description),
+    ("resolution", lambda c, _: c.resolution),
+    # Service levels, as of the export (see bot/sla.py): met, on track, due soon, breached.
+    ("first_response_due_at", lambda _, sla: _iso(sla.first_response.due_at)),
+    ("first_response_sla", lambda _, sla: sla.first_response.state.value),
+    ("resolution_due_at", lambda _, sla: _iso(sla.resolution.due_at)),
+    ("resolution_sla", lambda _, sla: sla.resolution.state.value),
+    # Satisfaction: the customer's latest 0-10 answer, and the follow-up after resolving.
+    ("satisfaction_score", lambda c, _: c.satisfaction_score),
+    ("satisfaction_comment", lambda c, _: c.satisfaction_comment),
+    ("satisfaction_at", lambda c, _: _iso(c.satisfaction_at)),
+    ("followed_up_at", lambda c, _: _iso(c.followed_up_at)),
 ]
 
 
-def complaint_rows(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+def complaint_rows(
+    session: Session,
+    *,
+    now: datetime,
+    targets: dict[str, Target],
+    due_soon: float,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[dict]:
     statement = select(Complaint).order_by(col(Complaint.id)).execution_options(yield_per=1000)
     if since is not None:
         statement = statement.where(Complaint.created_at >= since)
     if until is not None:
         statement = statement.where(Complaint.created_at < until)
     for complaint in session.exec(statement):
-        yield {name: value(complaint) for name, value in COLUMNS}
+        sla = sla_status(complaint, now=now, targets=targets, due_soon=due_soon)
+        yield {name: value(complaint, sla) for name, value in COLUMNS}
 
 
-def write_csv(rows: Iterator[dict], out: TextIO) -> None:
+def settings_rows(session: Session, settings: Settings, *, now: datetime, since: datetime | None = None,
+                  until: datetime | None = None) -> Iterator[dict]:
+    """`complaint_rows` with the SLA targets from settings."""
+    return complaint_rows(session, now=now, targets=settings.targets, due_soon=settings.due_soon, since=since, until=until)
+
+
+def write_csv(rows: Iterator[dict], out: TextIO) -> int:
+    """Write the header and every row; return how many rows."""
     writer = csv.DictWriter(out, fieldnames=[name for name, _ in COLUMNS], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    written = 0
+    for row in rows:
+        writer.writerow(row)
+        written += 1
+    return written
 
 
 def write_json_lines(rows: Iterator[dict], out: TextIO) -> None:
@@ -84,7 +117,7 @@ def export_complaints(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         with session_factory(engine)() as session:
-            rows = complaint_rows(session, since=since)
+            rows = settings_rows(session, settings, now=system_clock(), since=since)
             (write_csv if args.format == "csv" else write_json_lines)(rows, sys.stdout)
     finally:
         engine.dispose()

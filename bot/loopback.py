@@ -31,9 +31,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import create_app
+from bot.app import build_services, create_app
 from bot.clock import Clock
 from bot.config import Settings
+from bot.scheduler import run_jobs
 from bot.server import make_wsgi_app
 from models.db import make_engine, session_factory
 
@@ -260,7 +261,8 @@ class LoopbackDesk:
         self.engine = make_engine(settings.database_url)
         self.open_session = session_factory(self.engine)
         self.executor = TrackingExecutor()
-        self.app = create_app(settings, engine=self.engine, clock=clock, listener_executor=self.executor)
+        self.services = build_services(settings, engine=self.engine, clock=clock)
+        self.app = create_app(settings, services=self.services, listener_executor=self.executor)
         self._server = make_server(
             "127.0.0.1", 0, make_wsgi_app(self.app, self.engine),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
@@ -276,6 +278,10 @@ class LoopbackDesk:
             channel=channel,
             on_reply=on_reply,
         )
+
+    def tick(self) -> None:
+        """One scheduler tick at the clock's time: send whatever reminders and digests are due."""
+        run_jobs(self.services.scheduled_jobs)
 
     def settle(self) -> None:
         """Wait until every listener finished the work it does after ack()."""

@@ -18,8 +18,9 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.app import create_app
+from bot.app import build_services, create_app
 from bot.config import Settings, load_settings
+from bot.scheduler import Ticker
 from models.db import make_engine, upgrade
 
 logger = logging.getLogger("servicedesk")
@@ -47,9 +48,20 @@ def make_wsgi_app(app: App, engine) -> Callable:
     return wsgi
 
 
+def build_app(settings: Settings, engine=None) -> App:
+    """The app, with its scheduler ticking in this process when SCHEDULER_ENABLED."""
+    services = build_services(settings, engine=engine)
+    app = create_app(settings, services=services)
+    if settings.scheduler_enabled:
+        Ticker(services.scheduled_jobs).start()
+    return app
+
+
 def build_wsgi_app(settings: Settings) -> Callable:
+    # Called in each gunicorn worker after the fork: every worker ticks, and the
+    # ledger makes sure each reminder and digest is still sent once.
     engine = make_engine(settings.database_url)
-    return make_wsgi_app(create_app(settings, engine=engine), engine)
+    return make_wsgi_app(build_app(settings, engine), engine)
 
 
 def gunicorn_options(settings: Settings, *, threads: int = 8) -> dict[str, object]:
@@ -87,7 +99,7 @@ def serve_http(settings: Settings) -> None:
 def serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    handler = SocketModeHandler(create_app(settings), settings.slack_app_token)
+    handler = SocketModeHandler(build_app(settings), settings.slack_app_token)
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())

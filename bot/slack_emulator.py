@@ -77,8 +77,17 @@ def load_contract(spec_path: str) -> dict[str, tuple[set[str], set[str]]]:
     return contract
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 drops connections when many bot threads call at
+    # once, and a dropped SYN costs a 1 s retransmit: Slack itself does not do that.
+    request_queue_size = 128
+
+
 class SlackEmulator:
-    def __init__(self, *, spec_path: str | Path | None = None, team_id: str = "T0SERVICE") -> None:
+    def __init__(self, *, spec_path: str | Path | None = None, team_id: str = "T0SERVICE",
+                 latency: float = 0.0) -> None:
+        # Seconds each Web API answer takes, to play Slack across a network (benchmarks).
+        self.latency = latency
         self.contract = load_contract(str(spec_path)) if spec_path else None
         self.team_id = team_id
         self.calls: list[ApiCall] = []
@@ -105,7 +114,7 @@ class SlackEmulator:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="slack-emulator"
@@ -187,6 +196,8 @@ class SlackEmulator:
         if failure:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return self._send(request, failure.status, {"ok": False, "error": failure.error}, headers=headers)
+        if self.latency:
+            time.sleep(self.latency)
         self._send(request, 200, self._respond(method, args))
 
     @staticmethod

@@ -6,8 +6,12 @@ from bot.app import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    from handlers import complaints, desk, kudos
+    from handlers import complaints, desk, digest, home, kudos, reminders
 
     complaints.register(app, services)
     kudos.register(app, services)
     desk.register(app, services)
+    home.register(app, services)
+    # Timed work, ticked by the scheduler (bot/scheduler.py).
+    reminders.register(app, services)
+    digest.register(app, services)

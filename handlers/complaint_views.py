@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from bot.sla import SlaState, SlaStatus, describe
 from handlers.ids import Action, Block, View
 from handlers.text import escape, slack_date, truncate
 from models.complaints import Complaint, ComplaintEvent, ContactChannel, EventKind, Severity
@@ -12,12 +13,15 @@ from models.complaints import Complaint, ComplaintEvent, ContactChannel, EventKi
 SEVERITY_ICON = {"low": "⚪", "normal": "🔵", "high": "🟠", "urgent": "🔴"}
 SECTION_TEXT_LIMIT = 3000
 LIST_LIMIT = 20
+SLA_ICON = {SlaState.ON_TRACK: "🟢", SlaState.DUE_SOON: "🟡", SlaState.BREACHED: "🔴", SlaState.MET: "✅"}
+SCORES = [str(score) for score in range(10, -1, -1)]
 
 # What each change button asks for, if anything: (modal title, input label, required).
 CHANGE_FORMS = {
     Action.NOTE: ("Add a note", "Note", True),
     Action.RESPONDED: ("Responded", "What did you tell the customer? (optional)", False),
     Action.RESOLVE: ("Resolve", "How was it resolved?", True),
+    Action.FOLLOWED_UP: ("Followed up", "What did the customer say? (optional)", False),
     Action.REASSIGN: ("Reassign", "New owner", True),
 }
 
@@ -48,7 +52,19 @@ def summary_text(complaint: Complaint) -> str:
     )
 
 
-def complaint_message(complaint: Complaint) -> list[dict]:
+def sla_text(sla: SlaStatus) -> str:
+    """`🟡 due soon · first response due <date> · resolution due <date>`."""
+    parts = [f"{SLA_ICON[sla.state]} SLA {sla.state}"]
+    for target in sla.targets:
+        if target.done_at is None:
+            when = "overdue since" if target.state is SlaState.BREACHED else "due"
+            parts.append(f"{target.kind.label} {when} {slack_date(target.due_at)}")
+        elif target.state is SlaState.BREACHED:
+            parts.append(f"{target.kind.label} {describe(target.done_at - target.due_at)} late")
+    return " · ".join(parts)
+
+
+def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> list[dict]:
     """The team's copy in COMPLAINTS_CHANNEL, updated in place on every change."""
     customer = " · ".join(
         escape(part) for part in (complaint.customer_name, complaint.customer_contact) if part
@@ -71,6 +87,8 @@ def complaint_message(complaint: Complaint) -> list[dict]:
         blocks.append(
             {"type": "context", "elements": [_mrkdwn(f"<{complaint.source_permalink}|Original message>")]}
         )
+    if sla is not None:
+        blocks.append({"type": "context", "elements": [_mrkdwn(sla_text(sla))]})
     if complaint.is_open:
         buttons = [
             (Action.TAKE, "Take ownership", "primary"),
@@ -81,7 +99,9 @@ def complaint_message(complaint: Complaint) -> list[dict]:
         ]
     else:
         blocks.append(_section(f"*Resolution*: {escape(complaint.resolution)}"))
-        buttons = [(Action.RECOGNISE, "Recognise", "primary"), (Action.NOTE, "Add note", None), (Action.REOPEN, "Reopen", None)]
+        buttons = [(Action.RECOGNISE, "Recognise", None), (Action.NOTE, "Add note", None), (Action.REOPEN, "Reopen", None)]
+        if complaint.followed_up_at is None:
+            buttons.insert(0, (Action.FOLLOWED_UP, "Followed up with customer", "primary"))
     blocks.append(
         {
             "type": "actions",
@@ -108,9 +128,11 @@ def owner_notice(complaint: Complaint, actor_id: str) -> str:
     return f"<@{actor_id}> made you the owner of {summary_text(complaint)}"
 
 
-def complaint_details(complaint: Complaint, events: Sequence[ComplaintEvent]) -> list[dict]:
+def complaint_details(
+    complaint: Complaint, events: Sequence[ComplaintEvent], sla: SlaStatus | None = None
+) -> list[dict]:
     """`show C-42`: the complaint and its full history (newest last)."""
-    blocks = complaint_message(complaint)[:-1]  # no buttons in an ephemeral reply
+    blocks = complaint_message(complaint, sla)[:-1]  # no buttons in an ephemeral reply
     lines = [_event_line(event) for event in events]
     # Keep the newest history when it would not fit in one section.
     text = "*History*\n" + "\n".join(lines)
@@ -129,6 +151,8 @@ def _event_line(event: ComplaintEvent) -> str:
         EventKind.NOTED: "added a note",
         EventKind.RESOLVED: "resolved it",
         EventKind.REOPENED: "reopened it",
+        EventKind.RATED: "recorded the customer's score",
+        EventKind.FOLLOWED_UP: "followed up with the customer",
     }[EventKind(event.kind)]
     note = f": {escape(truncate(event.note, 300))}" if event.note else ""
     return f"• {slack_date(event.at)} <@{event.actor_id}> {verb}{note}"
@@ -195,6 +219,12 @@ def change_modal(action: Action, complaint: Complaint) -> dict:
         element = {"type": "users_select", "action_id": Action.INPUT}
     else:
         element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 3000}
+    blocks = [
+        _section(summary_text(complaint)),
+        {"type": "input", "block_id": Block.NOTE, "optional": not required, "label": _plain(label, 2000), "element": element},
+    ]
+    if action is Action.RESOLVE:
+        blocks.append(score_input())
     return {
         "type": "modal",
         "callback_id": View.COMPLAINT_CHANGE,
@@ -202,8 +232,21 @@ def change_modal(action: Action, complaint: Complaint) -> dict:
         "submit": _plain("Save", 24),
         "close": _plain("Cancel", 24),
         "private_metadata": json.dumps({"action": action.value, "id": complaint.id}),
-        "blocks": [
-            _section(summary_text(complaint)),
-            {"type": "input", "block_id": Block.NOTE, "optional": not required, "label": _plain(label, 2000), "element": element},
-        ],
+        "blocks": blocks,
+    }
+
+
+def score_input() -> dict:
+    """The customer's 0-10 answer, optional: not every customer is asked when it is resolved."""
+    return {
+        "type": "input",
+        "block_id": Block.SCORE,
+        "optional": True,
+        "label": _plain("How likely is the customer to recommend us? (0-10, if asked)", 2000),
+        "element": {
+            "type": "static_select",
+            "action_id": Action.INPUT,
+            "placeholder": _plain("Their answer", 150),
+            "options": [{"text": _plain(score, 75), "value": score} for score in SCORES],
+        },
     }

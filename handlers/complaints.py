@@ -31,6 +31,7 @@ from bot.complaint_text import (
 from bot.complaints import ComplaintDraft
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
 from bot.ledger import run_once
+from bot.sla import SlaStatus, sla_status
 from handlers import complaint_views as views
 from handlers.ids import Action, Block, Command, Shortcut, View
 from handlers.users import UserDirectory
@@ -38,7 +39,7 @@ from models.complaints import Complaint, ContactChannel, Severity
 
 logger = logging.getLogger(__name__)
 
-FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN)
+FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN, Action.FOLLOWED_UP)
 MANAGE_ACTIONS = (Action.REASSIGN, Action.RESOLVE, Action.REOPEN)
 SUBCOMMAND_ACTIONS = {
     "take": Action.TAKE,
@@ -47,6 +48,8 @@ SUBCOMMAND_ACTIONS = {
     "note": Action.NOTE,
     "resolve": Action.RESOLVE,
     "reopen": Action.REOPEN,
+    "rate": Action.RATE,
+    "followed-up": Action.FOLLOWED_UP,
 }
 
 
@@ -59,6 +62,7 @@ class Change:
     actor_id: str
     text: str = ""
     new_owner_id: str = ""
+    score: int | None = None
 
 
 def slack_error_text(exc: Exception) -> str:
@@ -138,7 +142,7 @@ class ComplaintListeners:
             with self.services.open_session() as session:
                 complaint = service.get_complaint(session, complaint_id)
                 events = service.history(session, complaint_id)
-            ack(text=views.summary_text(complaint), blocks=views.complaint_details(complaint, events))
+            ack(text=views.summary_text(complaint), blocks=views.complaint_details(complaint, events, self._sla(complaint)))
             return
         rest = plain_text(sub.rest.partition(" ")[2]).strip()
         change = Change(SUBCOMMAND_ACTIONS[sub.name], complaint_id, user_id, text=rest)
@@ -148,6 +152,9 @@ class ComplaintListeners:
                 raise InvalidInput("Mention the new owner, e.g. `/complaint assign C-42 @alex`.")
             self._check_owner(owners[0])
             change = Change(Action.REASSIGN, complaint_id, user_id, new_owner_id=owners[0])
+        if change.action is Action.RATE:
+            score, _, comment = rest.partition(" ")
+            change = Change(Action.RATE, complaint_id, user_id, text=comment.strip(), score=service.parse_score(score))
         complaint, previous_owner = self._apply(change, key=f"command:{trigger_id}")
         ack(text=f"Done: {views.summary_text(complaint)}")
         for problem in self._publish_change(client, complaint, previous_owner, user_id):
@@ -233,9 +240,11 @@ class ComplaintListeners:
     def on_change_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         user_id = body["user"]["id"]
         metadata = json.loads(view.get("private_metadata") or "{}")
-        value = input_values(view).get(Block.NOTE, "")
+        values = input_values(view)
+        value = values.get(Block.NOTE, "")
         action = Action(metadata["action"])
-        change = Change(action, int(metadata["id"]), user_id, text=value)
+        score = int(values[Block.SCORE]) if values.get(Block.SCORE, "").isdigit() else None
+        change = Change(action, int(metadata["id"]), user_id, text=value, score=score)
         try:
             if action is Action.REASSIGN:
                 self._check_owner(value)
@@ -252,6 +261,10 @@ class ComplaintListeners:
             self._tell(client, user_id, "", f":warning: The change is saved, but {problem}.")
 
     # ----- shared steps -----------------------------------------------------------------
+    def _sla(self, complaint: Complaint) -> SlaStatus:
+        settings = self.services.settings
+        return sla_status(complaint, now=self.services.clock(), targets=settings.targets, due_soon=settings.due_soon)
+
     def _check_owner(self, user_id: str) -> None:
         try:
             user = self.users.lookup(user_id)
@@ -291,7 +304,13 @@ class ComplaintListeners:
                 case Action.NOTE:
                     complaint = service.add_note(session, note=change.text, **common)
                 case Action.RESOLVE:
-                    complaint = service.resolve(session, resolution=change.text, permissions=permissions, **common)
+                    complaint = service.resolve(
+                        session, resolution=change.text, permissions=permissions, score=change.score, **common
+                    )
+                case Action.RATE:
+                    complaint = service.rate(session, score=change.score, comment=change.text, **common)
+                case Action.FOLLOWED_UP:
+                    complaint = service.record_follow_up(session, note=change.text, **common)
                 case Action.REOPEN:
                     complaint = service.reopen(session, permissions=permissions, **common)
             return complaint, previous_owner
@@ -307,34 +326,45 @@ class ComplaintListeners:
         channel = self.services.settings.complaints_channel
         if channel:
             try:
-                posted = client.chat_postMessage(
-                    channel=channel, text=views.summary_text(complaint), blocks=views.complaint_message(complaint)
-                )
+                blocks = views.complaint_message(complaint, self._sla(complaint))
+                posted = client.chat_postMessage(channel=channel, text=views.summary_text(complaint), blocks=blocks)
                 with self.services.open_session() as session:
-                    service.set_message_location(session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"])
+                    current = service.set_message_location(
+                        session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"]
+                    )
                     session.commit()
                 complaint.slack_channel, complaint.slack_ts = posted["channel"], posted["ts"]
             except Exception as exc:  # noqa: BLE001 — any failure is reported, the complaint is kept
                 logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
                 problems.append(f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}")
+            else:
+                # A change made while the post was on its way had no message to update yet.
+                if views.complaint_message(current, self._sla(current)) != blocks:
+                    problems += self._update_team_message(client, current)
         if complaint.owner_id != complaint.reporter_id:
             problems += self._notify_owner(client, complaint, complaint.reporter_id)
         return problems
 
     def _publish_change(self, client: WebClient, complaint: Complaint, previous_owner: str, actor_id: str) -> list[str]:
-        problems = []
-        if complaint.slack_ts:
-            try:
-                client.chat_update(
-                    channel=complaint.slack_channel, ts=complaint.slack_ts,
-                    text=views.summary_text(complaint), blocks=views.complaint_message(complaint),
-                )
-            except Exception as exc:  # noqa: BLE001
-                logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
-                problems.append(f"I couldn't update the team's message: {slack_error_text(exc)}")
+        if not complaint.slack_ts:
+            # The team's copy may have been posted while this change was being made.
+            with self.services.open_session() as session:
+                complaint.slack_channel, complaint.slack_ts = service.message_location(session, complaint.id)
+        problems = self._update_team_message(client, complaint) if complaint.slack_ts else []
         if complaint.owner_id not in (previous_owner, actor_id):
             problems += self._notify_owner(client, complaint, actor_id)
         return problems
+
+    def _update_team_message(self, client: WebClient, complaint: Complaint) -> list[str]:
+        try:
+            client.chat_update(
+                channel=complaint.slack_channel, ts=complaint.slack_ts,
+                text=views.summary_text(complaint), blocks=views.complaint_message(complaint, self._sla(complaint)),
+            )
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
+            return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
+        return []
 
     def _notify_owner(self, client: WebClient, complaint: Complaint, actor_id: str) -> list[str]:
         try:
@@ -385,4 +415,4 @@ def register(app: App, services: Services) -> None:
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(listeners.on_message_shortcut)
     app.view(View.LOG_COMPLAINT.value)(listeners.on_log_submitted)
     app.view(View.COMPLAINT_CHANGE.value)(listeners.on_change_submitted)
-    app.action(re.compile("^complaint_(take|responded|note|reassign|resolve|reopen)$"))(listeners.on_button)
+    app.action(re.compile("^complaint_(take|responded|note|reassign|resolve|reopen|followed_up)$"))(listeners.on_button)

@@ -1,30 +1,34 @@
-"""`/desk`: managers' tools, one entry per subcommand in `SUBCOMMANDS`.
+"""`/desk`: managers' tools — the morale report, a preview of the weekly digest, and exports.
 
-Every subcommand is for managers and admins only (MANAGER_IDS, ADMIN_IDS); anyone
-else gets a polite refusal. Features add their subcommands to the table (the digest
-adds `digest` and `export`); `help` lists them. Slow work happens after `ack()` and
-its result comes back through `respond`.
+A small table of subcommands, each for managers and admins only (MANAGER_IDS,
+ADMIN_IDS); anyone else gets a polite refusal. Slow work (figures over the whole
+history, writing a CSV) happens after `ack()`, and its result comes back through
+`respond` or as a file in a DM.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Services
 from bot.complaint_text import plain_text
-from bot.errors import UserFacingError
-from bot.morale import morale_report, report_end
-from handlers import morale_views
+from bot.digest import IsoWeek, next_scheduled_week
+from bot.errors import InvalidInput, UserFacingError
+from bot.export import settings_rows, write_csv
+from bot.morale import report_end
+from handlers import digest_views, morale_views
 from handlers.complaints import slack_error_text
+from handlers.digest import compute
 from handlers.ids import Command
+from handlers.morale import named_report
 from handlers.text import escape
-from handlers.users import UserDirectory, channel_members, shared_directory
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +49,15 @@ class Subcommand:
 
 
 class DeskListeners:
-    def __init__(self, services: Services, users: UserDirectory) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.users = users
 
     def on_command(self, ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
         user_id = command["user_id"]
         words = plain_text(command.get("text", "")).split()
         name = words[0].lower() if words else "help"
         if not self.services.settings.is_manager(user_id):
-            ack(text="Sorry, `/desk` is for managers and admins. If you need a report, ask one of them.")
+            ack(text="Sorry, `/desk` is for managers and admins. Ask one of them if you need the digest or an export.")
             return
         subcommand = SUBCOMMANDS.get(name)
         if subcommand is None:
@@ -68,37 +71,78 @@ class DeskListeners:
     # ----- /desk morale ------------------------------------------------------------------------
     def morale(self, request: DeskRequest) -> None:
         request.ack()
-        settings = self.services.settings
-        staff, note = self._staff_channel_people(request.client)
+        end = report_end(self.services.clock(), self.services.settings.zone)
         with self.services.open_session() as session:
-            report = morale_report(
-                session, end=report_end(self.services.clock(), settings.zone), zone=settings.zone,
-                daily_limit=settings.kudos_daily_limit, staff_ids=staff,
-            )
-        names = {user_id: self.users.display_name(user_id) for user_id in morale_views.people_shown(report)}
+            report, names, note = named_report(self.services, session, end=end, client=request.client)
         request.respond(
             text=morale_views.morale_text(report), blocks=morale_views.morale_blocks(report, names, note=note),
             response_type="ephemeral", replace_original=False,
         )
 
-    def _staff_channel_people(self, client: WebClient) -> tuple[list[str], str]:
-        """People in STAFF_CHANNEL (bots left out), and a note for the reader if it couldn't be read."""
-        channel = self.services.settings.staff_channel
-        if not channel:
-            return [], ""
+    # ----- /desk digest [YYYY-Www] -----------------------------------------------------------
+    def digest(self, request: DeskRequest) -> None:
+        settings, now = self.services.settings, self.services.clock()
+        if request.args:
+            week = IsoWeek.parse(request.args[0])
+        else:
+            week = next_scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
+        request.ack(text=f"Working out the digest for {week}…")
+        digest = compute(self.services, week, client=request.client)
+        request.respond(
+            text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest, now=now),
+            response_type="ephemeral", replace_original=False,
+        )
+
+    # ----- /desk export complaints [from] [to] -------------------------------------------------
+    def export(self, request: DeskRequest) -> None:
+        kind, *dates = request.args or [""]
+        if kind.lower() != "complaints":
+            raise InvalidInput("Say what to export: `/desk export complaints [from] [to]`, dates like 2026-11-01.")
+        if len(dates) > 2:
+            raise InvalidInput("Give at most two dates: `/desk export complaints 2026-11-01 2026-11-30`.")
+        first, last = (_day(text) for text in (dates + ["", ""])[:2])
+        if first and last and last < first:
+            raise InvalidInput(f"The export would end ({last}) before it starts ({first}).")
+        zone = self.services.settings.zone
+        since = datetime.combine(first, time.min, tzinfo=zone) if first else None
+        until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone) if last else None
+        span = f" from {first or 'the start'} to {last or 'today'}" if first or last else ""
+        request.ack(text=f"Preparing the complaints export{span}; it will arrive as a file in your DMs.")
+        filename = f"complaints-{first or 'start'}-to-{last or 'now'}.csv"
         try:
-            members = channel_members(client, channel)
-        except SlackApiError as exc:
-            logger.warning("conversations.members failed for %s: %s", channel, exc)
-            return [], (
-                f":warning: I couldn't read the members of <#{channel}> ({slack_error_text(exc)}), "
-                "so only people with recent activity count as staff."
-            )
-        return self.users.people(members), ""
+            with tempfile.NamedTemporaryFile("w+", suffix=".csv", encoding="utf-8", newline="") as out:
+                rows = self._write_csv(out, since=since, until=until)
+                out.flush()
+                dm = request.client.conversations_open(users=request.user_id)["channel"]["id"]
+                request.client.files_upload_v2(
+                    channel=dm, file=out.name, filename=filename, title=f"Complaints{span}",
+                    initial_comment=f"Your export: {rows:,} complaint{'s' if rows != 1 else ''}{span}.",
+                )
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("export for %s failed: %s", request.user_id, exc)
+            request.respond(text=f":warning: The export could not be delivered: {slack_error_text(exc)}.",
+                            response_type="ephemeral", replace_original=False)
+
+    def _write_csv(self, out, *, since: datetime | None, until: datetime | None) -> int:
+        """Stream the rows to `out` (memory stays flat however many there are); return how many."""
+        with self.services.open_session() as session:
+            settings, now = self.services.settings, self.services.clock()
+            return write_csv(settings_rows(session, settings, now=now, since=since, until=until), out)
+
+
+def _day(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"“{text[:20]}” is not a date; write it like 2026-11-01.") from None
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "morale": Subcommand("`/desk morale` — kudos this week, who has gone unrecognised, and what looks gamed", DeskListeners.morale),
+    "digest": Subcommand("`/desk digest [2026-W47]` — preview the weekly digest (the coming one by default)", DeskListeners.digest),
+    "export": Subcommand("`/desk export complaints [from] [to]` — every complaint as CSV, sent to you in a DM", DeskListeners.export),
 }
 
 
@@ -106,9 +150,8 @@ def help_text(hint: str = "") -> str:
     lines = [hint] if hint else []
     lines.append("*Managers' desk*:")
     lines += [f"• {subcommand.usage}" for subcommand in SUBCOMMANDS.values()]
-    lines.append("• `/desk help` — this list")
     return "\n".join(lines)
 
 
 def register(app: App, services: Services) -> None:
-    app.command(Command.DESK.value)(DeskListeners(services, shared_directory(app.client)).on_command)
+    app.command(Command.DESK.value)(DeskListeners(services).on_command)

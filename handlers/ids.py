@@ -22,6 +22,12 @@ class Action(StrEnum):
     REOPEN = "complaint_reopen"
     # On a resolved complaint's message: kudos to its owner.
     RECOGNISE = "kudos_recognise"
+    FOLLOWED_UP = "complaint_followed_up"
+    # Typed only (`/complaint rate C-42 9`): no button
+    RATE = "complaint_rate"
+    # App Home
+    HOME_LOG = "home_log_complaint"
+    HOME_SEARCH_KB = "home_search_kb"
     # Inputs inside modals
     INPUT = "value"
 
@@ -30,6 +36,8 @@ class View(StrEnum):
     LOG_COMPLAINT = "complaint_log"
     COMPLAINT_CHANGE = "complaint_change"
     GIVE_KUDOS = "kudos_give"
+    HOME = "home"
+    KB_SEARCH = "home_kb_search"
 
 
 class Block(StrEnum):
@@ -41,11 +49,14 @@ class Block(StrEnum):
     DESCRIPTION = "description"
     OWNER = "owner"
     NOTE = "note"
+    SCORE = "score"
     ACTIONS = "complaint_actions"
     KUDOS_RECIPIENTS = "kudos_recipients"
     KUDOS_VALUE = "kudos_value"
     KUDOS_REASON = "kudos_reason"
     KUDOS_COMPLAINT = "kudos_complaint"
+    HOME_ACTIONS = "home_actions"
+    QUERY = "query"
 
 
 class Event(StrEnum):
@@ -53,3 +64,4 @@ class Event(StrEnum):
 
     REACTION_ADDED = "reaction_added"
     REACTION_REMOVED = "reaction_removed"
+    APP_HOME_OPENED = "app_home_opened"

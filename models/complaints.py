@@ -37,6 +37,8 @@ class EventKind(StrEnum):
     NOTED = "noted"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    RATED = "rated"
+    FOLLOWED_UP = "followed up"
 
 
 class Complaint(SQLModel, table=True):
@@ -58,9 +60,16 @@ class Complaint(SQLModel, table=True):
     source_permalink: str = Field(default="", max_length=1000)
     resolution: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(index=True)
-    first_responded_at: datetime | None = None
+    first_responded_at: datetime | None = Field(default=None, index=True)
     resolved_at: datetime | None = Field(default=None, index=True)
     updated_at: datetime
+    # The customer's latest answer to "how likely are you to recommend us?" (0-10);
+    # every answer is also kept as a `rated` event.
+    satisfaction_score: int | None = None
+    satisfaction_comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    satisfaction_at: datetime | None = Field(default=None, index=True)
+    # When the owner checked back with the customer after resolving it.
+    followed_up_at: datetime | None = None
     # Where the team's copy of the complaint was posted, so it can be updated in place.
     slack_channel: str = Field(default="", max_length=32)
     slack_ts: str = Field(default="", max_length=32)

@@ -6,5 +6,6 @@ imported here.
 
 from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
 from models.kudos import Recognition
+from models.service_levels import Notification, OwnerReminder
 
-__all__ = ["Complaint", "ComplaintEvent", "ProcessedRequest", "Recognition"]
+__all__ = ["Complaint", "ComplaintEvent", "Notification", "OwnerReminder", "ProcessedRequest", "Recognition"]

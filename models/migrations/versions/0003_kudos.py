@@ -1,7 +1,7 @@
 """kudos
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-25 06:43:27
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 
 
 revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

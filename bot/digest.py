@@ -1,0 +1,396 @@
+"""The weekly digest's figures, computed with SQL aggregates over indexed time ranges.
+
+One ISO week in TZ: complaints logged, resolved and open (each with the week before),
+median and 90th-percentile times to first response and to resolution, SLA breaches,
+counts by category and by contact channel, the oldest open complaints, NPS, eight
+weeks of trend for the chart, and optional sections from other features.
+
+Every query reads one week's rows through an index (or a count), so the time and
+memory it takes follow a week's volume, not the size of the history. Percentiles are
+`percentile_cont` on PostgreSQL and the same interpolation on SQLite from the two
+rows around the rank (ORDER BY ... LIMIT 2 OFFSET k).
+
+`Digest` is plain data: Slack blocks, the terminal and `--json` all render it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Float, case, cast, func, literal_column, or_
+from sqlmodel import Session, col, select
+
+from bot.errors import InvalidInput
+from bot.sla import Target, TargetKind
+from models.complaints import Complaint, Status
+
+TREND_WEEKS = 8
+OLDEST_OPEN = 5
+ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class IsoWeek:
+    year: int
+    week: int
+
+    @classmethod
+    def parse(cls, text: str) -> IsoWeek:
+        match = ISO_WEEK.match(text or "")
+        if match:
+            try:
+                return cls.containing(date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1))
+            except ValueError:
+                pass
+        raise InvalidInput(f"“{(text or '')[:20]}” is not an ISO week; they look like 2026-W47.")
+
+    @classmethod
+    def containing(cls, day: date) -> IsoWeek:
+        year, week, _ = day.isocalendar()
+        return cls(year, week)
+
+    @classmethod
+    def at(cls, moment: datetime, zone: ZoneInfo) -> IsoWeek:
+        return cls.containing(moment.astimezone(zone).date())
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    def shift(self, weeks: int) -> IsoWeek:
+        return IsoWeek.containing(self.monday + timedelta(weeks=weeks))
+
+    def start(self, zone: ZoneInfo) -> datetime:
+        return datetime.combine(self.monday, time.min, tzinfo=zone)
+
+    def end(self, zone: ZoneInfo) -> datetime:
+        return self.shift(1).start(zone)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a section provider is asked about: one week in TZ, as seen at `now`."""
+
+    week: IsoWeek
+    zone: ZoneInfo
+    now: datetime
+
+    @property
+    def start(self) -> datetime:
+        return self.week.start(self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return self.week.end(self.zone)
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        return self.value - self.previous
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Seconds from logging to an event, over the complaints that reached it this week."""
+
+    count: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Nps:
+    answers: int
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def score(self) -> float | None:
+        """% promoters (9-10) minus % detractors (0-6), from -100 to 100."""
+        if not self.answers:
+            return None
+        return round(100 * (self.promoters - self.detractors) / self.answers, 1)
+
+
+@dataclass(frozen=True)
+class OpenComplaint:
+    id: int
+    severity: str
+    category: str
+    owner_id: str
+    created_at: datetime
+    description: str
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.id}"
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    week: str
+    logged: int
+    resolved: int
+    median_first_response_seconds: float | None
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """An optional part of the digest contributed by another feature.
+
+    `lines` are mrkdwn with any user text already escaped (handlers.text.escape);
+    `figures` is plain JSON-able data for `--json`.
+    """
+
+    key: str
+    title: str
+    lines: list[str]
+    figures: dict = field(default_factory=dict)
+
+
+SectionProvider = Callable[[Session, Period], DigestSection | None]
+
+# Optional sections, in the order they appear after the service figures. Other
+# features plug in here (the top knowledge gaps); a provider returns None when it has
+# nothing to say for the week. Sections that need settings or Slack (the morale
+# report) are added by handlers.digest.compute.
+SECTION_PROVIDERS: tuple[SectionProvider, ...] = ()
+
+
+@dataclass(frozen=True)
+class Digest:
+    week: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    logged: Count
+    resolved: Count
+    open: Count
+    first_response: Durations
+    resolution: Durations
+    breaches: dict[str, int]
+    by_category: list[tuple[str, int]]
+    by_channel: list[tuple[str, int]]
+    oldest_open: list[OpenComplaint]
+    nps: Nps
+    trend: list[WeekPoint]
+    sections: list[DigestSection]
+
+    def as_json(self) -> dict:
+        """Every figure, with times in ISO 8601 and derived figures spelled out."""
+        data = asdict(self)
+        for name in ("logged", "resolved", "open"):
+            data[name]["change"] = getattr(self, name).change
+        data["nps"]["score"] = self.nps.score
+        data["by_category"] = dict(self.by_category)
+        data["by_channel"] = dict(self.by_channel)
+        for entry, complaint in zip(data["oldest_open"], self.oldest_open):
+            entry["reference"] = complaint.reference
+        return _iso_times(data)
+
+
+def _iso_times(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _iso_times(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_iso_times(item) for item in value]
+    return value
+
+
+# ----- SQL building blocks ------------------------------------------------------------------
+def seconds_between(session: Session, start, end) -> ColumnElement[float]:
+    """`end - start` in seconds, in the dialect's own date arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return cast(func.extract("epoch", end - start), Float)
+
+
+def within(column, period_start: datetime, period_end: datetime) -> ColumnElement[bool]:
+    return (column >= period_start) & (column < period_end)
+
+
+def count(session: Session, *conditions) -> int:
+    return session.exec(select(func.count()).select_from(Complaint).where(*conditions)).one()
+
+
+def percentiles(session: Session, value, *conditions, quantiles: Sequence[float] = (0.5, 0.9)) -> tuple[int, list[float | None]]:
+    """How many rows match, and the continuous percentiles of `value` over them."""
+    if session.get_bind().dialect.name == "postgresql":
+        columns = [func.percentile_cont(q).within_group(value) for q in quantiles]
+        row = session.exec(select(func.count(), *columns).select_from(Complaint).where(*conditions)).one()
+        return row[0], [None if v is None else float(v) for v in row[1:]]
+    total = count(session, *conditions)
+    results = []
+    for q in quantiles:
+        if not total:
+            results.append(None)
+            continue
+        rank = q * (total - 1)
+        low = math.floor(rank)
+        statement = select(value.label("v")).select_from(Complaint).where(*conditions)
+        pair = list(session.exec(statement.order_by(literal_column("v")).limit(2).offset(low)))
+        upper = pair[1] if len(pair) > 1 else pair[0]
+        results.append(float(pair[0] + (upper - pair[0]) * (rank - low)))
+    return total, results
+
+
+# ----- the figures ---------------------------------------------------------------------------
+def open_at(session: Session, moment: datetime) -> int:
+    """Complaints open at `moment`: open now, plus resolved since, minus logged since.
+
+    Resolution always follows logging, so this equals "logged before and not yet
+    resolved at `moment`" while touching only recent rows (reopened complaints count
+    as open throughout, as their earlier resolution time is cleared).
+    """
+    return (
+        count(session, col(Complaint.resolved_at).is_(None))
+        + count(session, col(Complaint.resolved_at) >= moment)
+        - count(session, col(Complaint.created_at) >= moment)
+    )
+
+
+def durations(session: Session, done_column, period_start: datetime, period_end: datetime) -> Durations:
+    seconds = seconds_between(session, Complaint.created_at, done_column)
+    total, (median, p90) = percentiles(session, seconds, within(done_column, period_start, period_end))
+    return Durations(total, _round(median), _round(p90))
+
+
+def breaches(session: Session, period: Period, targets: dict[str, Target]) -> dict[str, int]:
+    """Targets that fell due in the week (up to now) and were missed."""
+    until = min(period.end, period.now)
+    result = {}
+    for kind in TargetKind:
+        done = Complaint.first_responded_at if kind is TargetKind.FIRST_RESPONSE else Complaint.resolved_at
+        missed = 0
+        for severity, target in targets.items():
+            allowed = target.of(kind)
+            missed += count(
+                session,
+                Complaint.severity == severity,
+                within(Complaint.created_at, period.start - allowed, until - allowed),
+                or_(col(done).is_(None), seconds_between(session, Complaint.created_at, done) > allowed.total_seconds()),
+            )
+        result[kind.value] = missed
+    return result
+
+
+def grouped(session: Session, column, *conditions) -> list[tuple[str, int]]:
+    total = func.count().label("total")
+    statement = select(column, total).where(*conditions).group_by(column).order_by(total.desc(), column)
+    return [(name, n) for name, n in session.exec(statement)]
+
+
+def oldest_open(session: Session, limit: int = OLDEST_OPEN) -> list[OpenComplaint]:
+    rows = session.exec(
+        select(Complaint.id, Complaint.severity, Complaint.category, Complaint.owner_id, Complaint.created_at,
+               func.substr(Complaint.description, 1, 200))
+        .where(Complaint.status == Status.OPEN.value)
+        .order_by(col(Complaint.created_at), col(Complaint.id))
+        .limit(limit)
+    )
+    return [OpenComplaint(*row) for row in rows]
+
+
+def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
+    score = col(Complaint.satisfaction_score)
+
+    def answers(condition) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.exec(
+        select(func.count(), answers(score >= 9), answers((score >= 7) & (score <= 8)), answers(score <= 6)).where(within(Complaint.satisfaction_at, period_start, period_end), score.is_not(None))
+    ).one()
+    return Nps(*(int(value) for value in row))
+
+
+def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> list[WeekPoint]:
+    points = []
+    for back in range(weeks - 1, -1, -1):
+        shown = week.shift(-back)
+        start, end = shown.start(zone), shown.end(zone)
+        points.append(
+            WeekPoint(
+                str(shown),
+                count(session, within(Complaint.created_at, start, end)),
+                count(session, within(Complaint.resolved_at, start, end)),
+                durations(session, Complaint.first_responded_at, start, end).median_seconds,
+            )
+        )
+    return points
+
+
+def weekly_digest(
+    session: Session,
+    *,
+    week: IsoWeek,
+    zone: ZoneInfo,
+    now: datetime,
+    targets: dict[str, Target],
+    sections: Sequence[SectionProvider] = SECTION_PROVIDERS,
+) -> Digest:
+    period = Period(week, zone, now)
+    before = Period(week.shift(-1), zone, now)
+    start, end = period.start, period.end
+    logged_in = within(Complaint.created_at, start, end)
+    return Digest(
+        week=str(week),
+        starts_at=start,
+        ends_at=end,
+        time_zone=zone.key,
+        logged=Count(count(session, logged_in), count(session, within(Complaint.created_at, before.start, before.end))),
+        resolved=Count(
+            count(session, within(Complaint.resolved_at, start, end)),
+            count(session, within(Complaint.resolved_at, before.start, before.end)),
+        ),
+        open=Count(open_at(session, min(end, now)), open_at(session, min(before.end, now))),
+        first_response=durations(session, Complaint.first_responded_at, start, end),
+        resolution=durations(session, Complaint.resolved_at, start, end),
+        breaches=breaches(session, period, targets),
+        by_category=grouped(session, Complaint.category, logged_in),
+        by_channel=grouped(session, Complaint.contact_channel, logged_in),
+        oldest_open=oldest_open(session),
+        nps=nps(session, start, end),
+        trend=trend(session, week, zone),
+        sections=[section for provider in sections if (section := provider(session, period)) is not None],
+    )
+
+
+def scheduled_week(now: datetime, *, schedule: str, zone: ZoneInfo) -> IsoWeek:
+    """The week the most recent scheduled digest (at or before `now`) covers.
+
+    That is the last full ISO week before the scheduled time: Monday 09:00 reports on
+    the week that ended the night before. A digest missed while the bot was down is
+    therefore still due, under its own week, until the next one is.
+    """
+    from croniter import croniter
+
+    fired = croniter(schedule, now.astimezone(zone) + timedelta(seconds=1)).get_prev(datetime)
+    return IsoWeek.at(fired, zone).shift(-1)
+
+
+def next_scheduled_week(now: datetime, *, schedule: str, zone: ZoneInfo) -> IsoWeek:
+    """The week the next scheduled digest will cover (what a preview shows)."""
+    from croniter import croniter
+
+    due = croniter(schedule, now.astimezone(zone)).get_next(datetime)
+    return IsoWeek.at(due, zone).shift(-1)
+
+
+def _round(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)

@@ -1,0 +1,50 @@
+"""The background tick: every minute, run each scheduled job once.
+
+Jobs decide for themselves what is due from the clock and the database (see
+bot/reminders.py and bot/digest.py) and claim each send in the database ledger, so
+this loop holds no state: any number of processes may run it, a restart loses
+nothing, and a digest that fell due while the bot was down goes out on the first tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+logger = logging.getLogger("servicedesk.scheduler")
+
+Job = Callable[[], None]
+TICK_SECONDS = 60
+
+
+def run_jobs(jobs: Sequence[Job]) -> None:
+    """Run every job once; one failing job does not stop the others."""
+    for job in jobs:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 — logged, and tried again on the next tick
+            logger.exception("scheduled job %s failed", getattr(job, "__name__", job))
+
+
+class Ticker:
+    def __init__(self, jobs: Sequence[Job], *, interval: float = TICK_SECONDS) -> None:
+        self.jobs = jobs
+        self.interval = interval
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Ticker:
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="servicedesk-scheduler")
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            run_jobs(self.jobs)
+            self._stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

@@ -1,0 +1,93 @@
+"""Sending the weekly digest: the scheduled job, and the preview `/desk digest` shows.
+
+The job runs every tick (bot/scheduler.py). It works out which week the latest
+scheduled digest covers, and for each recipient (MANAGER_CHANNEL and/or each of
+MANAGER_IDS, per DIGEST_DELIVERY) claims `digest:<week>:<recipient>` in the ledger:
+with two processes, or after a restart, each recipient gets each week's digest once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import notifications as ledger
+from bot.app import Services
+from bot.digest import SECTION_PROVIDERS, Digest, IsoWeek, scheduled_week, weekly_digest
+from handlers import digest_views, morale
+from handlers.complaints import slack_error_text
+
+logger = logging.getLogger(__name__)
+DIGEST_KIND = "digest"
+
+
+def compute(services: Services, week: IsoWeek, *, client: WebClient | None = None) -> Digest:
+    """The digest for `week`; with a client, its morale section names people and counts STAFF_CHANNEL."""
+    settings = services.settings
+    sections = [*SECTION_PROVIDERS, morale.digest_section(services, client)]
+    with services.open_session() as session:
+        return weekly_digest(
+            session, week=week, zone=settings.zone, now=services.clock(), targets=settings.targets, sections=sections
+        )
+
+
+def recipients(services: Services) -> list[str]:
+    """Channel and/or manager user IDs, per DIGEST_DELIVERY (DMs when there is no channel)."""
+    settings = services.settings
+    channel = settings.manager_channel if settings.digest_delivery in ("channel", "both") else ""
+    wants_dms = settings.digest_delivery in ("dm", "both") or not settings.manager_channel
+    return ([channel] if channel else []) + (list(settings.manager_ids) if wants_dms else [])
+
+
+def post_digest(client: WebClient, channel: str, digest: Digest, *, now: datetime, chart: bytes) -> None:
+    """The digest message, then its chart in the same conversation."""
+    posted = client.chat_postMessage(
+        channel=channel, text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest, now=now)
+    )
+    client.files_upload_v2(
+        channel=posted["channel"],
+        content=chart,
+        filename=f"servicedesk-digest-{digest.week}.png",
+        title=f"Complaints in and out, 8 weeks to {digest.week}",
+        alt_txt=f"Bar chart of complaints logged and resolved per week, {digest.trend[0].week} to {digest.week}, "
+        "with the median first-response time as a line",
+    )
+
+
+class DigestJob:
+    def __init__(self, services: Services, client: WebClient) -> None:
+        self.services = services
+        self.client = client
+
+    def __call__(self) -> None:
+        settings, now = self.services.settings, self.services.clock()
+        week = scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
+        keys = {recipient: f"{DIGEST_KIND}:{week}:{recipient}" for recipient in recipients(self.services)}
+        with self.services.open_session() as session:
+            settled = ledger.settled_keys(session, keys.values(), now=now)
+        claimed = [
+            recipient for recipient, key in keys.items()
+            if key not in settled and ledger.claim_once(self.services.open_session, key=key, kind=DIGEST_KIND, now=now)
+        ]
+        if not claimed:
+            return
+        # matplotlib adds about 40 MB to a process: load it only when a digest goes out.
+        from bot.digest_chart import trend_chart
+
+        digest = compute(self.services, week, client=self.client)
+        chart = trend_chart(digest.trend)
+        for recipient in claimed:
+            try:
+                post_digest(self.client, recipient, digest, now=now, chart=chart)
+                error = ""
+            except Exception as exc:  # noqa: BLE001 — recorded in the ledger and retried
+                logger.warning("digest %s to %s failed: %s", week, recipient, exc)
+                error = slack_error_text(exc)
+            ledger.finish(self.services.open_session, keys=[keys[recipient]], now=self.services.clock(), error=error)
+
+
+def register(app: App, services: Services) -> None:
+    services.scheduled_jobs.append(DigestJob(services, app.client))

@@ -1,0 +1,77 @@
+"""Block Kit for the weekly digest: pure functions of `bot.digest.Digest`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.digest import Count, Digest, Durations
+from bot.sla import describe
+from handlers.complaint_views import SEVERITY_ICON, _mrkdwn, _plain, _section
+from handlers.text import escape, truncate
+
+
+def _change(count: Count) -> str:
+    if count.change == 0:
+        return "same as the week before"
+    arrow = "▲" if count.change > 0 else "▼"
+    return f"{arrow} {abs(count.change)} vs {count.previous} the week before"
+
+
+def _duration(seconds: float | None) -> str:
+    return "—" if seconds is None else describe(timedelta(seconds=seconds))
+
+
+def _durations(durations: Durations) -> str:
+    if not durations.count:
+        return "none this week"
+    return f"median {_duration(durations.median_seconds)} · 90% within {_duration(durations.p90_seconds)} ({durations.count})"
+
+
+def _counts(pairs: list[tuple[str, int]]) -> str:
+    return " · ".join(f"{escape(name)} {n}" for name, n in pairs) or "none"
+
+
+def _days(moment: datetime) -> str:
+    return f"{moment:%a %d %b}"
+
+
+def digest_text(digest: Digest) -> str:
+    """The notification text: the headline figures in one line."""
+    return (
+        f"Weekly digest {digest.week}: {digest.logged.value} logged, {digest.resolved.value} resolved, "
+        f"{digest.open.value} open"
+    )
+
+
+def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
+    nps = digest.nps
+    nps_text = "no answers" if nps.score is None else f"{nps.score:+.0f} ({nps.answers} answer{'s' if nps.answers != 1 else ''})"
+    last_day = digest.ends_at - timedelta(days=1)
+    blocks = [
+        {"type": "header", "text": _plain(f"Weekly digest · {digest.week}", 150)},
+        {"type": "context", "elements": [_mrkdwn(f"{_days(digest.starts_at)} – {_days(last_day)} {last_day:%Y} ({digest.time_zone})")]},
+        {"type": "section", "fields": [
+            _mrkdwn(f"*Logged*\n{digest.logged.value} ({_change(digest.logged)})"),
+            _mrkdwn(f"*Resolved*\n{digest.resolved.value} ({_change(digest.resolved)})"),
+            _mrkdwn(f"*Still open*\n{digest.open.value} ({_change(digest.open)})"),
+            _mrkdwn(f"*Net Promoter Score*\n{nps_text}"),
+            _mrkdwn(f"*First response*\n{_durations(digest.first_response)}"),
+            _mrkdwn(f"*Resolution*\n{_durations(digest.resolution)}"),
+            _mrkdwn(
+                "*SLA breaches*\n"
+                f"{digest.breaches.get('first_response', 0)} first response · {digest.breaches.get('resolution', 0)} resolution"
+            ),
+        ]},
+        _section(f"*By category*: {_counts(digest.by_category)}\n*By contact channel*: {_counts(digest.by_channel)}"),
+    ]
+    if digest.oldest_open:
+        lines = [
+            f"• {SEVERITY_ICON.get(c.severity, '')} *{c.reference}* ({c.severity}, #{escape(c.category)}) "
+            f"open {describe(now - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
+            for c in digest.oldest_open
+        ]
+        blocks.append(_section("*Oldest open complaints*\n" + "\n".join(lines)))
+    for section in digest.sections:
+        blocks.append({"type": "divider"})
+        blocks.append(_section(f"*{escape(section.title)}*\n" + "\n".join(section.lines)))
+    return blocks[:50]

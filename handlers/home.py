@@ -1,0 +1,100 @@
+"""The App Home tab: my open complaints with their SLA state, kudos I received, quick
+actions; managers also see the team's SLA breaches.
+
+Two features plug in here when they are merged: the recognition feature's "kudos
+received" list (`KUDOS_RECEIVED`) and the knowledge base's search (`KNOWLEDGE_SEARCH`).
+Until then they return nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot import complaints as complaint_service
+from bot.app import Services
+from bot.sla import breached_open, sla_status
+from handlers import complaint_views, home_views
+from handlers.home_views import HomeItem
+from handlers.ids import Action, Block, Event, View
+from models.complaints import Complaint
+
+logger = logging.getLogger(__name__)
+
+# (session, user_id, now) -> mrkdwn lines, newest first.
+KudosReceived = Callable[[Session, str, datetime], list[str]]
+# query -> mrkdwn lines, best first.
+KnowledgeSearch = Callable[[str], list[str]]
+
+
+def no_kudos(session: Session, user_id: str, now: datetime) -> list[str]:
+    return []
+
+
+def no_knowledge_base(query: str) -> list[str]:
+    return []
+
+
+KUDOS_RECEIVED: KudosReceived = no_kudos
+KNOWLEDGE_SEARCH: KnowledgeSearch = no_knowledge_base
+
+
+class HomeListeners:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def on_home_opened(self, event: dict, client: WebClient) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        client.views_publish(user_id=event["user"], view=self.view_for(event["user"]))
+
+    def view_for(self, user_id: str) -> dict:
+        settings, now = self.services.settings, self.services.clock()
+
+        def item(complaint: Complaint) -> HomeItem:
+            return HomeItem(complaint, sla_status(complaint, now=now, targets=settings.targets, due_soon=settings.due_soon))
+
+        with self.services.open_session() as session:
+            mine, mine_total = complaint_service.list_complaints(session, owner_id=user_id, limit=home_views.HOME_LIST_LIMIT)
+            kudos = KUDOS_RECEIVED(session, user_id, now)
+            breaches, breaches_total = None, 0
+            if settings.is_manager(user_id):
+                breached, breaches_total = breached_open(
+                    session, now=now, targets=settings.targets, limit=home_views.HOME_LIST_LIMIT
+                )
+                breaches = [item(c) for c in breached]
+        return home_views.home_view(
+            mine=[item(c) for c in mine], mine_total=mine_total, kudos=kudos,
+            breaches=breaches, breaches_total=breaches_total,
+        )
+
+    def on_log(self, ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=complaint_views.log_complaint_modal(
+                categories=self.services.settings.complaint_categories, reporter_id=body["user"]["id"],
+            ),
+        )
+
+    def on_search(self, ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=home_views.search_modal())
+
+    def on_search_submitted(self, ack: Ack, view: dict) -> None:
+        state = (view.get("state") or {}).get("values", {})
+        query = ((state.get(Block.QUERY) or {}).get(Action.INPUT) or {}).get("value") or ""
+        ack(response_action="update", view=home_views.search_results_modal(query, KNOWLEDGE_SEARCH(query)))
+
+
+def register(app: App, services: Services) -> None:
+    listeners = HomeListeners(services)
+    app.event(Event.APP_HOME_OPENED.value)(listeners.on_home_opened)
+    app.action(Action.HOME_LOG.value)(listeners.on_log)
+    app.action(Action.HOME_SEARCH_KB.value)(listeners.on_search)
+    app.view(View.KB_SEARCH.value)(listeners.on_search_submitted)

@@ -1,0 +1,90 @@
+"""Block Kit for the App Home tab: a pure function of what the person should see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.sla import SlaStatus
+from handlers.complaint_views import SLA_ICON, _button, _plain, _section, title_line
+from handlers.ids import Action, Block, View
+from handlers.text import escape, truncate
+from models.complaints import Complaint
+
+HOME_LIST_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class HomeItem:
+    """A complaint as the Home tab lists it, with its SLA status."""
+
+    complaint: Complaint
+    sla: SlaStatus
+
+
+def _line(item: HomeItem, *, with_owner: bool = False) -> str:
+    complaint = item.complaint
+    owner = f" · <@{complaint.owner_id}>" if with_owner else ""
+    return (
+        f"{SLA_ICON[item.sla.state]} *{complaint.reference}* {item.sla.state}{owner} · {title_line(complaint)}\n"
+        f"      {escape(truncate(complaint.description, 150))}"
+    )
+
+
+def _list(heading: str, items: Sequence[HomeItem], total: int, empty: str, *, with_owner: bool = False) -> dict:
+    if not items:
+        return _section(f"*{heading}*\n{empty}")
+    more = f"\n…and {total - len(items)} more: `/complaint list`" if total > len(items) else ""
+    return _section(f"*{heading}* ({total})\n" + "\n".join(_line(i, with_owner=with_owner) for i in items) + more)
+
+
+def home_view(
+    *,
+    mine: Sequence[HomeItem],
+    mine_total: int,
+    kudos: Sequence[str],
+    breaches: Sequence[HomeItem] | None,
+    breaches_total: int = 0,
+) -> dict:
+    """`breaches` is None for people who are not managers."""
+    blocks = [
+        {"type": "header", "text": _plain("Your service desk", 150)},
+        {
+            "type": "actions",
+            "block_id": Block.HOME_ACTIONS,
+            "elements": [
+                _button(Action.HOME_LOG, "Log a complaint", "log", "primary"),
+                _button(Action.HOME_SEARCH_KB, "Search the knowledge base", "search"),
+            ],
+        },
+        _list("My open complaints", mine[:HOME_LIST_LIMIT], mine_total, "Nothing open. 🎉"),
+        _section("*Kudos you received recently*\n" + ("\n".join(kudos) if kudos else "None yet.")),
+    ]
+    if breaches is not None:
+        blocks.append({"type": "divider"})
+        blocks.append(_list("Team SLA breaches", breaches[:HOME_LIST_LIMIT], breaches_total, "None. 👏", with_owner=True))
+    return {"type": "home", "callback_id": View.HOME, "blocks": blocks}
+
+
+def search_modal() -> dict:
+    return {
+        "type": "modal",
+        "callback_id": View.KB_SEARCH,
+        "title": _plain("Knowledge base", 24),
+        "submit": _plain("Search", 24),
+        "close": _plain("Close", 24),
+        "blocks": [{
+            "type": "input",
+            "block_id": Block.QUERY,
+            "label": _plain("What are you looking for?", 2000),
+            "element": {"type": "plain_text_input", "action_id": Action.INPUT, "max_length": 500},
+        }],
+    }
+
+
+def search_results_modal(query: str, results: Sequence[str]) -> dict:
+    """`results` are mrkdwn lines from the knowledge base (already escaped)."""
+    found = "\n".join(results[:10]) if results else "Nothing found. Try other words."
+    view = search_modal()
+    view["blocks"] = [_section(f"*Results for* “{escape(truncate(query, 200))}”\n{found}"), *view["blocks"]]
+    return view
