@@ -1,8 +1,8 @@
 """`servicedesk report WHICH`: reports for managers, printed in the terminal.
 
 `report morale [--json]` prints the morale report. With SLACK_BOT_TOKEN set it asks
-Slack for STAFF_CHANNEL's members and people's display names (cached lookups of
-`users.info`); without it, or if Slack can't be reached, people are shown by ID.
+Slack for STAFF_CHANNEL's members and the display names it shows (cached lookups of
+`users.info`); without it, people are shown by ID and STAFF_CHANNEL is left out.
 """
 
 from __future__ import annotations
@@ -11,36 +11,11 @@ import argparse
 import sys
 from datetime import timedelta
 
+from bot.app import build_services, make_client
 from bot.clock import system_clock
-from bot.config import Settings, load_settings
-from bot.morale import MoraleReport, morale_report, report_end
-from models.db import make_engine, session_factory, upgrade
-
-# users.info allows about 100 calls a minute: name at most this many people in a report.
-NAMES_LOOKED_UP = 200
-
-
-def _slack_people(settings: Settings) -> tuple[list[str], object | None]:
-    """STAFF_CHANNEL's people and a user directory, or nothing without a token."""
-    if not settings.slack_bot_token:
-        if settings.staff_channel:
-            print("servicedesk: SLACK_BOT_TOKEN is not set, so STAFF_CHANNEL's members are left out", file=sys.stderr)
-        return [], None
-    from slack_sdk.errors import SlackApiError
-
-    from bot.app import make_client
-    from handlers.users import UserDirectory, channel_members
-
-    client = make_client(settings)
-    users = UserDirectory(client)
-    if not settings.staff_channel:
-        return [], users
-    try:
-        return users.people(channel_members(client, settings.staff_channel)), users
-    except SlackApiError as exc:
-        print(f"servicedesk: could not read STAFF_CHANNEL's members ({exc.response.get('error')}); left out",
-              file=sys.stderr)
-        return [], users
+from bot.config import load_settings
+from bot.morale import MoraleReport, report_end
+from models.db import make_engine, upgrade
 
 
 def terminal_lines(report: MoraleReport, names: dict[str, str]) -> list[str]:
@@ -74,20 +49,24 @@ def terminal_lines(report: MoraleReport, names: dict[str, str]) -> list[str]:
 
 
 def report_morale(args: argparse.Namespace) -> int:
+    from handlers.morale import named_report
+
     settings = load_settings()
     upgrade(settings.database_url)
-    staff, users = _slack_people(settings)
+    if settings.staff_channel and not settings.slack_bot_token:
+        print("servicedesk: SLACK_BOT_TOKEN is not set, so STAFF_CHANNEL's members are left out", file=sys.stderr)
+    client = make_client(settings) if settings.slack_bot_token else None
     engine = make_engine(settings.database_url)
     try:
-        with session_factory(engine)() as session:
-            report = morale_report(
-                session, end=report_end(system_clock(), settings.zone), zone=settings.zone,
-                daily_limit=settings.kudos_daily_limit, staff_ids=staff,
+        services = build_services(settings, engine=engine, clock=system_clock)
+        with services.open_session() as session:
+            report, names, note = named_report(
+                services, session, end=report_end(services.clock(), settings.zone), client=client
             )
     finally:
         engine.dispose()
-    named = [*report.flagged_people(), *report.unrecognised][:NAMES_LOOKED_UP]
-    names = {user_id: users.display_name(user_id) for user_id in named} if users else {}
+    if note:
+        print(f"servicedesk: {note.removeprefix(':warning: ')}", file=sys.stderr)
     print(report.to_json(names) if args.json else "\n".join(terminal_lines(report, names)))
     return 0
 
