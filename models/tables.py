@@ -5,5 +5,6 @@ imported here.
 """
 
 from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
+from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 
-__all__ = ["Complaint", "ComplaintEvent", "ProcessedRequest"]
+__all__ = ["Complaint", "ComplaintEvent", "KnowledgeFeedback", "KnowledgeSearch", "ProcessedRequest"]
