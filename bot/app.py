@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock, system_clock
 from bot.complaints import Permissions
 from bot.config import Settings
+from bot.knowledge.library import KnowledgeLibrary
+from bot.knowledge.search import SearchWeights
 from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
@@ -24,11 +26,13 @@ logger = logging.getLogger("servicedesk")
 
 @dataclass(frozen=True)
 class Services:
-    """What every handler needs: settings, a unit-of-work factory and the clock."""
+    """What every handler needs: settings, a unit-of-work factory, the clock, and the
+    knowledge base (loaded once, shared by every listener, kept current as files change)."""
 
     settings: Settings
     open_session: SessionFactory
     clock: Clock
+    knowledge: KnowledgeLibrary
 
     @property
     def permissions(self) -> Permissions:
@@ -43,6 +47,16 @@ def make_client(settings: Settings) -> WebClient:
         # Honour 429 Retry-After a couple of times before reporting the failure.
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler()],
     )
+
+
+def make_library(settings: Settings) -> KnowledgeLibrary:
+    library = KnowledgeLibrary(
+        settings.knowledge_dir,
+        weights=replace(SearchWeights(), min_confidence=settings.knowledge_min_confidence),
+    )
+    report = library.refresh()
+    logger.info("knowledge base: %d articles, %d problems", len(library.articles), len(report.problems))
+    return library
 
 
 def create_app(
@@ -73,6 +87,7 @@ def create_app(
         settings=settings,
         open_session=session_factory(engine or make_engine(settings.database_url)),
         clock=clock,
+        knowledge=make_library(settings),
     )
     register_all(app, services)
     return app

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_MIN_CONFIDENCE = 0.3
 DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "other")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
@@ -46,7 +47,12 @@ class Settings(BaseSettings):
     admin_ids: CommaList = ()
     tz: str = "UTC"
     complaint_categories: CommaList = DEFAULT_CATEGORIES
+    # --- Knowledge base
     knowledge_dir: Path = Path("knowledge")
+    # Articles whose `updated` date is older than this are listed to their owners.
+    knowledge_review_days: int = Field(default=180, ge=1, le=3650)
+    # Below this confidence (0..1) /kb says it has no answer instead of guessing.
+    knowledge_min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0.0, le=1.0)
 
     @field_validator("manager_ids", "admin_ids", "complaint_categories", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ from bot.app import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    from handlers import complaints
+    from handlers import complaints, knowledge
 
     complaints.register(app, services)
+    knowledge.register(app, services)

@@ -32,7 +32,9 @@ from bot.complaints import ComplaintDraft
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
 from bot.ledger import run_once
 from handlers import complaint_views as views
+from handlers.knowledge import complaint_suggestions
 from handlers.ids import Action, Block, Command, Shortcut, View
+from handlers.text import slack_error_text
 from handlers.users import UserDirectory
 from models.complaints import Complaint, ContactChannel, Severity
 
@@ -59,14 +61,6 @@ class Change:
     actor_id: str
     text: str = ""
     new_owner_id: str = ""
-
-
-def slack_error_text(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        if exc.response.status_code == 429:
-            return "Slack is rate-limiting the bot right now (HTTP 429)"
-        return f"Slack answered `{exc.response.get('error', 'unknown_error')}`"
-    return "the bot could not reach Slack"
 
 
 class ComplaintListeners:
@@ -105,7 +99,8 @@ class ComplaintListeners:
             self._check_owner(draft.owner_id)
         complaint = self._log(draft, user_id, key=f"command:{trigger_id}")
         channel = self.services.settings.complaints_channel
-        ack(text=views.confirmation(complaint, channel or None))
+        text = views.confirmation(complaint, channel or None)
+        ack(text=text, blocks=views.confirmation_blocks(text, complaint_suggestions(self.services, complaint.description)))
         for problem in self._publish_new(client, complaint):
             respond(text=f":warning: {complaint.reference} is saved, but {problem}.")
 
@@ -189,7 +184,8 @@ class ComplaintListeners:
         channel = self.services.settings.complaints_channel
         text = views.confirmation(complaint, channel if channel and not problems else None)
         text += "".join(f"\n:warning: {problem}." for problem in problems)
-        self._tell(client, user_id, metadata.get("channel", ""), text)
+        suggestions = complaint_suggestions(self.services, complaint.description)
+        self._tell(client, user_id, metadata.get("channel", ""), text, views.confirmation_blocks(text, suggestions))
 
     # ----- buttons on the complaint message and their small forms ------------------------
     def on_button(self, ack: Ack, body: dict, action: dict, client: WebClient) -> None:
@@ -340,16 +336,16 @@ class ComplaintListeners:
             session.commit()
         complaint.source_permalink = permalink
 
-    def _tell(self, client: WebClient, user_id: str, channel_id: str, text: str) -> None:
+    def _tell(self, client: WebClient, user_id: str, channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
         """An ephemeral note where the person is, or a DM when that is not possible."""
         if channel_id:
             try:
-                client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+                client.chat_postEphemeral(channel=channel_id, user=user_id, text=text, blocks=blocks)
                 return
             except SlackApiError:
                 pass
         try:
-            client.chat_postMessage(channel=user_id, text=text)
+            client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
         except Exception as exc:  # noqa: BLE001
             logger.warning("could not tell %s: %s", user_id, exc)
 

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class Command(StrEnum):
     COMPLAINT = "/complaint"
+    KB = "/kb"
 
 
 class Shortcut(StrEnum):
@@ -18,6 +19,10 @@ class Action(StrEnum):
     REASSIGN = "complaint_reassign"
     RESOLVE = "complaint_resolve"
     REOPEN = "complaint_reopen"
+    KB_SHOW = "kb_show"
+    KB_SHARE = "kb_share"
+    KB_HELPFUL = "kb_helpful"
+    KB_NOT_HELPFUL = "kb_not_helpful"
     # Inputs inside modals
     INPUT = "value"
 
@@ -25,6 +30,7 @@ class Action(StrEnum):
 class View(StrEnum):
     LOG_COMPLAINT = "complaint_log"
     COMPLAINT_CHANGE = "complaint_change"
+    KB_ARTICLE = "kb_article"
 
 
 class Block(StrEnum):
@@ -37,6 +43,8 @@ class Block(StrEnum):
     OWNER = "owner"
     NOTE = "note"
     ACTIONS = "complaint_actions"
+    KB_RESULT = "kb_result"  # numbered: kb_result_1, kb_result_2, …
+    KB_SUGGESTIONS = "kb_suggestions"
 
 
 class Event(StrEnum):

@@ -36,9 +36,13 @@ class Snapshot:
     articles: tuple[Article, ...] = ()
     problems: tuple[Problem, ...] = ()
     index: SearchIndex = field(default_factory=lambda: SearchIndex([]))
+    by_path: dict[str, Article] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.by_path.update((article.path, article) for article in self.articles)
 
     def article(self, path: str) -> Article | None:
-        return next((a for a in self.articles if a.path == path), None)
+        return self.by_path.get(path)
 
 
 @dataclass(frozen=True)
