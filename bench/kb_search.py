@@ -234,7 +234,6 @@ GRID = {
     "fuzzy": [0.2, 0.3, 0.4],
     "grams": [0.2, 0.4],
     "whole": [0.7, 1.0, 1.5],
-    "title": [0.5, 1.0],
     "question_rest": [0.1, 0.2],
 }
 
@@ -244,7 +243,8 @@ def tune(library: KnowledgeLibrary, queries) -> None:
     scored = []
     for values in itertools.product(*GRID.values()):
         weights = replace(SearchWeights(), **dict(zip(GRID, values)))
-        result = run_index(SearchIndex(docs, weights), queries, str(dict(zip(GRID, values))), 0.0).row()
+        # Every second held-out question keeps a full grid under a few minutes.
+        result = run_index(SearchIndex(docs, weights), queries[::2], "", 0.0).row()
         scored.append((result["hit@1"] + result["hit@3"], result["hit@1"], result["hit@3"], values))
     scored.sort(reverse=True)
     for total, hit1, hit3, values in scored[:10]:

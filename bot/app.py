@@ -49,10 +49,12 @@ def make_client(settings: Settings) -> WebClient:
     )
 
 
-def make_library(settings: Settings) -> KnowledgeLibrary:
+def make_library(settings: Settings, clock: Clock) -> KnowledgeLibrary:
     library = KnowledgeLibrary(
         settings.knowledge_dir,
         weights=replace(SearchWeights(), min_confidence=settings.knowledge_min_confidence),
+        # The services clock, so tests move time instead of sleeping past the throttle.
+        monotonic=lambda: clock().timestamp(),
     )
     report = library.refresh()
     logger.info("knowledge base: %d articles, %d problems", len(library.articles), len(report.problems))
@@ -87,7 +89,7 @@ def create_app(
         settings=settings,
         open_session=session_factory(engine or make_engine(settings.database_url)),
         clock=clock,
-        knowledge=make_library(settings),
+        knowledge=make_library(settings, clock),
     )
     register_all(app, services)
     return app

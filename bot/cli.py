@@ -15,6 +15,7 @@ FEATURE_CLIS: list[str] = [
     "bot.server",
     "bot.export",
     "bot.console",
+    "bot.knowledge.cli",
 ]
 
 

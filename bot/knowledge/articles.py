@@ -129,10 +129,13 @@ def parse_article(path: str, data: bytes) -> tuple[Article | None, list[Problem]
         problems.append(problem(key_lines.get("updated", 2), "updated must be a date like 2026-11-23"))
         updated = None
 
-    body = "\n".join(lines[end + 1:]).strip("\n")
-    body_line = end + 2
+    first = end + 1
+    while first < len(lines) and not lines[first].strip():
+        first += 1
+    body = "\n".join(lines[first:]).rstrip()
+    body_line = first + 1
     if not body.strip():
-        problems.append(problem(min(body_line, len(lines)), "the article has no text below the front matter"))
+        problems.append(problem(end + 2, "the article has no text below the front matter"))
     if not title:
         return None, problems
     question_tuple = tuple(questions or ())

@@ -104,7 +104,7 @@ class KnowledgeLibrary:
     def refresh_if_due(self) -> RefreshReport | None:
         """Refresh unless that was done less than `min_interval` seconds ago."""
         now = self._monotonic()
-        if self._last_refresh is not None and now - self._last_refresh < self.min_interval:
+        if self._last_refresh is not None and 0 <= now - self._last_refresh < self.min_interval:
             return None
         return self.refresh()
 

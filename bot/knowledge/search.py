@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.knowledge.text import bigrams, normalise, terms
+from bot.knowledge.text import STOPWORDS, bigrams, normalise, stem, terms
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
+STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 TITLE, QUESTION, TAGS, BODY, WHOLE, GRAMS = range(6)
 
 
@@ -164,7 +165,7 @@ class SearchIndex:
         self._idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
         self._idf_max = math.log1p((n_docs + 0.5) / 0.5)
         is_bigram = np.fromiter(("_" in term for term in vocabulary), dtype=bool, count=len(vocabulary))
-        self._is_gram = np.fromiter((term.startswith("~") for term in vocabulary), dtype=bool, count=len(vocabulary))
+        self._terms = list(vocabulary)
         self._term_boost = np.where(is_bigram, w.bigram, 1.0)
 
         unit_doc = np.asarray(units.doc, dtype=np.int64)
@@ -207,26 +208,30 @@ class SearchIndex:
         return len(self.docs)
 
     # ----- querying -------------------------------------------------------------------------
-    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], float]:
-        """Term ids with their weights (1, or the typo correction's similarity) and the
-        query's total information (idf), where unknown words count as the rarest."""
+    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], list[tuple[int, float]], float]:
+        """Term ids to score with, with their weights (1, or a typo correction's similarity);
+        the subset that carries content (no stopwords, no pairs or grams) for coverage; and
+        the information (idf) of the content words, where unknown words count as the rarest."""
         chosen: dict[int, float] = {}
+        content: dict[int, float] = {}
         information = 0.0
         corrected_words: list[str] = []
         for word in dict.fromkeys(words):
+            is_content = word not in STOPWORD_TERMS
             term_id = self.vocabulary.get(word)
             if term_id is not None:
-                chosen[term_id] = 1.0
-                information += self._idf[term_id]
+                found = [(term_id, 1.0)]
                 corrected_words.append(word)
-                continue
-            information += self._idf_max
-            best = self._correct(word)
-            if best:
-                corrected_words.append(best[0][0])
-            for term, similarity in best:
-                term_id = self.vocabulary[term]
-                chosen[term_id] = max(chosen.get(term_id, 0.0), similarity)
+                information += self._idf[term_id] if is_content else 0.0
+            else:
+                found = [(self.vocabulary[term], similarity) for term, similarity in self._correct(word)]
+                if found:
+                    corrected_words.append(self._terms[found[0][0]])
+                information += self._idf_max if is_content else 0.0
+            for term_id, weight in found:
+                chosen[term_id] = max(chosen.get(term_id, 0.0), weight)
+                if is_content:
+                    content[term_id] = max(content.get(term_id, 0.0), weight)
         extra = bigrams(corrected_words)
         if self.weights.grams:
             extra += char_grams(words)
@@ -234,7 +239,7 @@ class SearchIndex:
             term_id = self.vocabulary.get(pair)
             if term_id is not None:
                 chosen.setdefault(term_id, 1.0)
-        return list(chosen.items()), information
+        return list(chosen.items()), list(content.items()), information
 
     def _correct(self, word: str) -> list[tuple[str, float]]:
         if len(word) < 4 or not word.isalpha():
@@ -255,7 +260,9 @@ class SearchIndex:
         words = terms(normalised, w.stopwords)[:MAX_QUERY_TERMS]
         if not words:
             return SearchOutcome(query, [], False, "the question has no words to search for")
-        query_terms, information = self._query_terms(words)
+        query_terms, content_terms, information = self._query_terms(words)
+        if not information:
+            return SearchOutcome(query, [], False, "the question has only common words")
         if not query_terms:
             return SearchOutcome(query, [], False, "no article uses these words")
 
@@ -281,7 +288,7 @@ class SearchIndex:
         candidates = np.argpartition(-lexical, count - 1)[:count]
         fuzzy = self._fuzzy_scores(normalised, candidates)
         relative = lexical[candidates] / lexical[candidates].max()
-        coverage = self._coverage(query_terms, candidates) / information
+        coverage = self._coverage(content_terms, candidates) / information
         final = (1 - w.fuzzy) * relative + w.fuzzy * fuzzy + w.coverage * coverage
         confidence = np.clip(0.5 * coverage + 0.5 * fuzzy, 0.0, 1.0)
         order = np.argsort(-final, kind="stable")[:limit]
@@ -311,8 +318,6 @@ class SearchIndex:
         n_docs = len(self.docs)
         covered = np.zeros(n_docs)
         for term_id, weight in query_terms:
-            if self._term_boost[term_id] != 1.0 or self._is_gram[term_id]:
-                continue  # bigrams add no new information beyond their words
             docs = self._doc_post_doc[self._doc_post_start[term_id]:self._doc_post_start[term_id + 1]]
             covered[docs] += self._idf[term_id] * weight
         return covered[candidates]

@@ -92,7 +92,7 @@ def knowledge_gaps(session: Session, *, now: datetime, limit: int = 10, window: 
     since = now - window
     searches = list(session.exec(
         select(KnowledgeSearch).where(KnowledgeSearch.at >= since)
-        .order_by(col(KnowledgeSearch.at).desc()).limit(MAX_GAP_ROWS)
+        .order_by(col(KnowledgeSearch.at).desc(), col(KnowledgeSearch.id).desc()).limit(MAX_GAP_ROWS)
     ))
     votes: dict[int, set[bool]] = {}
     if searches:
