@@ -3,14 +3,15 @@
 How a question is scored (each choice was kept because bench/kb_search.py said so):
 
 1. The question and every article are normalised the same way (bot.knowledge.text):
-   no accents, case or punctuation, stopwords out, light stemming, and adjacent-word
-   pairs (bigrams) as extra terms.
+   no accents, case or punctuation, light stemming cut to six letters; adjacent-word
+   pairs (bigrams) and character 4-grams are extra terms. Stopwords stay for ranking
+   ("why" and "how" tell intents apart) but carry no weight in the confidence.
 2. A word the articles never use is corrected to the closest article words with
    rapidfuzz (`process.extract` with a `score_cutoff`), so typos still find terms.
 3. BM25 scores every *unit* of text separately: the title, each of the article's
-   `questions`, its tags and its body. An article's lexical score is a weighted sum of
-   its title, tags and body scores plus its best question (and a little of the rest),
-   so one well-matching question is not drowned by ten unrelated ones.
+   `questions`, its tags, its body, the whole article, and its character grams. An
+   article's lexical score is a weighted sum of those plus its best question (and a
+   little of the rest), so one well-matching question is not drowned by ten others.
 4. The best candidates are re-ranked with rapidfuzz (`process.cdist`) over their title
    and questions, which rewards a question phrased like one the article lists.
 5. Confidence mixes how much of the question's information the article covers with
@@ -35,6 +36,7 @@ MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
 STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 TITLE, QUESTION, TAGS, BODY, WHOLE, GRAMS = range(6)
+KINDS = 6
 
 
 @dataclass(frozen=True)
@@ -54,19 +56,16 @@ class SearchWeights:
 
     title: float = 1.0
     question_best: float = 1.0
-    question_rest: float = 0.1
+    question_rest: float = 0.2
     tags: float = 0.5
     body: float = 0.3
-    whole: float = 1.0
-    stopwords: bool = False
-    grams: float = 0.3
-    scorer: str = "token_sort_ratio"
-    coverage: float = 0.0
+    whole: float = 1.5
+    grams: float = 0.2
     bigram: float = 0.5
     k1: float = 1.2
     b: float = 0.75
     typo_cutoff: float = 80.0
-    fuzzy: float = 0.3
+    fuzzy: float = 0.4
     candidates: int = 30
     min_confidence: float = 0.3
 
@@ -87,36 +86,37 @@ class SearchOutcome:
     reason: str = ""
 
 
+def char_grams(words: Sequence[str], n: int = 4) -> list[str]:
+    """Character n-grams of each word (marked with ~ so they never meet a word)."""
+    grams = []
+    for word in words:
+        padded = f"<{word}>"
+        grams += ["~" + padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+    return grams
+
+
 @dataclass
 class _Units:
-    """Units of text (title, each question, tags, body) as parallel lists while building."""
+    """Units of text (title, each question, tags, body…) as parallel lists while building."""
 
     doc: list[int] = field(default_factory=list)
     kind: list[int] = field(default_factory=list)
     length: list[int] = field(default_factory=list)
     counts: list[Counter] = field(default_factory=list)
 
-    def add(self, doc: int, kind: int, text: str, with_bigrams: bool, stopwords: bool, grams: bool = False) -> None:
-        words = terms(normalise(text), stopwords)
+    def add(self, doc: int, kind: int, text: str, *, pairs: bool = False, grams: bool = False) -> None:
+        words = terms(normalise(text), drop_stopwords=False)
         if grams:
             words = char_grams(words)
         if not words:
             return
         counts = Counter(words)
-        if with_bigrams:
+        if pairs:
             counts.update(bigrams(words))
         self.doc.append(doc)
         self.kind.append(kind)
         self.length.append(len(words))
         self.counts.append(counts)
-
-
-def char_grams(words, n=4):
-    grams = []
-    for word in words:
-        padded = f"<{word}>"
-        grams += ["~" + padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
-    return grams
 
 
 class SearchIndex:
@@ -129,15 +129,13 @@ class SearchIndex:
         self._fuzzy_texts: list[str] = []
         fuzzy_doc: list[int] = []
         for index, doc in enumerate(self.docs):
-            units.add(index, TITLE, doc.title, True, w.stopwords)
+            units.add(index, TITLE, doc.title, pairs=True)
             for question in doc.questions:
-                units.add(index, QUESTION, question, True, w.stopwords)
-            units.add(index, TAGS, " ".join(doc.tags), False, w.stopwords)
-            units.add(index, BODY, doc.body, False, w.stopwords)
-            if w.grams:
-                units.add(index, GRAMS, "\n".join((doc.title, *doc.questions)), False, w.stopwords, grams=True)
-            if w.whole:
-                units.add(index, WHOLE, "\n".join((doc.title, *doc.questions, *doc.tags, doc.body)), False, w.stopwords)
+                units.add(index, QUESTION, question, pairs=True)
+            units.add(index, TAGS, " ".join(doc.tags))
+            units.add(index, BODY, doc.body)
+            units.add(index, WHOLE, "\n".join((doc.title, *doc.questions, *doc.tags, doc.body)))
+            units.add(index, GRAMS, "\n".join((doc.title, *doc.questions)), grams=True)
             for text in (doc.title, *doc.questions):
                 normalised = normalise(text)
                 if normalised:
@@ -171,8 +169,8 @@ class SearchIndex:
         unit_doc = np.asarray(units.doc, dtype=np.int64)
         unit_kind = np.asarray(units.kind, dtype=np.int64)
         unit_length = np.asarray(units.length, dtype=np.float64)
-        average = np.ones(6)
-        for kind in range(6):
+        average = np.ones(KINDS)
+        for kind in range(KINDS):
             lengths = unit_length[unit_kind == kind]
             if lengths.size:
                 average[kind] = lengths.mean()
@@ -233,8 +231,7 @@ class SearchIndex:
                 if is_content:
                     content[term_id] = max(content.get(term_id, 0.0), weight)
         extra = bigrams(corrected_words)
-        if self.weights.grams:
-            extra += char_grams(words)
+        extra += char_grams(words)
         for pair in extra:
             term_id = self.vocabulary.get(pair)
             if term_id is not None:
@@ -257,7 +254,7 @@ class SearchIndex:
         normalised = normalise((query or "")[:MAX_QUERY_CHARS])
         if not self.docs:
             return SearchOutcome(query, [], False, "the knowledge base has no articles yet")
-        words = terms(normalised, w.stopwords)[:MAX_QUERY_TERMS]
+        words = terms(normalised, drop_stopwords=False)[:MAX_QUERY_TERMS]
         if not words:
             return SearchOutcome(query, [], False, "the question has no words to search for")
         query_terms, content_terms, information = self._query_terms(words)
@@ -289,7 +286,7 @@ class SearchIndex:
         fuzzy = self._fuzzy_scores(normalised, candidates)
         relative = lexical[candidates] / lexical[candidates].max()
         coverage = self._coverage(content_terms, candidates) / information
-        final = (1 - w.fuzzy) * relative + w.fuzzy * fuzzy + w.coverage * coverage
+        final = (1 - w.fuzzy) * relative + w.fuzzy * fuzzy
         confidence = np.clip(0.5 * coverage + 0.5 * fuzzy, 0.0, 1.0)
         order = np.argsort(-final, kind="stable")[:limit]
         hits = [
@@ -309,7 +306,7 @@ class SearchIndex:
                 texts.append(self._fuzzy_texts[position])
                 slots.append(slot)
         if texts:
-            scores = process.cdist([normalised], texts, scorer=getattr(fuzz, self.weights.scorer), processor=None, dtype=np.float64)[0]
+            scores = process.cdist([normalised], texts, scorer=fuzz.token_sort_ratio, processor=None, dtype=np.float64)[0]
             np.maximum.at(best, slots, scores / 100)
         return best
 
