@@ -81,6 +81,7 @@ def test_the_owner_of_a_broken_file_is_still_known_so_they_can_be_told():
 
 def article(path: str, title: str, questions=(), body="text", line=2) -> Article:
     return Article(path=path, title=title, body=body, questions=tuple(questions), title_line=line,
+                   question_keys=tuple(normalise(q) for q in questions),
                    question_lines=tuple(range(3, 3 + len(questions))), body_line=6)
 
 

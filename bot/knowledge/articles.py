@@ -23,6 +23,8 @@ from datetime import date, datetime
 
 import yaml
 
+from bot.knowledge.text import normalise
+
 KNOWN_KEYS = ("title", "tags", "questions", "owner", "updated")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _TOP_LEVEL_KEY = re.compile(r"^([^\s#:][^:]*?)\s*:(?:\s|$)")
@@ -56,6 +58,8 @@ class Article:
     # Lines in the file, for problems found across articles (duplicates, links).
     title_line: int = 1
     question_lines: tuple[int, ...] = ()
+    # Normalised questions, for finding duplicates across articles.
+    question_keys: tuple[str, ...] = ()
     body_line: int = 1
 
     @property
@@ -148,6 +152,7 @@ def parse_article(path: str, data: bytes) -> tuple[Article | None, list[Problem]
         owner=owner_id,
         updated=updated,
         title_line=key_lines.get("title", 2),
+        question_keys=tuple(normalise(q) for q in question_tuple),
         question_lines=tuple(_line_of(q, lines, 1, end, key_lines.get("questions", 2)) for q in question_tuple),
         body_line=body_line,
     )

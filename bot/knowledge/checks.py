@@ -29,8 +29,7 @@ def across_articles(articles: Sequence[Article], files: Collection[str]) -> list
                                     f"the same title as {titles[key].path}; titles must differ", article.owner))
         else:
             titles[key] = article
-        for question, line in zip(article.questions, article.question_lines):
-            key = normalise(question)
+        for question, key, line in zip(article.questions, article.question_keys, article.question_lines):
             if not key:
                 continue
             if key in questions:

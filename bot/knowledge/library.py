@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -21,11 +22,12 @@ from pathlib import Path
 
 from bot.knowledge.articles import Article, Problem, parse_article
 from bot.knowledge.checks import across_articles
-from bot.knowledge.search import SearchDoc, SearchIndex, SearchOutcome, SearchWeights
+from bot.knowledge.search import Analyser, SearchDoc, SearchIndex, SearchOutcome, SearchWeights
 
 logger = logging.getLogger(__name__)
 
 ARTICLE_SUFFIX = ".md"
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 MAX_ARTICLE_BYTES = 1_000_000
 # The folder's own README explains the format; it is not an article.
 NOT_ARTICLES = {"readme.md"}
@@ -74,6 +76,7 @@ class KnowledgeLibrary:
         self.min_interval = min_interval
         self._monotonic = monotonic
         self._files: dict[str, _FileState] = {}
+        self._analyser = Analyser()
         self._snapshot = Snapshot(index=SearchIndex([], self.weights))
         self._lock = threading.Lock()
         self._last_refresh: float | None = None
@@ -193,9 +196,12 @@ class KnowledgeLibrary:
         articles = tuple(sorted((s.article for s in self._files.values() if s.article), key=lambda a: a.path))
         problems = [problem for path in sorted(self._files) for problem in self._files[path].problems]
         problems += across_articles(articles, every_file)
-        index = SearchIndex([search_doc(article) for article in articles], self.weights)
+        docs = [search_doc(article) for article in articles]
+        index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index)
         return Snapshot(articles, tuple(problems), index)
 
 
 def search_doc(article: Article) -> SearchDoc:
-    return SearchDoc(article.path, article.title, article.questions, article.tags, article.body)
+    # Link targets are addresses, not words anyone asks with.
+    body = _LINK_TARGET.sub("]", article.body)
+    return SearchDoc(article.path, article.title, article.questions, article.tags, body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _APOSTROPHES = re.compile(r"['’`´]")
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -40,6 +41,7 @@ def normalise(text: str) -> str:
 PREFIX_LENGTH = 6
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Strip the commonest English endings (plural, -ing, -ed, final e) and keep at most
     the first six letters, so "verify", "verified" and "verification" meet."""
