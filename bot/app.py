@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,6 +18,8 @@ from bot.clock import Clock, system_clock
 from bot.complaints import Permissions
 from bot.config import Settings
 from bot.scheduler import Job
+from bot.knowledge.library import KnowledgeLibrary
+from bot.knowledge.search import SearchWeights
 from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
@@ -26,7 +28,8 @@ LISTENER_THREADS = 32
 
 @dataclass(frozen=True)
 class Services:
-    """What every handler needs: settings, a unit-of-work factory and the clock.
+    """What every handler needs: settings, a unit-of-work factory, the clock, and the
+    knowledge base (loaded once, shared by every listener, kept current as files change).
 
     `scheduled_jobs` is filled by the handler modules that do timed work (reminders,
     the digest); `servicedesk run` ticks them (bot/scheduler.py).
@@ -35,6 +38,7 @@ class Services:
     settings: Settings
     open_session: SessionFactory
     clock: Clock
+    knowledge: KnowledgeLibrary
     scheduled_jobs: list[Job] = field(default_factory=list)
 
     @property
@@ -52,11 +56,24 @@ def make_client(settings: Settings) -> WebClient:
     )
 
 
+def make_library(settings: Settings, clock: Clock) -> KnowledgeLibrary:
+    library = KnowledgeLibrary(
+        settings.knowledge_dir,
+        weights=replace(SearchWeights(), min_confidence=settings.knowledge_min_confidence),
+        # The services clock, so tests move time instead of sleeping past the throttle.
+        monotonic=lambda: clock().timestamp(),
+    )
+    report = library.refresh()
+    logger.info("knowledge base: %d articles, %d problems", len(library.articles), len(report.problems))
+    return library
+
+
 def build_services(settings: Settings, *, engine: Engine | None = None, clock: Clock = system_clock) -> Services:
     return Services(
         settings=settings,
         open_session=session_factory(engine or make_engine(settings.database_url)),
         clock=clock,
+        knowledge=make_library(settings, clock),
     )
 
 

@@ -17,6 +17,7 @@ FEATURE_CLIS: list[str] = [
     "bot.reports",
     "bot.digest_cli",
     "bot.console",
+    "bot.knowledge.cli",
 ]
 
 

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.sla import DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
 SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_MIN_CONFIDENCE = 0.3
 DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "other")
 DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
 
@@ -60,7 +61,12 @@ class Settings(BaseSettings):
     admin_ids: CommaList = ()
     tz: str = "UTC"
     complaint_categories: CommaList = DEFAULT_CATEGORIES
+    # --- Knowledge base
     knowledge_dir: Path = Path("knowledge")
+    # Articles whose `updated` date is older than this are listed to their owners.
+    knowledge_review_days: int = Field(default=180, ge=1, le=3650)
+    # Below this confidence (0..1) /kb says it has no answer instead of guessing.
+    knowledge_min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0.0, le=1.0)
 
     # --- Service levels, reminders and the weekly digest ----------------------------------
     # Where breaches are escalated and the digest is posted (empty: managers get DMs).

@@ -6,9 +6,10 @@ from bot.app import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    from handlers import complaints, desk, digest, home, kudos, reminders
+    from handlers import complaints, desk, digest, home, knowledge, kudos, reminders
 
     complaints.register(app, services)
+    knowledge.register(app, services)
     kudos.register(app, services)
     desk.register(app, services)
     home.register(app, services)

@@ -124,6 +124,11 @@ def confirmation(complaint: Complaint, posted_to: str | None) -> str:
     return f"Logged {summary_text(complaint)}{where}. Use `/complaint show {complaint.reference}` to follow it."
 
 
+def confirmation_blocks(confirmation_text: str, suggestions: list[dict]) -> list[dict] | None:
+    """The confirmation followed by knowledge-base suggestions, or None (text alone) without any."""
+    return [_section(confirmation_text), *suggestions] if suggestions else None
+
+
 def owner_notice(complaint: Complaint, actor_id: str) -> str:
     return f"<@{actor_id}> made you the owner of {summary_text(complaint)}"
 

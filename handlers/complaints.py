@@ -33,7 +33,9 @@ from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
 from bot.ledger import run_once
 from bot.sla import SlaStatus, sla_status
 from handlers import complaint_views as views
+from handlers.knowledge import complaint_suggestions
 from handlers.ids import Action, Block, Command, Shortcut, View
+from handlers.text import slack_error_text
 from handlers.users import UserDirectory
 from models.complaints import Complaint, ContactChannel, Severity
 
@@ -65,24 +67,16 @@ class Change:
     score: int | None = None
 
 
-def slack_error_text(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        if exc.response.status_code == 429:
-            return "Slack is rate-limiting the bot right now (HTTP 429)"
-        return f"Slack answered `{exc.response.get('error', 'unknown_error')}`"
-    return "the bot could not reach Slack"
-
-
-def tell(client: WebClient, user_id: str, channel_id: str, text: str) -> None:
+def tell(client: WebClient, user_id: str, channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
     """An ephemeral note where the person is, or a DM when that is not possible."""
     if channel_id:
         try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text, blocks=blocks)
             return
         except SlackApiError:
             pass
     try:
-        client.chat_postMessage(channel=user_id, text=text)
+        client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
     except Exception as exc:  # noqa: BLE001
         logger.warning("could not tell %s: %s", user_id, exc)
 
@@ -123,7 +117,8 @@ class ComplaintListeners:
             self._check_owner(draft.owner_id)
         complaint = self._log(draft, user_id, key=f"command:{trigger_id}")
         channel = self.services.settings.complaints_channel
-        ack(text=views.confirmation(complaint, channel or None))
+        text = views.confirmation(complaint, channel or None)
+        ack(text=text, blocks=views.confirmation_blocks(text, complaint_suggestions(self.services, complaint.description)))
         for problem in self._publish_new(client, complaint):
             respond(text=f":warning: {complaint.reference} is saved, but {problem}.")
 
@@ -210,7 +205,8 @@ class ComplaintListeners:
         channel = self.services.settings.complaints_channel
         text = views.confirmation(complaint, channel if channel and not problems else None)
         text += "".join(f"\n:warning: {problem}." for problem in problems)
-        self._tell(client, user_id, metadata.get("channel", ""), text)
+        suggestions = complaint_suggestions(self.services, complaint.description)
+        self._tell(client, user_id, metadata.get("channel", ""), text, views.confirmation_blocks(text, suggestions))
 
     # ----- buttons on the complaint message and their small forms ------------------------
     def on_button(self, ack: Ack, body: dict, action: dict, client: WebClient) -> None:
@@ -384,8 +380,8 @@ class ComplaintListeners:
             session.commit()
         complaint.source_permalink = permalink
 
-    def _tell(self, client: WebClient, user_id: str, channel_id: str, text: str) -> None:
-        tell(client, user_id, channel_id, text)
+    def _tell(self, client: WebClient, user_id: str, channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
+        tell(client, user_id, channel_id, text, blocks)
 
 
 def input_values(view: dict) -> dict[str, str]:

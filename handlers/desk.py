@@ -24,7 +24,7 @@ from bot.errors import InvalidInput, UserFacingError
 from bot.export import settings_rows, write_csv
 from bot.morale import report_end
 from handlers import digest_views, morale_views
-from handlers.complaints import slack_error_text
+from handlers.text import slack_error_text
 from handlers.digest import compute
 from handlers.ids import Command
 from handlers.morale import named_report

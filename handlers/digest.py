@@ -18,7 +18,7 @@ from bot import notifications as ledger
 from bot.app import Services
 from bot.digest import SECTION_PROVIDERS, Digest, IsoWeek, scheduled_week, weekly_digest
 from handlers import digest_views, morale
-from handlers.complaints import slack_error_text
+from handlers.text import slack_error_text
 
 logger = logging.getLogger(__name__)
 DIGEST_KIND = "digest"

@@ -7,6 +7,7 @@ class Command(StrEnum):
     COMPLAINT = "/complaint"
     KUDOS = "/kudos"
     DESK = "/desk"
+    KB = "/kb"
 
 
 class Shortcut(StrEnum):
@@ -28,6 +29,10 @@ class Action(StrEnum):
     # App Home
     HOME_LOG = "home_log_complaint"
     HOME_SEARCH_KB = "home_search_kb"
+    KB_SHOW = "kb_show"
+    KB_SHARE = "kb_share"
+    KB_HELPFUL = "kb_helpful"
+    KB_NOT_HELPFUL = "kb_not_helpful"
     # Inputs inside modals
     INPUT = "value"
 
@@ -38,6 +43,7 @@ class View(StrEnum):
     GIVE_KUDOS = "kudos_give"
     HOME = "home"
     KB_SEARCH = "home_kb_search"
+    KB_ARTICLE = "kb_article"
 
 
 class Block(StrEnum):
@@ -57,6 +63,8 @@ class Block(StrEnum):
     KUDOS_COMPLAINT = "kudos_complaint"
     HOME_ACTIONS = "home_actions"
     QUERY = "query"
+    KB_RESULT = "kb_result"  # numbered: kb_result_1, kb_result_2, …
+    KB_SUGGESTIONS = "kb_suggestions"
 
 
 class Event(StrEnum):

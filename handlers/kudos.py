@@ -23,7 +23,8 @@ from bot.errors import DuplicateRequest, UserFacingError
 from bot.kudos import Gift, KudosDraft, KudosRefused, KudosRules
 from bot.kudos_text import StatsRequest, help_text, parse, plain_reason
 from handlers import kudos_views as views
-from handlers.complaints import input_values, slack_error_text, tell
+from handlers.complaints import input_values, tell
+from handlers.text import slack_error_text
 from handlers.ids import Action, Block, Command, Event, View
 from handlers.text import truncate
 from handlers.users import UserDirectory, shared_directory

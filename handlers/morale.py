@@ -14,7 +14,7 @@ from bot.app import Services
 from bot.digest import DigestSection, Period, SectionProvider
 from bot.morale import MoraleReport, morale_report
 from handlers import morale_views
-from handlers.complaints import slack_error_text
+from handlers.text import slack_error_text
 from handlers.users import channel_members, shared_directory
 
 logger = logging.getLogger(__name__)

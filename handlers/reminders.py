@@ -19,7 +19,7 @@ from bot.app import Services
 from bot.reminders import REMINDER_GAP, Notice, NoticeKind, candidates, notices_due, plan_notices
 from bot.sla import sla_status
 from handlers import complaint_views, reminder_views
-from handlers.complaints import slack_error_text
+from handlers.text import slack_error_text
 from models.db import unit_of_work
 
 logger = logging.getLogger(__name__)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from slack_sdk.errors import SlackApiError
+
 
 def escape(text: str) -> str:
     """Escape user text for mrkdwn: `<!channel>` and `<@U1>` typed by a person stay text.
@@ -25,3 +27,12 @@ def slack_date(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M UTC") ->
         f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|"
         f"{moment.strftime(fallback_format)}>"
     )
+
+
+def slack_error_text(exc: Exception) -> str:
+    """What went wrong with a Web API call, in words for the person who asked."""
+    if isinstance(exc, SlackApiError):
+        if exc.response.status_code == 429:
+            return "Slack is rate-limiting the bot right now (HTTP 429)"
+        return f"Slack answered `{exc.response.get('error', 'unknown_error')}`"
+    return "the bot could not reach Slack"

@@ -5,7 +5,11 @@ imported here.
 """
 
 from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
+from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 from models.kudos import Recognition
 from models.service_levels import Notification, OwnerReminder
 
-__all__ = ["Complaint", "ComplaintEvent", "Notification", "OwnerReminder", "ProcessedRequest", "Recognition"]
+__all__ = [
+    "Complaint", "ComplaintEvent", "KnowledgeFeedback", "KnowledgeSearch", "Notification",
+    "OwnerReminder", "ProcessedRequest", "Recognition",
+]

@@ -1,0 +1,337 @@
+"""Knowledge-base search benchmark on BANKING77 (see ../shared/datasets/banking77/SOURCE.md).
+
+Builds a knowledge folder of 77 articles, one per intent, exactly as issue 3 says:
+title = the intent name in words, `questions` = the first 10 training utterances of
+that intent, body = a short placeholder. Then asks every test utterance and reports
+hit@1, hit@3, MRR, p50/p95 latency per query, index build time and how often the "no
+confident answer" rule fired, for servicedesk's search and, in the same run, simple
+baselines: rapidfuzz WRatio over titles, rapidfuzz WRatio over questions, rank-bm25
+(the `bench` extra) over each article's text, and difflib over questions (on every
+5th query: it is slow). Finally it times a synthetic 10,000-article knowledge base.
+
+    .venv/bin/python bench/kb_search.py                 # test split: the figures to report
+    .venv/bin/python bench/kb_search.py --split train   # train utterances 11+ (for tuning)
+    .venv/bin/python bench/kb_search.py --tune          # grid search on the train split only
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import itertools
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.knowledge.library import KnowledgeLibrary  # noqa: E402
+from bot.knowledge.search import SearchIndex, SearchWeights  # noqa: E402
+
+QUESTIONS_PER_ARTICLE = 10
+PLACEHOLDER = "This article answers customers' questions about {topic}. Staff: follow the usual procedure."
+# Questions no banking article should answer: how often does the bot wrongly claim one?
+OFF_TOPIC = [
+    "what is the weather like in paris tomorrow", "recipe for chocolate cake", "who won the football match",
+    "how tall is mount everest", "recommend a good film to watch tonight", "what time does the museum open",
+    "translate hello into japanese", "how do I grow tomatoes", "best hiking trails near me",
+    "what is the capital of australia", "how many legs does a spider have", "play some jazz music",
+    "is it going to snow", "tell me a joke", "how do I fix a leaking tap", "when is the next bus",
+    "what's the score of the game", "book a table for two", "how to train a puppy", "who wrote hamlet",
+    "🙂🙂🙂", "????", "asdfgh qwerty zxcv", "Как дела", "今日はいい天気ですね",
+]
+
+
+def dataset_dir(given: str | None) -> Path:
+    if given:
+        return Path(given)
+    shared = os.environ.get("SERVICEDESK_SHARED_DIR") or ROOT.parent / "shared"
+    return Path(shared) / "datasets" / "banking77"
+
+
+def read_rows(path: Path) -> list[tuple[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+
+
+def intent_title(intent: str) -> str:
+    words = intent.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def write_articles(folder: Path, train: list[tuple[str, str]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The 77 articles as Markdown files; returns {intent: path} and the held-out train rows."""
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for text, intent in train:
+        by_intent[intent].append(text)
+    paths, held_out = {}, []
+    for intent, texts in sorted(by_intent.items()):
+        questions = texts[:QUESTIONS_PER_ARTICLE]
+        held_out += [(text, intent) for text in texts[QUESTIONS_PER_ARTICLE:]]
+        lines = ["---", f"title: {yaml_quote(intent_title(intent))}", "questions:"]
+        lines += [f"  - {yaml_quote(' '.join(question.split()))}" for question in questions]
+        lines += ["---", "", PLACEHOLDER.format(topic=intent_title(intent).lower()), ""]
+        path = f"{intent}.md"
+        (folder / path).write_text("\n".join(lines), encoding="utf-8")
+        paths[intent] = path
+    return paths, held_out
+
+
+def yaml_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Result:
+    def __init__(self, name: str, build_seconds: float) -> None:
+        self.name, self.build_seconds = name, build_seconds
+        self.ranks: list[int | None] = []
+        self.latencies: list[float] = []
+        self.unanswered = 0
+
+    def add(self, ranking: list[str], expected: str, seconds: float, answered: bool = True) -> None:
+        self.ranks.append(ranking.index(expected) + 1 if expected in ranking else None)
+        self.latencies.append(seconds)
+        self.unanswered += not answered
+
+    def row(self) -> dict[str, float]:
+        n = len(self.ranks)
+        latencies = sorted(self.latencies)
+        return {
+            "hit@1": sum(r == 1 for r in self.ranks) / n,
+            "hit@3": sum(r is not None and r <= 3 for r in self.ranks) / n,
+            "MRR": sum(1 / r for r in self.ranks if r) / n,
+            "p50 ms": 1000 * statistics.median(latencies),
+            "p95 ms": 1000 * latencies[int(0.95 * (n - 1))],
+            "build ms": 1000 * self.build_seconds,
+            "no answer": self.unanswered / n,
+            "queries": n,
+        }
+
+
+def run_servicedesk(library: KnowledgeLibrary, queries, name="servicedesk (default)") -> Result:
+    result = Result(name, library.last_load_seconds)
+    for text, expected in queries:
+        started = time.perf_counter()
+        outcome = library.search(text, limit=10)
+        elapsed = time.perf_counter() - started
+        result.add([hit.key for hit in outcome.hits], expected, elapsed, outcome.answered)
+    return result
+
+
+def run_index(index: SearchIndex, queries, name: str, build_seconds: float) -> Result:
+    result = Result(name, build_seconds)
+    for text, expected in queries:
+        started = time.perf_counter()
+        outcome = index.search(text, limit=10)
+        result.add([hit.key for hit in outcome.hits], expected, time.perf_counter() - started, outcome.answered)
+    return result
+
+
+def article_texts(library: KnowledgeLibrary) -> list[tuple[str, str, list[str], str]]:
+    return [(a.path, a.title, list(a.questions), a.body) for a in library.articles]
+
+
+def run_wratio_titles(articles, queries) -> Result:
+    started = time.perf_counter()
+    titles = {path: title.lower() for path, title, _, _ in articles}
+    result = Result("rapidfuzz WRatio, titles", time.perf_counter() - started)
+    for text, expected in queries:
+        t0 = time.perf_counter()
+        found = process.extract(text.lower(), titles, scorer=fuzz.WRatio, limit=10)
+        result.add([key for _, _, key in found], expected, time.perf_counter() - t0)
+    return result
+
+
+def run_wratio_questions(articles, queries) -> Result:
+    started = time.perf_counter()
+    texts, owners = [], []
+    for path, title, questions, _ in articles:
+        for text in (title, *questions):
+            texts.append(text.lower())
+            owners.append(path)
+    paths = sorted({path for path, *_ in articles})
+    owner_index = np.array([paths.index(o) for o in owners])
+    result = Result("rapidfuzz WRatio, best question", time.perf_counter() - started)
+    for text, expected in queries:
+        t0 = time.perf_counter()
+        scores = process.cdist([text.lower()], texts, scorer=fuzz.WRatio)[0]
+        best = np.zeros(len(paths))
+        np.maximum.at(best, owner_index, scores)
+        ranking = [paths[i] for i in np.argsort(-best, kind="stable")[:10]]
+        result.add(ranking, expected, time.perf_counter() - t0)
+    return result
+
+
+def simple_tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def run_rank_bm25(articles, queries) -> Result | None:
+    try:
+        from rank_bm25 import BM25Okapi
+    except ImportError:
+        print("rank-bm25 is not installed (pip install -e '.[bench]'); skipping that baseline", file=sys.stderr)
+        return None
+    started = time.perf_counter()
+    paths = [path for path, *_ in articles]
+    bm25 = BM25Okapi([simple_tokens(" ".join([title, *questions, body])) for _, title, questions, body in articles])
+    result = Result("rank-bm25 Okapi, article text", time.perf_counter() - started)
+    for text, expected in queries:
+        t0 = time.perf_counter()
+        scores = bm25.get_scores(simple_tokens(text))
+        result.add([paths[i] for i in np.argsort(-scores, kind="stable")[:10]], expected, time.perf_counter() - t0)
+    return result
+
+
+def run_difflib(articles, queries) -> Result:
+    result = Result("difflib ratio, best question (every 5th query)", 0.0)
+    for text, expected in queries[::5]:
+        t0 = time.perf_counter()
+        matcher = difflib.SequenceMatcher(b=text.lower(), autojunk=False)
+        best = {}
+        for path, title, questions, _ in articles:
+            score = 0.0
+            for candidate in (title, *questions):
+                matcher.set_seq1(candidate.lower())
+                if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score:
+                    score = max(score, matcher.ratio())
+            best[path] = score
+        ranking = sorted(best, key=best.get, reverse=True)[:10]
+        result.add(ranking, expected, time.perf_counter() - t0)
+    return result
+
+
+def print_table(results: list[Result]) -> None:
+    columns = ["hit@1", "hit@3", "MRR", "p50 ms", "p95 ms", "build ms", "no answer", "queries"]
+    print("| method | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for result in results:
+        row = result.row()
+        cells = [f"{row[c]:.3f}" if c in ("hit@1", "hit@3", "MRR") else
+                 f"{100 * row[c]:.1f}%" if c == "no answer" else
+                 f"{row[c]:.0f}" if c == "queries" else f"{row[c]:.2f}" for c in columns]
+        print(f"| {result.name} | " + " | ".join(cells) + " |")
+
+
+def off_topic_rate(library: KnowledgeLibrary) -> float:
+    return sum(not library.search(q).answered for q in OFF_TOPIC) / len(OFF_TOPIC)
+
+
+# ----- tuning (train split only) -----------------------------------------------------------
+GRID = {
+    "fuzzy": [0.2, 0.3, 0.4],
+    "grams": [0.2, 0.4],
+    "whole": [0.7, 1.0, 1.5],
+    "question_rest": [0.1, 0.2],
+}
+
+
+def tune(library: KnowledgeLibrary, queries) -> None:
+    docs = library.search_docs()
+    scored = []
+    for values in itertools.product(*GRID.values()):
+        weights = replace(SearchWeights(), **dict(zip(GRID, values)))
+        # Every second held-out question keeps a full grid under a few minutes.
+        result = run_index(SearchIndex(docs, weights), queries[::2], "", 0.0).row()
+        scored.append((result["hit@1"] + result["hit@3"], result["hit@1"], result["hit@3"], values))
+    scored.sort(reverse=True)
+    for total, hit1, hit3, values in scored[:10]:
+        print(f"{hit1:.3f} {hit3:.3f} {dict(zip(GRID, values))}")
+
+
+# ----- 10,000 articles ------------------------------------------------------------------------
+def synthetic_knowledge(folder: Path, train: list[tuple[str, str]], count: int, seed: int = 7) -> None:
+    """`count` articles shaped like real ones, from banking words plus made-up ones."""
+    rng = random.Random(seed)
+    words = sorted({w for text, _ in train for w in simple_tokens(text)})
+    made_up = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 10))) for _ in range(20_000)]
+    vocabulary = words + made_up
+    for number in range(count):
+        topic = rng.sample(vocabulary, 3)
+        questions = [" ".join(rng.sample(vocabulary, 2) + rng.sample(words, 6) + topic[:1]) + "?" for _ in range(10)]
+        body = " ".join(rng.choice(vocabulary) for _ in range(80))
+        sub = folder / f"category-{number % 20:02d}"
+        sub.mkdir(exist_ok=True)
+        lines = ["---", f"title: {' '.join(topic).capitalize()} {number}", "tags: [" + ", ".join(rng.sample(words, 3)) + "]",
+                 "questions:"] + [f"  - {yaml_quote(q)}" for q in questions] + ["---", "", body, ""]
+        (sub / f"article-{number:05d}.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def time_large(train, test, count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        synthetic_knowledge(folder, train, count)
+        library = KnowledgeLibrary(folder)
+        started = time.perf_counter()
+        library.refresh()
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        library.refresh()
+        unchanged = time.perf_counter() - started
+        target = next(folder.rglob("article-00042.md"))
+        target.write_text(target.read_text(encoding="utf-8").replace("---\n\n", "---\n\nEdited. ", 1), encoding="utf-8")
+        started = time.perf_counter()
+        library.refresh()
+        one_changed = time.perf_counter() - started
+        queries = [text for text, _ in test]
+        latencies = []
+        for text in queries:
+            t0 = time.perf_counter()
+            library.search(text)
+            latencies.append(time.perf_counter() - t0)
+        latencies.sort()
+        print(f"\nSynthetic knowledge base: {len(library.articles):,} articles, {len(queries):,} queries (banking77 test)")
+        print(f"| cold load + index | refresh, nothing changed | refresh, one file changed | query p50 | query p95 |")
+        print("|---|---|---|---|---|")
+        print(f"| {cold * 1000:.0f} ms | {unchanged * 1000:.0f} ms | {one_changed * 1000:.0f} ms "
+              f"| {1000 * statistics.median(latencies):.2f} ms | {1000 * latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="the banking77 folder (default ../shared/datasets/banking77)")
+    parser.add_argument("--split", choices=("test", "train"), default="test")
+    parser.add_argument("--tune", action="store_true", help="grid-search weights on the train split")
+    parser.add_argument("--large", type=int, default=10_000, help="articles in the synthetic timing (0 to skip)")
+    args = parser.parse_args()
+    data = dataset_dir(args.data)
+    if not (data / "train.csv").is_file():
+        print(f"banking77 not found at {data} (use --data)", file=sys.stderr)
+        return 2
+    train, test = read_rows(data / "train.csv"), read_rows(data / "test.csv")
+    with tempfile.TemporaryDirectory() as tmp:
+        paths, held_out = write_articles(Path(tmp), train)
+        library = KnowledgeLibrary(Path(tmp))
+        library.refresh()
+        assert not library.problems, library.problems
+        queries = [(text, paths[intent]) for text, intent in (held_out if args.split == "train" or args.tune else test)]
+        if args.tune:
+            tune(library, queries)
+            return 0
+        articles = article_texts(library)
+        results = [run_servicedesk(library, queries)]
+        results += [run_wratio_titles(articles, queries), run_wratio_questions(articles, queries)]
+        results += [r for r in (run_rank_bm25(articles, queries),) if r]
+        results.append(run_difflib(articles, queries))
+        print(f"BANKING77, {len(paths)} articles, {args.split} split, {len(queries):,} queries\n")
+        print_table(results)
+        print(f"\nOff-topic questions left unanswered: {100 * off_topic_rate(library):.0f}% of {len(OFF_TOPIC)}")
+    if args.large:
+        time_large(train, test, args.large)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

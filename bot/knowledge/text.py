@@ -1,0 +1,74 @@
+"""Turning article text and questions into search terms, the same way for both.
+
+Normalisation runs once per article at load and once per query: accents are removed,
+case folded, punctuation turned into spaces, and a light stemmer makes "charged",
+"charges" and "charging" the same term. Words are kept in any script, so a question
+in another script never breaks anything; it simply matches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_APOSTROPHES = re.compile(r"['’`´]")
+_COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_NOT_WORD = re.compile(r"[\W_]+")
+_DOUBLED_AT_END = re.compile(r"([b-df-hj-np-tv-z])\1$")
+
+# Words that say how something is asked rather than what about; they are kept in the
+# fuzzy text but not used as search terms (the benchmark decided this).
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from into about as is are was were be been
+    being am do does did doing have has had having i me my mine we our us you your yours he him his she
+    her it its they them their this that these those there here what which who whom whose when where
+    why how can could would should will shall may might must so than too very just also please
+    any some all not no yes im ive id dont its thats whats hi hello thank thanks get got""".split()
+)
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces: no accents, no punctuation."""
+    if not text:
+        return ""
+    if not text.isascii():
+        text = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
+    text = _APOSTROPHES.sub("", text.casefold())
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+PREFIX_LENGTH = 6
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Strip the commonest English endings (plural, -ing, -ed, final e) and keep at most
+    the first six letters, so "verify", "verified" and "verification" meet."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if _DOUBLED_AT_END.search(word) and not word.endswith(("ll", "ss", "zz")):
+                word = word[:-1]
+            break
+    else:
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+            word = word[:-1]
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word[:PREFIX_LENGTH]
+
+
+def terms(normalised: str, drop_stopwords: bool = True) -> list[str]:
+    """Search terms of already normalised text: stems of the words (but stopwords)."""
+    if drop_stopwords:
+        return [stem(word) for word in normalised.split() if word not in STOPWORDS]
+    return [stem(word) for word in normalised.split()]
+
+
+def bigrams(words: list[str]) -> list[str]:
+    return [f"{first}_{second}" for first, second in zip(words, words[1:])]

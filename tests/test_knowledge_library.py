@@ -1,0 +1,137 @@
+"""Loading the knowledge folder: change detection, last good versions, odd files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.knowledge.library import KnowledgeLibrary
+from tests.knowledge_files import write_article, write_sample
+
+
+class Ticker:
+    """A monotonic clock tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def bump(path: Path) -> None:
+    """Make sure a rewrite is seen even on file systems with coarse timestamps."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+
+
+def test_loads_a_folder_with_categories(tmp_path):
+    library = KnowledgeLibrary(write_sample(tmp_path))
+    report = library.refresh()
+    assert [a.path for a in library.articles] == [
+        "complaints/escalation.md", "complaints/taking-ownership.md", "privacy-requests.md",
+        "returns/refunds.md", "returns/returns-and-exchanges.md",
+    ]
+    assert {a.category for a in library.articles} == {"complaints", "returns", ""}
+    assert report.problems == () and len(report.changed) == 5
+
+
+def test_missing_or_empty_folders_are_empty_knowledge_bases(tmp_path):
+    missing = KnowledgeLibrary(tmp_path / "nowhere")
+    missing.refresh()
+    assert missing.articles == () and not missing.search("refund").answered
+    (tmp_path / "empty").mkdir()
+    empty = KnowledgeLibrary(tmp_path / "empty")
+    empty.refresh()
+    outcome = empty.search("refund")
+    assert outcome.hits == [] and outcome.reason == "the knowledge base has no articles yet"
+
+
+def test_readme_hidden_and_other_files_are_not_articles(tmp_path):
+    write_sample(tmp_path)
+    (tmp_path / "README.md").write_text("# About this folder\n", encoding="utf-8")
+    (tmp_path / ".draft.md").write_text("not yet", encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.md").write_text("no", encoding="utf-8")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\x00")
+    library = KnowledgeLibrary(tmp_path)
+    report = library.refresh()
+    assert len(library.articles) == 5 and report.problems == ()
+
+
+def test_changes_are_picked_up_and_unchanged_refreshes_reuse_the_index(tmp_path):
+    write_sample(tmp_path)
+    library = KnowledgeLibrary(tmp_path)
+    library.refresh()
+    before = library.snapshot
+    assert library.refresh().changed == () and library.snapshot is before
+
+    path = write_article(tmp_path, "returns/refunds.md", "Refunds and chargebacks", questions=["what is a chargeback"])
+    bump(path)
+    report = library.refresh()
+    assert report.changed == ("returns/refunds.md",)
+    assert library.snapshot.article("returns/refunds.md").title == "Refunds and chargebacks"
+    assert library.search("chargeback").hits[0].key == "returns/refunds.md"
+
+    path.unlink()
+    assert library.refresh().removed == ("returns/refunds.md",)
+    assert library.snapshot.article("returns/refunds.md") is None
+
+
+def test_a_broken_edit_keeps_the_last_good_version_and_reports_it(tmp_path):
+    write_sample(tmp_path)
+    library = KnowledgeLibrary(tmp_path)
+    library.refresh()
+    path = tmp_path / "returns" / "returns-and-exchanges.md"
+    path.write_text("---\ntitle: [oops\n---\nbody\n", encoding="utf-8")
+    bump(path)
+    report = library.refresh()
+    assert library.snapshot.article("returns/returns-and-exchanges.md").title == "Returns and exchanges"
+    [problem] = report.new_problems
+    assert str(problem).startswith("returns/returns-and-exchanges.md:3: bad YAML")
+    assert problem.owner == "UADMIN0005"  # from the last good version
+    assert library.refresh().new_problems == ()  # reported once, still listed
+    assert len(library.problems) == 1
+
+
+def test_a_new_broken_file_is_not_served(tmp_path):
+    write_article(tmp_path, "bad.md", None, tags=["x"])
+    (tmp_path / "binary.md").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "latin1.md").write_bytes("---\ntitle: Caf\xe9\n---\nx".encode("latin-1"))
+    library = KnowledgeLibrary(tmp_path)
+    report = library.refresh()
+    assert library.articles == ()
+    assert sorted(p.path for p in report.problems) == ["bad.md", "binary.md", "latin1.md"]
+
+
+def test_a_file_deleted_while_being_read_is_simply_gone(tmp_path, monkeypatch):
+    write_sample(tmp_path)
+    library = KnowledgeLibrary(tmp_path)
+    victim = tmp_path / "returns" / "refunds.md"
+    real_open = open
+
+    def open_after_deleting(path, *args, **kwargs):
+        if Path(path) == victim and victim.exists():
+            victim.unlink()
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", open_after_deleting)
+    report = library.refresh()
+    assert len(library.articles) == 4 and report.problems == ()
+
+
+def test_refresh_if_due_checks_at_most_once_per_interval(tmp_path):
+    ticker = Ticker()
+    library = KnowledgeLibrary(tmp_path, min_interval=1.0, monotonic=ticker)
+    assert library.refresh_if_due() is not None
+    write_article(tmp_path, "new.md", "New article")
+    ticker.now += 0.5
+    assert library.refresh_if_due() is None and library.articles == ()
+    ticker.now += 0.6
+    assert library.refresh_if_due().changed == ("new.md",)
+
+
+def test_huge_files_are_refused(tmp_path):
+    write_article(tmp_path, "huge.md", "Huge", body="x" * 1_100_000)
+    library = KnowledgeLibrary(tmp_path)
+    assert "over 1,000,000 bytes" in str(library.refresh().problems[0])

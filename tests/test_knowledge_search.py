@@ -1,0 +1,76 @@
+"""Ranking: the right article first, typos tolerated, no answer rather than a bad one."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge.search import SearchDoc, SearchIndex, SearchWeights
+
+DOCS = [
+    SearchDoc("refunds.md", "Refunds", ("how long does a refund take", "customer was charged twice"),
+              ("refund", "money back"), "Refunds reach the account in 5 working days."),
+    SearchDoc("returns.md", "Returns and exchanges", ("customer wants to return an item", "swap for another size"),
+              ("returns",), "Items may be returned within 30 days with a receipt."),
+    SearchDoc("ownership.md", "Taking ownership of a complaint", ("who owns this complaint", "how do I take a complaint"),
+              ("ownership",), "Press Take ownership on the complaint message."),
+    SearchDoc("privacy.md", "Privacy and data requests", ("customer asks for a copy of their data",
+              "delete my personal data"), ("gdpr", "privacy"), "Forward every data request to the privacy team."),
+    SearchDoc("cafe.md", "Café opening hours", ("when does the café open",), (), "Ouvert de 8h à 18h."),
+]
+INDEX = SearchIndex(DOCS)
+
+
+def top(query: str) -> str | None:
+    outcome = INDEX.search(query)
+    return outcome.hits[0].key if outcome.answered else None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("How long will my refund take?", "refunds.md"),
+        ("customer charged twice", "refunds.md"),
+        ("REFUND", "refunds.md"),
+        ("refnud takes long", "refunds.md"),  # typo
+        ("can they exchange it for a different size", "returns.md"),
+        ("who is the owner of the complaint", "ownership.md"),
+        ("taking ownership", "ownership.md"),
+        ("gdpr request: delete personal data", "privacy.md"),
+        ("cafe opening", "cafe.md"),  # accents do not matter
+        ("CAFÉ OPENING", "cafe.md"),
+    ],
+)
+def test_finds_the_right_article(query, expected):
+    assert top(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", "?!?!... ---", "🙂🙂🙂", "今日はいい天気ですね", "Как дела", "zzqx vvbnm", "the of and to", "x" * 5000],
+)
+def test_bad_or_meaningless_questions_get_no_answer_and_no_crash(query):
+    outcome = INDEX.search(query)
+    assert not outcome.answered and outcome.reason
+
+
+def test_a_very_long_question_is_cut_not_refused():
+    outcome = INDEX.search("how long does a refund take " * 500)
+    assert outcome.answered and outcome.hits[0].key == "refunds.md"
+
+
+def test_results_are_ordered_and_limited_and_confidence_is_a_fraction():
+    outcome = INDEX.search("customer data refund", limit=2)
+    assert len(outcome.hits) == 2
+    assert outcome.hits[0].score >= outcome.hits[1].score
+    assert all(0 <= hit.confidence <= 1 for hit in outcome.hits)
+
+
+def test_the_confidence_threshold_decides_what_counts_as_an_answer():
+    assert SearchIndex(DOCS, SearchWeights(min_confidence=0.0)).search("refund banana").answered
+    assert not SearchIndex(DOCS, SearchWeights(min_confidence=1.0)).search("refund banana").answered
+
+
+def test_empty_index_and_articles_without_text():
+    assert SearchIndex([]).search("refund").reason == "the knowledge base has no articles yet"
+    index = SearchIndex([SearchDoc("empty.md", "???")])
+    assert not index.search("refund").answered
