@@ -66,7 +66,8 @@ HELP = """\
 Commands (you act as one person at a time; everyone is in #general):
   as NAME                 act as alice, bob, carol (staff), mona (manager) or adam (admin)
   /complaint ...          any slash command, exactly as in Slack (@name mentions someone)
-  press N                 press button [N] (or just type N)
+  press N                 press button [N] (or just type N); press LABEL presses the latest
+                          button with that label, e.g. press Take ownership
   submit FIELD=VALUE ...  submit the open form; fields keep their shown values unless given
   cancel                  close the open form
   say TEXT                post a message in #general (they are numbered)
@@ -83,6 +84,7 @@ class ConsoleError(Exception):
 
 @dataclass
 class Button:
+    label: str
     action_id: str
     value: str
     block_id: str
@@ -164,10 +166,15 @@ class Console:
         self.person = person
         self.write(f"  (you are now {person.name}, {person.role})")
 
-    def press(self, number: str) -> None:
-        button = self.buttons.get(int(number)) if number.isdigit() else None
+    def press(self, choice: str) -> None:
+        """Press button [N], or the latest button labelled `choice` (scenarios read better)."""
+        if choice.isdigit():
+            button = self.buttons.get(int(choice))
+        else:
+            labelled = [b for b in self.buttons.values() if b.label.lower() == choice.lower()]
+            button = labelled[-1] if labelled else None
         if button is None:
-            raise ConsoleError(f"there is no button [{number}]")
+            raise ConsoleError(f"there is no button [{choice}]")
         self.show(self.desk.client.action(
             button.action_id, button.value, user=self.person.user_id, channel=button.channel,
             message_ts=button.message_ts, block_id=button.block_id,
@@ -346,7 +353,7 @@ class Console:
         def numbered(button: dict, block_id: str) -> int:
             number = len(self.buttons) + 1
             self.buttons[number] = Button(
-                button["action_id"], button.get("value", ""), block_id, channel or GENERAL, ts
+                button["text"]["text"], button["action_id"], button.get("value", ""), block_id, channel or GENERAL, ts
             )
             return number
 

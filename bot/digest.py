@@ -164,12 +164,6 @@ class DigestSection:
 
 SectionProvider = Callable[[Session, Period], DigestSection | None]
 
-# Optional sections, in the order they appear after the service figures. Other
-# features plug in here (the top knowledge gaps); a provider returns None when it has
-# nothing to say for the week. Sections that need settings or Slack (the morale
-# report) are added by handlers.digest.compute.
-SECTION_PROVIDERS: tuple[SectionProvider, ...] = ()
-
 
 @dataclass(frozen=True)
 class Digest:
@@ -342,7 +336,7 @@ def weekly_digest(
     zone: ZoneInfo,
     now: datetime,
     targets: dict[str, Target],
-    sections: Sequence[SectionProvider] = SECTION_PROVIDERS,
+    sections: Sequence[SectionProvider] = (),
 ) -> Digest:
     period = Period(week, zone, now)
     before = Period(week.shift(-1), zone, now)

@@ -252,6 +252,17 @@ def stats(session: Session, *, user_id: str, today: date) -> KudosStats:
     return KudosStats(since=since, given=by_value(Recognition.giver_id), received=by_value(Recognition.recipient_id))
 
 
+def received_recently(session: Session, *, user_id: str, limit: int = 5) -> list[Gift]:
+    """The kudos `user_id` received most recently (taken-back ones left out), newest first."""
+    statement = (
+        select(Recognition)
+        .where(Recognition.recipient_id == user_id, col(Recognition.revoked_at).is_(None))
+        .order_by(col(Recognition.created_at).desc(), col(Recognition.id).desc())
+        .limit(limit)
+    )
+    return [_gift([row]) for row in session.exec(statement)]
+
+
 def _check_daily_limit(session: Session, *, giver_id: str, today: date, asking: int, limit: int) -> None:
     given = session.exec(
         select(func.count()).select_from(Recognition).where(

@@ -16,8 +16,8 @@ from slack_sdk import WebClient
 
 from bot import notifications as ledger
 from bot.app import Services
-from bot.digest import SECTION_PROVIDERS, Digest, IsoWeek, scheduled_week, weekly_digest
-from handlers import digest_views, morale
+from bot.digest import Digest, IsoWeek, scheduled_week, weekly_digest
+from handlers import digest_views, knowledge, morale
 from handlers.text import slack_error_text
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,8 @@ DIGEST_KIND = "digest"
 def compute(services: Services, week: IsoWeek, *, client: WebClient | None = None) -> Digest:
     """The digest for `week`; with a client, its morale section names people and counts STAFF_CHANNEL."""
     settings = services.settings
-    sections = [*SECTION_PROVIDERS, morale.digest_section(services, client)]
+    # Other features' parts of the digest, in the order they appear after the service figures.
+    sections = [morale.digest_section(services, client), knowledge.digest_section(services)]
     with services.open_session() as session:
         return weekly_digest(
             session, week=week, zone=settings.zone, now=services.clock(), targets=settings.targets, sections=sections

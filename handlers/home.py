@@ -1,48 +1,24 @@
 """The App Home tab: my open complaints with their SLA state, kudos I received, quick
 actions; managers also see the team's SLA breaches.
-
-Two features plug in here when they are merged: the recognition feature's "kudos
-received" list (`KUDOS_RECEIVED`) and the knowledge base's search (`KNOWLEDGE_SEARCH`).
-Until then they return nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlmodel import Session
 
 from bot import complaints as complaint_service
+from bot import kudos as kudos_service
 from bot.app import Services
 from bot.sla import breached_open, sla_status
-from handlers import complaint_views, home_views
+from handlers import complaint_views, home_views, knowledge, kudos_views
 from handlers.home_views import HomeItem
 from handlers.ids import Action, Block, Event, View
 from models.complaints import Complaint
 
 logger = logging.getLogger(__name__)
-
-# (session, user_id, now) -> mrkdwn lines, newest first.
-KudosReceived = Callable[[Session, str, datetime], list[str]]
-# query -> mrkdwn lines, best first.
-KnowledgeSearch = Callable[[str], list[str]]
-
-
-def no_kudos(session: Session, user_id: str, now: datetime) -> list[str]:
-    return []
-
-
-def no_knowledge_base(query: str) -> list[str]:
-    return []
-
-
-KUDOS_RECEIVED: KudosReceived = no_kudos
-KNOWLEDGE_SEARCH: KnowledgeSearch = no_knowledge_base
-
 
 class HomeListeners:
     def __init__(self, services: Services) -> None:
@@ -61,7 +37,7 @@ class HomeListeners:
 
         with self.services.open_session() as session:
             mine, mine_total = complaint_service.list_complaints(session, owner_id=user_id, limit=home_views.HOME_LIST_LIMIT)
-            kudos = KUDOS_RECEIVED(session, user_id, now)
+            kudos = [kudos_views.received_line(gift) for gift in kudos_service.received_recently(session, user_id=user_id)]
             breaches, breaches_total = None, 0
             if settings.is_manager(user_id):
                 breached, breaches_total = breached_open(
@@ -86,10 +62,11 @@ class HomeListeners:
         ack()
         client.views_open(trigger_id=body["trigger_id"], view=home_views.search_modal())
 
-    def on_search_submitted(self, ack: Ack, view: dict) -> None:
+    def on_search_submitted(self, ack: Ack, body: dict, view: dict) -> None:
         state = (view.get("state") or {}).get("values", {})
         query = ((state.get(Block.QUERY) or {}).get(Action.INPUT) or {}).get("value") or ""
-        ack(response_action="update", view=home_views.search_results_modal(query, KNOWLEDGE_SEARCH(query)))
+        results = knowledge.search_lines(self.services, query, user_id=body["user"]["id"])
+        ack(response_action="update", view=home_views.search_results_modal(query, results))
 
 
 def register(app: App, services: Services) -> None:

@@ -17,8 +17,10 @@ import threading
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.app import Services
+from bot.digest import DigestSection, Period, SectionProvider
 from bot.errors import DuplicateRequest, NotAllowed, NotFound, UserFacingError
 from bot.knowledge import usage
 from bot.knowledge.articles import Article, Problem
@@ -32,6 +34,7 @@ from models.db import unit_of_work
 logger = logging.getLogger(__name__)
 
 SUGGESTIONS = 3
+DIGEST_GAPS = 5
 MAX_PROBLEMS_PER_MESSAGE = 20
 
 
@@ -93,8 +96,7 @@ class KnowledgeListeners:
     def _gaps(self, ack: Ack) -> None:
         with self.services.open_session() as session:
             gaps = usage.knowledge_gaps(session, now=self.services.clock())
-        titles = {article.path: article.title for article in self.library.articles}
-        ack(text="Knowledge gaps", blocks=views.gaps_blocks(gaps, titles))
+        ack(text="Knowledge gaps", blocks=views.gaps_blocks(gaps, article_titles(self.services)))
 
     def _reload(self, ack: Ack) -> None:
         report = self.library.refresh()
@@ -231,6 +233,39 @@ def send_review_reminders(services: Services, client: WebClient) -> int:
             except SlackApiError as exc:
                 logger.warning("could not send review reminder to %s: %s", recipient, exc)
     return sent
+
+
+def article_titles(services: Services) -> dict[str, str]:
+    return {article.path: article.title for article in services.knowledge.articles}
+
+
+def digest_section(services: Services) -> SectionProvider:
+    """The top knowledge gaps of the 30 days up to the end of the digest's week."""
+
+    def provide(session: Session, period: Period) -> DigestSection:
+        gaps = usage.knowledge_gaps(session, now=min(period.end, services.clock()), limit=DIGEST_GAPS)
+        figures = {"gaps": [
+            {"question": g.question, "times": g.times, "unanswered": g.unanswered, "unhelpful": g.unhelpful,
+             "askers": g.askers, "shown": g.shown_paths} for g in gaps
+        ]}
+        lines = views.gap_lines(gaps, article_titles(services)) or [views.NO_GAPS]
+        return DigestSection("knowledge_gaps", "Knowledge gaps, last 30 days", lines, figures)
+
+    return provide
+
+
+def search_lines(services: Services, query: str, *, user_id: str) -> list[str]:
+    """Mrkdwn lines answering `query` (the App Home's search); recorded like `/kb`, so
+    unanswered questions show up as gaps."""
+    services.knowledge.refresh_if_due()
+    snapshot = services.knowledge.snapshot
+    outcome = snapshot.index.search(query, limit=3)
+    with unit_of_work(services.open_session) as session:
+        usage.record_search(session, outcome=outcome, asker_id=user_id, channel_id="", now=services.clock())
+    if not outcome.answered:
+        return [views.no_answer_text(query, outcome.reason)]
+    found = [(hit, snapshot.article(hit.key)) for hit in outcome.hits]
+    return [views.result_line(hit, article) for hit, article in found if article]
 
 
 def complaint_suggestions(services: Services, description: str) -> list[dict]:

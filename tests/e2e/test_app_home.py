@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.knowledge.usage import knowledge_gaps
+from tests.knowledge_files import write_article
 from tests.harness import ALICE, BOB, MANAGER
 
 
@@ -44,7 +46,7 @@ def test_the_messages_tab_is_left_alone(desk, slack):
     assert slack.calls_to("views.publish") == []
 
 
-def test_home_buttons_open_the_complaint_form_and_the_knowledge_base_search(desk, slack):
+def test_home_buttons_open_the_complaint_form_and_the_knowledge_base_search(desk, slack, clock):
     open_home(desk, slack, ALICE)
     desk.client.action("home_log_complaint", "log", block_id="home_actions")
     desk.settle()
@@ -61,4 +63,13 @@ def test_home_buttons_open_the_complaint_form_and_the_knowledge_base_search(desk
     assert search["callback_id"] == "home_kb_search"
     reply = desk.client.submit_view(search, {"query": "<!channel> refund policy"}).json()
     assert reply["response_action"] == "update"
-    assert "Nothing found" in str(reply["view"]["blocks"]) and "&lt;!channel&gt;" in str(reply["view"]["blocks"])
+    assert "I have no confident answer" in str(reply["view"]["blocks"]) and "&lt;!channel&gt;" in str(reply["view"]["blocks"])
+    with desk.open_session() as session:  # counted as a knowledge gap, like /kb
+        [gap] = knowledge_gaps(session, now=clock())
+    assert (gap.question, gap.askers, gap.unanswered) == ("<!channel> refund policy", [ALICE], 1)
+
+    write_article(desk.settings.knowledge_dir, "orders/refunds.md", "Refund policy",
+                  questions=["how long does a refund take"], body="Refunds take 5 working days.")
+    clock.advance(seconds=5)  # past the library's change-detection throttle
+    found = desk.client.submit_view(search, {"query": "how long do refunds take?"}).json()
+    assert "*Refund policy*" in str(found["view"]["blocks"]) and "match" in str(found["view"]["blocks"])

@@ -101,6 +101,27 @@ def test_a_failed_digest_post_is_retried_on_the_next_tick(digest_desk, slack, cl
 
 
 # ----- /desk ---------------------------------------------------------------------------------
+def test_the_digest_lists_the_top_knowledge_gaps_and_kudos_received_reach_the_app_home(digest_desk, slack, clock):
+    desk = digest_desk()
+    clock.advance(days=-2)  # in week 47, which the digest due now covers
+    for asker in (ALICE, MANAGER):
+        desk.client.command("can we ship to the moon <!here>", command="/kb", user=asker)
+    desk.client.command(f"<@{MANAGER}|mona> #empathy calmed a furious caller down", command="/kudos", user=ALICE)
+    desk.settle()
+    clock.advance(days=2)
+    desk.client.command("digest 2026-W47", command="/desk", user=MANAGER)
+    desk.settle()
+    preview = str(slack.calls_to("response_url")[-1].args["blocks"])
+    assert "Knowledge gaps, last 30 days" in preview
+    assert "*2×* “can we ship to the moon &lt;!here&gt;” (2 unanswered)" in preview
+    assert f"asked by <@{MANAGER}>, <@{ALICE}>" in preview  # most recent asker first
+
+    desk.client.event({"type": "app_home_opened", "user": MANAGER, "tab": "home", "channel": "DMANAGER04"})
+    desk.settle()
+    home = str(slack.calls_to("views.publish")[-1].args["view"])
+    assert f"from <@{ALICE}> for *#empathy*: “calmed a furious caller down”" in home
+
+
 def test_desk_digest_previews_for_managers_only(digest_desk, slack):
     desk = digest_desk()
     load_known_history(desk.open_session)

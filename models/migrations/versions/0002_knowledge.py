@@ -1,7 +1,7 @@
 """knowledge
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0003 (applied after kudos, which was merged first)
 Create Date: 2026-11-25 06:25:51.850206
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 
 
 revision: str = '0002'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
