@@ -6,12 +6,12 @@ import json
 from collections.abc import Sequence
 
 from bot.sla import SlaState, SlaStatus, describe
+from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
 from handlers.ids import Action, Block, View
 from handlers.text import escape, slack_date, truncate
 from models.complaints import Complaint, ComplaintEvent, ContactChannel, EventKind, Severity
 
 SEVERITY_ICON = {"low": "⚪", "normal": "🔵", "high": "🟠", "urgent": "🔴"}
-SECTION_TEXT_LIMIT = 3000
 LIST_LIMIT = 20
 SLA_ICON = {SlaState.ON_TRACK: "🟢", SlaState.DUE_SOON: "🟡", SlaState.BREACHED: "🔴", SlaState.MET: "✅"}
 SCORES = [str(score) for score in range(10, -1, -1)]
@@ -26,16 +26,10 @@ CHANGE_FORMS = {
 }
 
 
-def _mrkdwn(text: str) -> dict:
-    return {"type": "mrkdwn", "text": text}
 
 
-def _plain(text: str, limit: int) -> dict:
-    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": _mrkdwn(truncate(text, SECTION_TEXT_LIMIT))}
 
 
 def title_line(complaint: Complaint) -> str:
@@ -79,16 +73,16 @@ def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> lis
         + (slack_date(complaint.first_responded_at) if complaint.first_responded_at else "not yet"),
     ]
     blocks = [
-        {"type": "header", "text": _plain(title_line(complaint), 150)},
-        _section(escape(complaint.description)),
-        {"type": "section", "fields": [_mrkdwn(f) for f in fields]},
+        {"type": "header", "text": plain(title_line(complaint), 150)},
+        section(escape(complaint.description)),
+        {"type": "section", "fields": [mrkdwn(f) for f in fields]},
     ]
     if complaint.source_permalink:
         blocks.append(
-            {"type": "context", "elements": [_mrkdwn(f"<{complaint.source_permalink}|Original message>")]}
+            {"type": "context", "elements": [mrkdwn(f"<{complaint.source_permalink}|Original message>")]}
         )
     if sla is not None:
-        blocks.append({"type": "context", "elements": [_mrkdwn(sla_text(sla))]})
+        blocks.append({"type": "context", "elements": [mrkdwn(sla_text(sla))]})
     if complaint.is_open:
         buttons = [
             (Action.TAKE, "Take ownership", "primary"),
@@ -98,7 +92,7 @@ def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> lis
             (Action.RESOLVE, "Resolve", "danger"),
         ]
     else:
-        blocks.append(_section(f"*Resolution*: {escape(complaint.resolution)}"))
+        blocks.append(section(f"*Resolution*: {escape(complaint.resolution)}"))
         buttons = [(Action.RECOGNISE, "Recognise", None), (Action.NOTE, "Add note", None), (Action.REOPEN, "Reopen", None)]
         if complaint.followed_up_at is None:
             buttons.insert(0, (Action.FOLLOWED_UP, "Followed up with customer", "primary"))
@@ -106,17 +100,12 @@ def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> lis
         {
             "type": "actions",
             "block_id": Block.ACTIONS,
-            "elements": [_button(action, label, str(complaint.id), style) for action, label, style in buttons],
+            "elements": [button(action, label, str(complaint.id), style) for action, label, style in buttons],
         }
     )
     return blocks
 
 
-def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict:
-    button = {"type": "button", "action_id": action_id, "text": _plain(label, 75), "value": value}
-    if style:
-        button["style"] = style
-    return button
 
 
 def confirmation(complaint: Complaint, posted_to: str | None) -> str:
@@ -126,7 +115,7 @@ def confirmation(complaint: Complaint, posted_to: str | None) -> str:
 
 def confirmation_blocks(confirmation_text: str, suggestions: list[dict]) -> list[dict] | None:
     """The confirmation followed by knowledge-base suggestions, or None (text alone) without any."""
-    return [_section(confirmation_text), *suggestions] if suggestions else None
+    return [section(confirmation_text), *suggestions] if suggestions else None
 
 
 def owner_notice(complaint: Complaint, actor_id: str) -> str:
@@ -144,7 +133,7 @@ def complaint_details(
     while len(text) > SECTION_TEXT_LIMIT and len(lines) > 1:
         lines.pop(0)
         text = "*History* (latest)\n" + "\n".join(lines)
-    blocks.append(_section(text))
+    blocks.append(section(text))
     return blocks
 
 
@@ -165,10 +154,10 @@ def _event_line(event: ComplaintEvent) -> str:
 
 def complaint_list(complaints: Sequence[Complaint], total: int, heading: str) -> list[dict]:
     if not complaints:
-        return [_section(f"{heading}: none. 🎉")]
+        return [section(f"{heading}: none. 🎉")]
     lines = [f"• {title_line(c)} — <@{c.owner_id}>: {escape(truncate(c.description, 120))}" for c in complaints]
     more = f"\n…and {total - len(complaints)} more." if total > len(complaints) else ""
-    return [_section(f"*{heading}* ({total})\n" + "\n".join(lines) + more)]
+    return [section(f"*{heading}* ({total})\n" + "\n".join(lines) + more)]
 
 
 def log_complaint_modal(
@@ -179,26 +168,26 @@ def log_complaint_modal(
     metadata: dict | None = None,
 ) -> dict:
     def options(values: Sequence[str]) -> list[dict]:
-        return [{"text": _plain(v, 75), "value": v} for v in values[:100]]
+        return [{"text": plain(v, 75), "value": v} for v in values[:100]]
 
     def select(block_id: str, label: str, values: Sequence[str], initial: str) -> dict:
         element = {"type": "static_select", "action_id": Action.INPUT, "options": options(values)}
         if initial in values:
-            element["initial_option"] = {"text": _plain(initial, 75), "value": initial}
-        return {"type": "input", "block_id": block_id, "label": _plain(label, 2000), "element": element}
+            element["initial_option"] = {"text": plain(initial, 75), "value": initial}
+        return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
 
     def text_input(block_id: str, label: str, *, optional: bool, multiline=False, initial="", max_length=200) -> dict:
         element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": multiline, "max_length": max_length}
         if initial:
             element["initial_value"] = truncate(initial, max_length)
-        return {"type": "input", "block_id": block_id, "optional": optional, "label": _plain(label, 2000), "element": element}
+        return {"type": "input", "block_id": block_id, "optional": optional, "label": plain(label, 2000), "element": element}
 
     return {
         "type": "modal",
         "callback_id": View.LOG_COMPLAINT,
-        "title": _plain("Log a complaint", 24),
-        "submit": _plain("Log it", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Log a complaint", 24),
+        "submit": plain("Log it", 24),
+        "close": plain("Cancel", 24),
         "private_metadata": json.dumps(metadata or {})[:3000],
         "blocks": [
             text_input(Block.DESCRIPTION, "What went wrong?", optional=False, multiline=True, initial=description, max_length=3000),
@@ -210,7 +199,7 @@ def log_complaint_modal(
             {
                 "type": "input",
                 "block_id": Block.OWNER,
-                "label": _plain("Owner", 2000),
+                "label": plain("Owner", 2000),
                 "element": {"type": "users_select", "action_id": Action.INPUT, "initial_user": reporter_id},
             },
         ],
@@ -225,17 +214,17 @@ def change_modal(action: Action, complaint: Complaint) -> dict:
     else:
         element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 3000}
     blocks = [
-        _section(summary_text(complaint)),
-        {"type": "input", "block_id": Block.NOTE, "optional": not required, "label": _plain(label, 2000), "element": element},
+        section(summary_text(complaint)),
+        {"type": "input", "block_id": Block.NOTE, "optional": not required, "label": plain(label, 2000), "element": element},
     ]
     if action is Action.RESOLVE:
         blocks.append(score_input())
     return {
         "type": "modal",
         "callback_id": View.COMPLAINT_CHANGE,
-        "title": _plain(title, 24),
-        "submit": _plain("Save", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain(title, 24),
+        "submit": plain("Save", 24),
+        "close": plain("Cancel", 24),
         "private_metadata": json.dumps({"action": action.value, "id": complaint.id}),
         "blocks": blocks,
     }
@@ -247,11 +236,11 @@ def score_input() -> dict:
         "type": "input",
         "block_id": Block.SCORE,
         "optional": True,
-        "label": _plain("How likely is the customer to recommend us? (0-10, if asked)", 2000),
+        "label": plain("How likely is the customer to recommend us? (0-10, if asked)", 2000),
         "element": {
             "type": "static_select",
             "action_id": Action.INPUT,
-            "placeholder": _plain("Their answer", 150),
-            "options": [{"text": _plain(score, 75), "value": score} for score in SCORES],
+            "placeholder": plain("Their answer", 150),
+            "options": [{"text": plain(score, 75), "value": score} for score in SCORES],
         },
     }

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from bot.digest import Count, Digest, Durations
 from bot.sla import describe
-from handlers.complaint_views import SEVERITY_ICON, _mrkdwn, _plain, _section
+from handlers.blocks import mrkdwn, plain, section
+from handlers.complaint_views import SEVERITY_ICON
 from handlers.text import escape, truncate
 
 
@@ -48,21 +49,21 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
     nps_text = "no answers" if nps.score is None else f"{nps.score:+.0f} ({nps.answers} answer{'s' if nps.answers != 1 else ''})"
     last_day = digest.ends_at - timedelta(days=1)
     blocks = [
-        {"type": "header", "text": _plain(f"Weekly digest · {digest.week}", 150)},
-        {"type": "context", "elements": [_mrkdwn(f"{_days(digest.starts_at)} – {_days(last_day)} {last_day:%Y} ({digest.time_zone})")]},
+        {"type": "header", "text": plain(f"Weekly digest · {digest.week}", 150)},
+        {"type": "context", "elements": [mrkdwn(f"{_days(digest.starts_at)} – {_days(last_day)} {last_day:%Y} ({digest.time_zone})")]},
         {"type": "section", "fields": [
-            _mrkdwn(f"*Logged*\n{digest.logged.value} ({_change(digest.logged)})"),
-            _mrkdwn(f"*Resolved*\n{digest.resolved.value} ({_change(digest.resolved)})"),
-            _mrkdwn(f"*Still open*\n{digest.open.value} ({_change(digest.open)})"),
-            _mrkdwn(f"*Net Promoter Score*\n{nps_text}"),
-            _mrkdwn(f"*First response*\n{_durations(digest.first_response)}"),
-            _mrkdwn(f"*Resolution*\n{_durations(digest.resolution)}"),
-            _mrkdwn(
+            mrkdwn(f"*Logged*\n{digest.logged.value} ({_change(digest.logged)})"),
+            mrkdwn(f"*Resolved*\n{digest.resolved.value} ({_change(digest.resolved)})"),
+            mrkdwn(f"*Still open*\n{digest.open.value} ({_change(digest.open)})"),
+            mrkdwn(f"*Net Promoter Score*\n{nps_text}"),
+            mrkdwn(f"*First response*\n{_durations(digest.first_response)}"),
+            mrkdwn(f"*Resolution*\n{_durations(digest.resolution)}"),
+            mrkdwn(
                 "*SLA breaches*\n"
                 f"{digest.breaches.get('first_response', 0)} first response · {digest.breaches.get('resolution', 0)} resolution"
             ),
         ]},
-        _section(f"*By category*: {_counts(digest.by_category)}\n*By contact channel*: {_counts(digest.by_channel)}"),
+        section(f"*By category*: {_counts(digest.by_category)}\n*By contact channel*: {_counts(digest.by_channel)}"),
     ]
     if digest.oldest_open:
         lines = [
@@ -70,8 +71,8 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
             f"open {describe(now - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
             for c in digest.oldest_open
         ]
-        blocks.append(_section("*Oldest open complaints*\n" + "\n".join(lines)))
-    for section in digest.sections:
+        blocks.append(section("*Oldest open complaints*\n" + "\n".join(lines)))
+    for part in digest.sections:
         blocks.append({"type": "divider"})
-        blocks.append(_section(f"*{escape(section.title)}*\n" + "\n".join(section.lines)))
+        blocks.append(section(f"*{escape(part.title)}*\n" + "\n".join(part.lines)))
     return blocks[:50]

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.sla import SlaStatus
-from handlers.complaint_views import SLA_ICON, _button, _plain, _section, title_line
+from handlers.blocks import button, plain, section
+from handlers.complaint_views import SLA_ICON, title_line
 from handlers.ids import Action, Block, View
 from handlers.text import escape, truncate
 from models.complaints import Complaint
@@ -33,9 +34,9 @@ def _line(item: HomeItem, *, with_owner: bool = False) -> str:
 
 def _list(heading: str, items: Sequence[HomeItem], total: int, empty: str, *, with_owner: bool = False) -> dict:
     if not items:
-        return _section(f"*{heading}*\n{empty}")
+        return section(f"*{heading}*\n{empty}")
     more = f"\n…and {total - len(items)} more: `/complaint list`" if total > len(items) else ""
-    return _section(f"*{heading}* ({total})\n" + "\n".join(_line(i, with_owner=with_owner) for i in items) + more)
+    return section(f"*{heading}* ({total})\n" + "\n".join(_line(i, with_owner=with_owner) for i in items) + more)
 
 
 def home_view(
@@ -48,17 +49,17 @@ def home_view(
 ) -> dict:
     """`breaches` is None for people who are not managers."""
     blocks = [
-        {"type": "header", "text": _plain("Your service desk", 150)},
+        {"type": "header", "text": plain("Your service desk", 150)},
         {
             "type": "actions",
             "block_id": Block.HOME_ACTIONS,
             "elements": [
-                _button(Action.HOME_LOG, "Log a complaint", "log", "primary"),
-                _button(Action.HOME_SEARCH_KB, "Search the knowledge base", "search"),
+                button(Action.HOME_LOG, "Log a complaint", "log", "primary"),
+                button(Action.HOME_SEARCH_KB, "Search the knowledge base", "search"),
             ],
         },
         _list("My open complaints", mine[:HOME_LIST_LIMIT], mine_total, "Nothing open. 🎉"),
-        _section("*Kudos you received recently*\n" + ("\n".join(kudos) if kudos else "None yet.")),
+        section("*Kudos you received recently*\n" + ("\n".join(kudos) if kudos else "None yet.")),
     ]
     if breaches is not None:
         blocks.append({"type": "divider"})
@@ -70,13 +71,13 @@ def search_modal() -> dict:
     return {
         "type": "modal",
         "callback_id": View.KB_SEARCH,
-        "title": _plain("Knowledge base", 24),
-        "submit": _plain("Search", 24),
-        "close": _plain("Close", 24),
+        "title": plain("Knowledge base", 24),
+        "submit": plain("Search", 24),
+        "close": plain("Close", 24),
         "blocks": [{
             "type": "input",
             "block_id": Block.QUERY,
-            "label": _plain("What are you looking for?", 2000),
+            "label": plain("What are you looking for?", 2000),
             "element": {"type": "plain_text_input", "action_id": Action.INPUT, "max_length": 500},
         }],
     }
@@ -86,5 +87,5 @@ def search_results_modal(query: str, results: Sequence[str]) -> dict:
     """`results` are mrkdwn lines from the knowledge base (already escaped)."""
     found = "\n".join(results[:10]) if results else "Nothing found. Try other words."
     view = search_modal()
-    view["blocks"] = [_section(f"*Results for* “{escape(truncate(query, 200))}”\n{found}"), *view["blocks"]]
+    view["blocks"] = [section(f"*Results for* “{escape(truncate(query, 200))}”\n{found}"), *view["blocks"]]
     return view

@@ -9,33 +9,22 @@ from bot.knowledge.articles import Article, Problem
 from bot.knowledge.markup import excerpt, pages
 from bot.knowledge.search import Hit
 from bot.knowledge.usage import Gap
+from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
 from handlers.ids import Action, Block, View
 from handlers.text import escape, truncate
 
-SECTION_LIMIT = 3000
 EXCERPT_LIMIT = 500
 # A modal holds 100 blocks and about 250 kB; keep well inside both.
 MODAL_PAGES = 60
 MODAL_CHARACTERS = 150_000
 
 
-def mrkdwn(text: str) -> dict:
-    return {"type": "mrkdwn", "text": text}
 
 
-def plain(text: str, limit: int) -> dict:
-    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
-def section(text: str) -> dict:
-    return {"type": "section", "text": mrkdwn(truncate(text, SECTION_LIMIT))}
 
 
-def button(action_id: str, label: str, value: str, style: str | None = None) -> dict:
-    element = {"type": "button", "action_id": action_id, "text": plain(label, 75), "value": value}
-    if style:
-        element["style"] = style
-    return element
 
 
 def article_value(path: str, search_id: int | None = None) -> str:
@@ -112,7 +101,7 @@ def article_modal(article: Article) -> dict:
         {"type": "context", "elements": [mrkdwn(" · ".join(details))]},
     ]
     size = 0
-    for page in pages(article.body, SECTION_LIMIT - 100):
+    for page in pages(article.body, SECTION_TEXT_LIMIT - 100):
         if len(blocks) - 2 >= MODAL_PAGES or size + len(page) > MODAL_CHARACTERS:
             blocks.append(section(f"_The article is too long to show here; the rest is in `{escape(article.path)}`._"))
             break
@@ -157,8 +146,8 @@ def _sections(heading: str, lines: Sequence[str], *, limit: int) -> list[dict]:
     """`lines` under `heading`, in as many sections as they need (at most `limit`)."""
     blocks, current = [], heading
     for line in lines:
-        line = truncate(line, SECTION_LIMIT - 200)
-        if len(current) + 1 + len(line) > SECTION_LIMIT:
+        line = truncate(line, SECTION_TEXT_LIMIT - 200)
+        if len(current) + 1 + len(line) > SECTION_TEXT_LIMIT:
             blocks.append(section(current))
             current = line
         else:

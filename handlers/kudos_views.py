@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from bot.kudos import MAX_REASON, MAX_RECIPIENTS, STATS_DAYS, Gift, KudosStats
-from handlers.complaint_views import _plain, _section
+from handlers.blocks import plain, section
 from handlers.ids import Action, Block, View
 from handlers.text import escape, truncate
 
@@ -39,7 +39,7 @@ def announcement_text(gift: Gift, *, giver_name: str, emoji: str, permalink: str
 def announcement(gift: Gift, *, giver_name: str, emoji: str, permalink: str = "") -> list[dict]:
     how = {"command": "/kudos", "modal": "the kudos form", "button": "a resolved complaint", "reaction": f"a :{emoji}: reaction"}
     return [
-        _section(announcement_text(gift, giver_name=giver_name, emoji=emoji, permalink=permalink)),
+        section(announcement_text(gift, giver_name=giver_name, emoji=emoji, permalink=permalink)),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Given with {how.get(gift.source, gift.source)}."}]},
     ]
 
@@ -60,7 +60,7 @@ def stats_blocks(stats: KudosStats) -> list[dict]:
         return "\n".join(f"• {f'#{value}' if value else 'no value'}: {count}" for value, count in counts)
 
     return [
-        _section(f"*Your kudos in the last {STATS_DAYS} days*"),
+        section(f"*Your kudos in the last {STATS_DAYS} days*"),
         {
             "type": "section",
             "fields": [
@@ -78,28 +78,28 @@ def stats_text(stats: KudosStats) -> str:
 def kudos_modal(*, values: Sequence[str], metadata: dict | None = None) -> dict:
     def text_input(block_id: str, label: str, *, optional: bool, multiline: bool, max_length: int, placeholder: str) -> dict:
         return {
-            "type": "input", "block_id": block_id, "optional": optional, "label": _plain(label, 2000),
+            "type": "input", "block_id": block_id, "optional": optional, "label": plain(label, 2000),
             "element": {
                 "type": "plain_text_input", "action_id": Action.INPUT, "multiline": multiline,
-                "max_length": max_length, "placeholder": _plain(placeholder, 150),
+                "max_length": max_length, "placeholder": plain(placeholder, 150),
             },
         }
 
-    options = [{"text": _plain(f"#{value}", 75), "value": value} for value in values[:100]]
+    options = [{"text": plain(f"#{value}", 75), "value": value} for value in values[:100]]
     return {
         "type": "modal",
         "callback_id": View.GIVE_KUDOS,
-        "title": _plain("Give kudos", 24),
-        "submit": _plain("Give kudos", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Give kudos", 24),
+        "submit": plain("Give kudos", 24),
+        "close": plain("Cancel", 24),
         "private_metadata": json.dumps(metadata or {})[:3000],
         "blocks": [
             {
-                "type": "input", "block_id": Block.KUDOS_RECIPIENTS, "label": _plain("Who are you recognising?", 2000),
+                "type": "input", "block_id": Block.KUDOS_RECIPIENTS, "label": plain("Who are you recognising?", 2000),
                 "element": {"type": "multi_users_select", "action_id": Action.INPUT, "max_selected_items": MAX_RECIPIENTS},
             },
             {
-                "type": "input", "block_id": Block.KUDOS_VALUE, "optional": True, "label": _plain("Which value did they show?", 2000),
+                "type": "input", "block_id": Block.KUDOS_VALUE, "optional": True, "label": plain("Which value did they show?", 2000),
                 "element": {"type": "static_select", "action_id": Action.INPUT, "options": options},
             },
             text_input(Block.KUDOS_REASON, "What did they do?", optional=False, multiline=True, max_length=MAX_REASON,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.morale import RECIPROCAL_WINDOW, MoraleReport
-from handlers.complaint_views import _plain, _section
+from handlers.blocks import plain, section
 from handlers.text import escape
 
 UNRECOGNISED_SHOWN = 30
@@ -81,12 +81,12 @@ def morale_section(report: MoraleReport, names: Mapping[str, str]) -> list[dict]
     """The report as a few section blocks (names are plain text: nobody is notified)."""
     name = _namer(names)
     groups = [_summary_lines(report), _unrecognised_lines(report, name), _flag_lines(report, name)]
-    return [_section("\n".join(lines)) for lines in groups if lines]
+    return [section("\n".join(lines)) for lines in groups if lines]
 
 
 def morale_blocks(report: MoraleReport, names: Mapping[str, str], *, note: str = "") -> list[dict]:
     last_day = report.end - timedelta(days=1)
-    blocks = [{"type": "header", "text": _plain(f"Morale, {report.week_start:%-d %b} – {last_day:%-d %b %Y}", 150)}]
+    blocks = [{"type": "header", "text": plain(f"Morale, {report.week_start:%-d %b} – {last_day:%-d %b %Y}", 150)}]
     blocks += morale_section(report, names)
     if note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from bot.reminders import Notice, NoticeKind
 from bot.sla import describe
-from handlers.complaint_views import SEVERITY_ICON, _section
+from handlers.blocks import section
+from handlers.complaint_views import SEVERITY_ICON
 from handlers.text import escape, slack_date, truncate
 
 
@@ -39,8 +40,8 @@ def reminder_text(notices: Sequence[Notice]) -> str:
 def reminder_blocks(notices: Sequence[Notice], now: datetime) -> list[dict]:
     """One DM for everything due for one owner."""
     count = len(notices)
-    blocks = [_section(f"⏰ *{count} complaint{'s' if count > 1 else ''} need{'s' if count == 1 else ''} you*")]
-    blocks += [_section(f"{_about(notice)}\n{_what_is_due(notice, now)}") for notice in notices]
+    blocks = [section(f"⏰ *{count} complaint{'s' if count > 1 else ''} need{'s' if count == 1 else ''} you*")]
+    blocks += [section(f"{_about(notice)}\n{_what_is_due(notice, now)}") for notice in notices]
     return blocks
 
 
@@ -49,9 +50,9 @@ def escalation_text(notices: Sequence[Notice]) -> str:
 
 
 def escalation_blocks(notices: Sequence[Notice], now: datetime) -> list[dict]:
-    blocks = [_section(f"🔴 *SLA breached* on {len(notices)} complaint{'s' if len(notices) > 1 else ''}")]
+    blocks = [section(f"🔴 *SLA breached* on {len(notices)} complaint{'s' if len(notices) > 1 else ''}")]
     blocks += [
-        _section(f"{_about(notice)}\nOwner <@{notice.complaint.owner_id}> · {_what_is_due(notice, now)}")
+        section(f"{_about(notice)}\nOwner <@{notice.complaint.owner_id}> · {_what_is_due(notice, now)}")
         for notice in notices
     ]
     return blocks

@@ -5,9 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from pathlib import Path
 
-import pytest
 import yaml
 from slack_sdk import WebClient
 

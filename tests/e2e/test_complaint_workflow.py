@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from models.complaints import Complaint, ComplaintEvent
-from tests.harness import ALICE, BOB, CAROL, COMPLAINTS, MANAGER
+from tests.harness import ALICE, BOB, CAROL, MANAGER
 
 
 def log(desk, text="!high #billing charged twice for order 1182", user=ALICE) -> Complaint:
