@@ -23,6 +23,7 @@ from pathlib import Path
 from bot.knowledge.articles import Article, Problem, parse_article
 from bot.knowledge.checks import across_articles
 from bot.knowledge.search import Analyser, SearchDoc, SearchIndex, SearchOutcome, SearchWeights
+from bot.knowledge.semantic import Encoder
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +71,13 @@ class KnowledgeLibrary:
         weights: SearchWeights | None = None,
         min_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        encoder: Encoder | None = None,
     ) -> None:
         self.root = Path(root)
         self.weights = weights or SearchWeights()
         self.min_interval = min_interval
         self._monotonic = monotonic
+        self.encoder = encoder  # the semantic extra's model, when it is on
         self._files: dict[str, _FileState] = {}
         self._analyser = Analyser()
         self._snapshot = Snapshot(index=SearchIndex([], self.weights))
@@ -197,7 +200,7 @@ class KnowledgeLibrary:
         problems = [problem for path in sorted(self._files) for problem in self._files[path].problems]
         problems += across_articles(articles, every_file)
         docs = [search_doc(article) for article in articles]
-        index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index)
+        index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index, encoder=self.encoder)
         return Snapshot(articles, tuple(problems), index)
 
 
