@@ -266,8 +266,8 @@ GRID = {
 
 
 SEMANTIC_GRID = {
-    "semantic": [0.6, 0.7, 0.8, 0.9],
-    "semantic_candidates": [5, 10],
+    "semantic": [0.7, 0.8, 0.9],
+    "semantic_classifier": [0.0, 0.25, 0.375, 0.5],
 }
 
 

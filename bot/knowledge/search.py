@@ -77,6 +77,7 @@ class SearchWeights:
     # in meaning takes, how many nearest articles join the candidates, and the cosine
     # similarities that count as no resemblance (confidence 0) and as a sure match (1).
     semantic: float = 0.8
+    semantic_classifier: float = 0.375  # of the semantic share, what the classifier takes
     semantic_confidence: float = 0.7
     semantic_candidates: int = 10
     semantic_floor: float = 0.2
@@ -379,9 +380,9 @@ class SearchIndex:
 
         count = min(w.candidates, int(np.count_nonzero(lexical)))
         candidates = np.argpartition(-lexical, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
-        similarity = None
+        similarity = probability = None
         if self._semantic is not None:
-            similarity = self._semantic.similarities(query[:MAX_QUERY_CHARS])
+            similarity, probability = self._semantic.scores(query[:MAX_QUERY_CHARS])
             nearest = min(w.semantic_candidates, len(self.docs))
             candidates = np.union1d(candidates, np.argpartition(-similarity, nearest - 1)[:nearest])
         if candidates.size == 0:
@@ -390,7 +391,10 @@ class SearchIndex:
         relative = lexical[candidates] / max(lexical[candidates].max(), 1e-12)
         final = (1 - w.fuzzy) * relative + w.fuzzy * fuzzy
         if similarity is not None:
-            final = (1 - w.semantic) * final + w.semantic * similarity[candidates]
+            meaning = similarity[candidates]
+            if probability is not None:
+                meaning = (1 - w.semantic_classifier) * meaning + w.semantic_classifier * probability[candidates]
+            final = (1 - w.semantic) * final + w.semantic * meaning
         top = np.argsort(-final, kind="stable")[:limit]
         # Confidence only for what is shown: how much of the question it covers, and how alike.
         coverage = self._coverage(content_terms, candidates[top]) / information

