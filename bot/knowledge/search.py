@@ -304,9 +304,9 @@ class SearchIndex:
             self.docs, encoder, previous._semantic if previous is not None else None)
 
     @property
-    def semantic(self) -> bool:
-        """Whether this index re-ranks by meaning (the semantic extra)."""
-        return self._semantic is not None
+    def semantic(self) -> SemanticIndex | None:
+        """The embeddings this index re-ranks with (the semantic extra), if it does."""
+        return self._semantic
 
     def __len__(self) -> int:
         return len(self.docs)

