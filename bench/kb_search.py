@@ -369,7 +369,7 @@ def main() -> int:
     parser.add_argument("--tune", action="store_true", help="grid-search weights on the train split")
     parser.add_argument("--large", type=int, default=10_000, help="articles in the synthetic timing (0 to skip)")
     parser.add_argument("--semantic", action="store_true", help="add the semantic extra (must be installed)")
-    parser.add_argument("--large-semantic", type=int, default=1_000,
+    parser.add_argument("--large-semantic", type=int, default=300,
                         help="articles in the synthetic timing with the semantic extra (0 to skip)")
     args = parser.parse_args()
     encoder = None

