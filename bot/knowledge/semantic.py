@@ -81,7 +81,7 @@ class Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, one row per text (float32)."""
         if not texts:
-            return np.zeros((0, getattr(self, "dimensions", 0)), dtype=np.float32)
+            return np.zeros((0, self.dimensions), dtype=np.float32)
         cut = [text[:MAX_TEXT_CHARS] for text in texts]
         with self._lock:
             vectors = self._model.encode(
@@ -90,18 +90,21 @@ class Encoder:
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_question(self, question: str) -> np.ndarray:
-        vector = self._queries.get(question)
+        with self._lock:  # the cache is not thread-safe either
+            vector = self._queries.get(question)
         if vector is None:
             vector = self.encode([question])[0]
-            self._queries[question] = vector
+            with self._lock:
+                self._queries[question] = vector
         return vector
 
     def remember(self, questions: Sequence[str]) -> None:
         """Embed many questions in batches ahead of time (the benchmark's tuning asks the
         same questions under many weightings)."""
-        unique = [q for q in dict.fromkeys(questions) if q not in self._queries]
-        for question, vector in zip(unique, self.encode(unique)):
-            self._queries[question] = vector
+        unique = list(dict.fromkeys(questions))
+        vectors = self.encode(unique)
+        with self._lock:
+            self._queries.update(zip(unique, vectors))
 
 
 @cache
@@ -173,10 +176,6 @@ class SemanticIndex:
 
     def _runs(self) -> np.ndarray:
         return np.diff(np.append(self._starts, self._matrix.shape[0]))
-
-    @property
-    def classifies(self) -> bool:
-        return self._classifier is not None
 
     def scores(self, question: str) -> tuple[np.ndarray, np.ndarray | None]:
         """Per article, its similarity to `question` (see `similarities`) and, when the
