@@ -334,6 +334,5 @@ def _record(
             note=note,
         )
     )
-    session.flush()
     return complaint
 
