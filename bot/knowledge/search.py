@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.knowledge.text import STOPWORDS, normalise, normalise_many, stem, terms
+from bot.knowledge.text import STOPWORDS, normalise, normalised_words, stem, terms
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
@@ -104,9 +104,9 @@ class Analyser:
         self.words_by_length: dict[int, list[str]] = {}
         self._word_ids = _WordIds(self._new_word)
 
-    def term_ids(self, words: list[str]) -> np.ndarray:
-        """The term id of each normalised word (its stem's), adding new ones."""
-        return np.fromiter(map(self._word_ids.__getitem__, words), dtype=np.int64, count=len(words))
+    def term_ids(self, words: Iterable[str], count: int) -> np.ndarray:
+        """The term id of each of `count` normalised words (its stem's), adding new ones."""
+        return np.fromiter(map(self._word_ids.__getitem__, words), dtype=np.int64, count=count)
 
     def _new_word(self, word: str) -> int:
         term = stem(word)
@@ -187,13 +187,12 @@ class _Shard:
         for doc in docs:
             texts += doc.questions
             texts += (doc.title, " ".join(doc.tags), doc.body)
-        normalised = normalise_many(texts)
+        words = normalised_words(texts)
         text_start = np.concatenate(([0], np.cumsum(questions + len(_AFTER_QUESTIONS))))
-        self.fuzzy = [tuple(text for text in (normalised[start + count], *normalised[start:start + count]) if text)
+        self.fuzzy = [tuple(" ".join(text) for text in (words[start + count], *words[start:start + count]) if text)
                       for start, count in zip(text_start.tolist(), questions.tolist())]
-        words = [text.split() for text in normalised]
         text_length = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-        term = analyser.term_ids(list(chain.from_iterable(words)))
+        term = analyser.term_ids(chain.from_iterable(words), int(text_length.sum()))
         self.n_terms = n_terms = len(analyser.terms)
 
         # What each text is: its document and kind; texts with words become units.
@@ -232,11 +231,13 @@ class _Shard:
             of_kind = unit_length[unit_kind == kind]
             if of_kind.size:
                 average[kind] = of_kind.mean()
-        kind_weight = np.array([w.title, 1.0, w.tags, w.body, w.whole])
+        # BM25's length normalisation and the weight of each unit, per unit (there are
+        # a hundred times fewer units than postings).
+        unit_norm = w.k1 * (1 - w.b + w.b * unit_length / average[unit_kind])
+        unit_weight = np.array([w.title, 1.0, w.tags, w.body, w.whole])[unit_kind] * (w.k1 + 1)
 
         def weight(unit: np.ndarray, tf: np.ndarray, boost: float) -> np.ndarray:
-            norm = 1 - w.b + w.b * unit_length[unit] / average[unit_kind[unit]]
-            return boost * tf * (w.k1 + 1) / (tf + w.k1 * norm) * kind_weight[unit_kind[unit]]
+            return (boost * tf) / (tf + unit_norm[unit]) * unit_weight[unit]
 
         # Words, in document order, sorted by term (stable, so documents stay in order):
         # runs of one term in one unit are that unit's postings, runs of one term in
