@@ -25,6 +25,18 @@ def bump(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
 
 
+def delete_when_opened(monkeypatch, victim: Path) -> None:
+    """Make `victim` vanish just as the library opens it."""
+    real_open = open
+
+    def open_after_deleting(path, *args, **kwargs):
+        if Path(path) == victim and victim.exists():
+            victim.unlink()
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", open_after_deleting)
+
+
 def test_loads_a_folder_with_categories(tmp_path):
     library = KnowledgeLibrary(write_sample(tmp_path))
     report = library.refresh()
@@ -108,14 +120,7 @@ def test_a_file_deleted_while_being_read_is_simply_gone(tmp_path, monkeypatch):
     write_sample(tmp_path)
     library = KnowledgeLibrary(tmp_path)
     victim = tmp_path / "returns" / "refunds.md"
-    real_open = open
-
-    def open_after_deleting(path, *args, **kwargs):
-        if Path(path) == victim and victim.exists():
-            victim.unlink()
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.open", open_after_deleting)
+    delete_when_opened(monkeypatch, victim)
     report = library.refresh()
     assert len(library.articles) == 4 and report.problems == ()
 
@@ -126,14 +131,7 @@ def test_a_loaded_file_deleted_while_being_read_is_removed(tmp_path, monkeypatch
     library.refresh()
     victim = tmp_path / "returns" / "refunds.md"
     bump(victim)
-    real_open = open
-
-    def open_after_deleting(path, *args, **kwargs):
-        if Path(path) == victim and victim.exists():
-            victim.unlink()
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.open", open_after_deleting)
+    delete_when_opened(monkeypatch, victim)
     report = library.refresh()
     assert report.removed == ("returns/refunds.md",) and report.changed == ()
     assert library.snapshot.article("returns/refunds.md") is None
