@@ -87,9 +87,10 @@ def complaint_rows(count: int, seed: int = 7):
             "updated_at": resolved or responded or created,
             "satisfaction_score": rng.randint(0, 10) if scored else None, "satisfaction_at": resolved if scored else None,
         }
-        events = [(number, "logged", owner, created)]
-        events += [(number, "responded", owner, responded)] if responded else []
-        events += [(number, "resolved", owner, resolved)] if resolved else []
+        # As the bot records them: the logged event names the first owner.
+        events = [(number, "logged", owner, created, owner)]
+        events += [(number, "responded", owner, responded, "")] if responded else []
+        events += [(number, "resolved", owner, resolved, "")] if resolved else []
         yield row, events
 
 
@@ -119,11 +120,11 @@ def load_sqlite(path: Path, complaints: int, kudos: int, people: int) -> None:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
     complaint_sql = f"INSERT INTO complaint ({', '.join(COMPLAINT_COLUMNS)}) VALUES ({', '.join('?' * len(COMPLAINT_COLUMNS))})"
-    event_sql = f"INSERT INTO complaint_event ({', '.join(EVENT_COLUMNS)}) VALUES (?, ?, ?, ?, '', '')"
+    event_sql = f"INSERT INTO complaint_event ({', '.join(EVENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, '')"
     batch, events = [], []
     for row, row_events in complaint_rows(complaints):
         batch.append(_values(row, sqlite_time))
-        events += [(cid, kind, actor, sqlite_time(at)) for cid, kind, actor, at in row_events]
+        events += [(cid, kind, actor, sqlite_time(at), owner) for cid, kind, actor, at, owner in row_events]
         if len(batch) >= 50_000:
             connection.executemany(complaint_sql, batch)
             connection.executemany(event_sql, events)
@@ -149,8 +150,8 @@ def load_postgres(url: str, complaints: int, kudos: int, people: int) -> None:
                     copy.write_row(_values(row, lambda m: m))
             with cursor.copy(f"COPY complaint_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
                 for _, events in complaint_rows(complaints):
-                    for cid, kind, actor, at in events:
-                        copy.write_row((cid, kind, actor, at, "", ""))
+                    for event in events:
+                        copy.write_row((*event, ""))
             copy_recognitions_postgresql(cursor, recognitions(kudos, people, complaints))
             cursor.execute("SELECT setval('complaint_id_seq', %s)", (max(complaints, 1),))
         connection.commit()
