@@ -7,7 +7,7 @@ keep-alive clients, and time each request until its HTTP response (Slack's 3-sec
 clock stops there). Slack's Web API is the local emulator, in its own process. After
 each run the complaint rows are counted: every request must have made exactly one.
 
-    python -m bench.ack_latency [--requests 2000] [--clients 32] [--slack-latency-ms 0]
+    python -m bench.ack_latency [--requests 2000] [--clients 32] [--slack-latency-ms 0] [--complaints-channel ID]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from models.db import normalise_url, upgrade
 
 SECRET = "bench-signing-secret"
 WARMUP = 64
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 EMULATOR = """
 import sys, threading
 from bot.slack_emulator import SlackEmulator
@@ -46,6 +48,8 @@ class Result:
     latencies: list[float]
     seconds: float
     errors: int
+    cpu: dict[str, float]
+    drained: float | None
     rows: int | None = None
     distinct: int | None = None
 
@@ -56,6 +60,43 @@ class Result:
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process and all its descendants, live or reaped."""
+    parents, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # exited while we looked
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        # utime, stime, and the times of children it has waited for (so exited
+        # children are counted once, by their parent).
+        used[pid] = sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier += children
+    return sum(used.get(pid, 0.0) for pid in tree)
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the benchmark while the measured requests ran."""
+
+    def __init__(self, processes: dict[str, int]) -> None:
+        self.processes = processes
+
+    def sample(self) -> dict[str, float]:
+        sample = {name: tree_cpu_seconds(pid) for name, pid in self.processes.items()}
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        sample["load generator"] = usage.ru_utime + usage.ru_stime
+        return sample
 
 
 def free_port() -> int:
@@ -118,7 +159,22 @@ def fire(port: int, bodies: list[str], clients: int) -> tuple[list[float], float
     return latencies, time.perf_counter() - started, errors[0]
 
 
-def run_target(name: str, command: list[str], env: dict, args, database_url: str | None) -> Result:
+def wait_until_posted(database_url: str, *, started: float, timeout: float = 300) -> float:
+    """Seconds after the last acknowledgement until every complaint's team message is posted."""
+    engine = create_engine(normalise_url(database_url))
+    try:
+        while time.perf_counter() - started < timeout:
+            with engine.connect() as connection:
+                unposted = connection.execute(text("SELECT count(*) FROM complaint WHERE slack_ts = ''")).scalar_one()
+            if not unposted:
+                return time.perf_counter() - started
+            time.sleep(0.05)
+        raise RuntimeError(f"{unposted} team messages still unposted after {timeout} s")
+    finally:
+        engine.dispose()
+
+
+def run_target(name: str, command: list[str], env: dict, args, database_url: str | None, others: dict[str, int]) -> Result:
     port = free_port()
     signer_client = SignedClient("", SECRET, env["SLACK_API_URL"].replace("/api/", "/respond/bench"))
     bodies = [
@@ -132,12 +188,17 @@ def run_target(name: str, command: list[str], env: dict, args, database_url: str
     try:
         wait_for_port(port, process)
         fire(port, bodies[:WARMUP], args.clients)
+        meter = CpuMeter({"app": process.pid, **others})
+        before = meter.sample()
         latencies, seconds, errors = fire(port, bodies[WARMUP:], args.clients)
-        time.sleep(1)  # let the last listeners finish their Web API calls
+        posting = database_url and env["COMPLAINTS_CHANNEL"]
+        drained = wait_until_posted(database_url, started=time.perf_counter()) if posting else None
+        after = meter.sample()
     finally:
         process.terminate()
         process.wait(timeout=60)
-    result = Result(name, latencies, seconds, errors)
+    cpu = {part: (after[part] - before[part]) / len(latencies) * 1000 for part in after}
+    result = Result(name, latencies, seconds, errors, cpu, drained)
     if database_url:
         engine = create_engine(normalise_url(database_url))
         with engine.connect() as connection:
@@ -152,6 +213,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--complaints-channel", default="CCOMPLAIN1",
+                        help="COMPLAINTS_CHANNEL; empty: no team message, so no Web API call after the ack")
     parser.add_argument("--slack-latency-ms", type=float, default=0,
                         help="how long the fake Web API takes to answer, like Slack across a network")
     args = parser.parse_args()
@@ -167,7 +230,7 @@ def main() -> int:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_APP_TOKEN": "",
-        "SLACK_API_URL": f"http://127.0.0.1:{emulator_port}/api/", "COMPLAINTS_CHANNEL": "CCOMPLAIN1",
+        "SLACK_API_URL": f"http://127.0.0.1:{emulator_port}/api/", "COMPLAINTS_CHANNEL": args.complaints_channel,
         "WEB_CONCURRENCY": str(args.workers),
     }
     sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
@@ -177,11 +240,15 @@ def main() -> int:
         for url in (sqlite_url, postgres_url):
             upgrade(url)
         servicedesk = [sys.executable, "-m", "bot.cli", "run"]
+        postmaster = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
+        others = {"Web API emulator": emulator.pid, "PostgreSQL": postmaster}
         results = [
             run_target("bare Bolt app, ack only (floor)", [sys.executable, "-m", "bench.floor_app"],
-                       {**env, "DATABASE_URL": sqlite_url}, args, None),
-            run_target("servicedesk, SQLite", servicedesk, {**env, "DATABASE_URL": sqlite_url}, args, sqlite_url),
-            run_target("servicedesk, PostgreSQL", servicedesk, {**env, "DATABASE_URL": postgres_url}, args, postgres_url),
+                       {**env, "DATABASE_URL": sqlite_url}, args, None, others),
+            run_target("servicedesk, SQLite", servicedesk, {**env, "DATABASE_URL": sqlite_url}, args, sqlite_url,
+                       others),
+            run_target("servicedesk, PostgreSQL", servicedesk, {**env, "DATABASE_URL": postgres_url}, args,
+                       postgres_url, others),
         ]
     finally:
         cluster.stop()
@@ -190,12 +257,22 @@ def main() -> int:
     print(f"{args.requests} signed /complaint requests, {args.clients} concurrent clients, "
           f"{args.workers} gunicorn workers x 8 threads, {os.cpu_count()} CPUs, "
           f"Web API answers in {args.slack_latency_ms:g} ms\n")
-    print("| target | p50 ms | p99 ms | requests/s | vs floor | non-200 | complaint rows (distinct) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| target | p50 ms | p99 ms | acks/s | vs floor | non-200 | complaint rows (distinct) "
+          "| team messages all posted | complaints/s end to end |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for result in results:
         rows = "—" if result.rows is None else f"{result.rows} ({result.distinct})"
+        posted = f"{result.drained:.1f} s after the last ack" if result.drained is not None else "—"
+        end_to_end = f"{len(result.latencies) / (result.seconds + result.drained):.0f}" if result.drained is not None else "—"
         print(f"| {result.target} | {result.quantile(0.5):.1f} | {result.quantile(0.99):.1f} | "
-              f"{result.rate:.0f} | {floor.rate / result.rate:.2f}x slower | {result.errors} | {rows} |")
+              f"{result.rate:.0f} | {floor.rate / result.rate:.2f}x slower | {result.errors} | {rows} | "
+              f"{posted} | {end_to_end} |")
+    parts = list(results[0].cpu)
+    print("\nCPU per request (ms), by process, from the first measured request until every team message was posted:\n")
+    print(f"| target | {' | '.join(parts)} | total |")
+    print("|---|" + "---|" * (len(parts) + 1))
+    for result in results:
+        print(f"| {result.target} | {' | '.join(f'{result.cpu[p]:.2f}' for p in parts)} | {sum(result.cpu.values()):.2f} |")
     expected = WARMUP + args.requests
     lost = [r.target for r in results[1:] if (r.rows, r.distinct) != (expected, expected)]
     if lost:

@@ -64,12 +64,22 @@ RECOGNITION_COLUMNS = (
 
 # ----- the naive version: every row into Python -------------------------------------------------
 def naive_morale_report(session: Session, *, end: date, zone: ZoneInfo, daily_limit: int, staff_ids=()) -> MoraleReport:
+    return morale_from_rows(
+        session.exec(select(Recognition)).all(), session.exec(select(Complaint)).all(),
+        session.exec(select(ComplaintEvent)).all(), end=end, zone=zone, daily_limit=daily_limit, staff_ids=staff_ids,
+    )
+
+
+def morale_from_rows(recognitions, complaints, events, *, end: date, zone: ZoneInfo, daily_limit: int, staff_ids=()) -> MoraleReport:
+    """The report from every row already in Python: ORM objects, or rows of the columns
+    it reads (Recognition: id, giver_id, recipient_id, value, complaint_id, created_at,
+    day, revoked_at; Complaint: id, owner_id, status, created_at, resolved_at;
+    ComplaintEvent: kind, actor_id, owner_id, at)."""
     week_start, window_start = end - timedelta(days=WEEK_DAYS), end - timedelta(days=WINDOW_DAYS)
     last_week_start = week_start - timedelta(days=WEEK_DAYS)
     since, until = (datetime.combine(d, clock_time.min, tzinfo=zone) for d in (window_start, end))
-    rows = [r for r in session.exec(select(Recognition)).all() if r.revoked_at is None and window_start <= r.day < end]
-    complaints = {c.id: c for c in session.exec(select(Complaint)).all()}
-    events = session.exec(select(ComplaintEvent)).all()
+    rows = [r for r in recognitions if r.revoked_at is None and window_start <= r.day < end]
+    complaints = {c.id: c for c in complaints}
 
     def period(start: date, stop: date) -> PeriodCounts:
         chosen = [r for r in rows if start <= r.day < stop]
@@ -130,6 +140,12 @@ def person(number: int) -> str:
 def history(recognitions: int, people: int, seed: int = 4):
     """(complaints, events, recognitions) as tuples, deterministic for a seed."""
     rng = random.Random(seed)
+    complaints, events = complaint_history(rng, people)
+    return complaints, events, recognition_rows(rng, recognitions, people, now=NOW, complaints=len(complaints))
+
+
+def complaint_history(rng: random.Random, people: int):
+    """Two complaints a person over the year before NOW, and their events."""
     complaints, events = [], []
     for number in range(1, people * COMPLAINTS_PER_PERSON + 1):
         created = NOW - timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
@@ -141,7 +157,13 @@ def history(recognitions: int, people: int, seed: int = 4):
         events.append((number, EventKind.LOGGED.value, reporter, created, owner))
         if resolved:
             events.append((number, EventKind.RESOLVED.value, owner, resolved, ""))
+    return complaints, events
 
+
+def recognition_rows(rng: random.Random, recognitions: int, people: int, *, now: datetime, complaints: int) -> list[tuple]:
+    """`recognitions` rows (RECOGNITION_COLUMNS) among `people` over the year before `now`:
+    the planted pairs and limit hitters, then random kudos, a fifth of them linked to one
+    of complaints 1 to `complaints`, 2% taken back."""
     rows = []
 
     def add(giver: str, recipient: str, moment: datetime, *, value: str = "", complaint_id=None, revoked=None) -> None:
@@ -153,22 +175,22 @@ def history(recognitions: int, people: int, seed: int = 4):
     for pair in range(PLANTED_PAIRS):                      # A→B answered by B→A within hours, three times
         a, b = person(2 * pair), person(2 * pair + 1)
         for round_ in range(3):
-            moment = NOW - timedelta(days=3 + 7 * round_, hours=pair % 5)
+            moment = now - timedelta(days=3 + 7 * round_, hours=pair % 5)
             add(a, b, moment)
             add(b, a, moment + timedelta(hours=1 + pair % 20))
     for hitter in range(PLANTED_LIMIT_HITTERS):           # the full limit on every day of the week
         giver = person(people - 1 - hitter)
         for day in range(WEEK_DAYS):
             for n in range(DAILY_LIMIT):
-                add(giver, person((hitter * 97 + day * 13 + n) % (people - PLANTED_LIMIT_HITTERS)), NOW - timedelta(days=day, minutes=n))
+                add(giver, person((hitter * 97 + day * 13 + n) % (people - PLANTED_LIMIT_HITTERS)), now - timedelta(days=day, minutes=n))
     while len(rows) < recognitions:
         giver, recipient = rng.randrange(people), rng.randrange(people - 1)
         recipient += recipient >= giver
-        moment = NOW - timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
-        complaint_id = rng.randrange(1, len(complaints) + 1) if rng.random() < 0.2 else None
+        moment = now - timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
+        complaint_id = rng.randrange(1, complaints + 1) if rng.random() < 0.2 else None
         revoked = moment + timedelta(minutes=5) if rng.random() < 0.02 else None
         add(person(giver), person(recipient), moment, value=rng.choice(VALUES), complaint_id=complaint_id, revoked=revoked)
-    return complaints, events, rows[:recognitions]
+    return rows[:recognitions]
 
 
 def load(url: str, recognitions: int, people: int) -> float:
@@ -195,7 +217,7 @@ COMPLAINT_INSERT = (
 )
 
 
-def _sqlite_time(moment):
+def sqlite_time(moment):
     # The text SQLAlchemy stores for a UTC datetime on SQLite.
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(moment, datetime) else moment
 
@@ -206,19 +228,23 @@ def _load_sqlite(path: str, complaints, events, rows) -> None:
     with connection:
         connection.executemany(
             COMPLAINT_INSERT.format(", ".join("?" * 11)),
-            ([_sqlite_time(v) for v in _complaint_row(*c)] for c in complaints),
+            ([sqlite_time(v) for v in _complaint_row(*c)] for c in complaints),
         )
         connection.executemany(
             "INSERT INTO complaint_event (complaint_id, kind, actor_id, at, owner_id, note) VALUES (?, ?, ?, ?, ?, '')",
-            ((n, kind, actor, _sqlite_time(at), owner) for n, kind, actor, at, owner in events),
+            ((n, kind, actor, sqlite_time(at), owner) for n, kind, actor, at, owner in events),
         )
-        connection.executemany(
-            f"INSERT INTO recognition ({', '.join(RECOGNITION_COLUMNS)}) VALUES ({', '.join('?' * len(RECOGNITION_COLUMNS))})",
-            ([_sqlite_time(v) if isinstance(v, datetime) else (v.isoformat() if isinstance(v, date) else v) for v in row]
-             for row in rows),
-        )
+        insert_recognitions_sqlite(connection, rows)
     connection.execute("ANALYZE")
     connection.close()
+
+
+def insert_recognitions_sqlite(connection: sqlite3.Connection, rows) -> None:
+    connection.executemany(
+        f"INSERT INTO recognition ({', '.join(RECOGNITION_COLUMNS)}) VALUES ({', '.join('?' * len(RECOGNITION_COLUMNS))})",
+        ([sqlite_time(v) if isinstance(v, datetime) else (v.isoformat() if isinstance(v, date) else v) for v in row]
+         for row in rows),
+    )
 
 
 def _load_postgresql(url: str, complaints, events, rows) -> None:
@@ -240,14 +266,18 @@ def _load_postgresql(url: str, complaints, events, rows) -> None:
             with cursor.copy("COPY complaint_event (complaint_id, kind, actor_id, at, owner_id, note) FROM STDIN") as copy:
                 for event in events:
                     copy.write_row((*event, ""))
-            with cursor.copy(f"COPY recognition ({', '.join(RECOGNITION_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy_recognitions_postgresql(cursor, rows)
             cursor.execute("SELECT setval('complaint_id_seq', (SELECT max(id) FROM complaint))")
         connection.commit()
         connection.autocommit = True
         # Index-only scans need the visibility map that VACUUM sets.
         connection.execute("VACUUM ANALYZE")
+
+
+def copy_recognitions_postgresql(cursor, rows) -> None:
+    with cursor.copy(f"COPY recognition ({', '.join(RECOGNITION_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 # ----- one measurement, in its own process ---------------------------------------------------------------

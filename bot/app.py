@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -25,6 +26,10 @@ from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
 LISTENER_THREADS = 32
+# Slack takes about one message per second per channel (FACTS.md, rate limits), so a
+# few threads are enough to post and update the team's messages; under a burst they
+# also keep that work from taking CPU away from acknowledging new requests in time.
+PUBLISHER_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -33,18 +38,32 @@ class Services:
     knowledge base (loaded once, shared by every listener, kept current as files change).
 
     `scheduled_jobs` is filled by the handler modules that do timed work (reminders,
-    the digest); `servicedesk run` ticks them (bot/scheduler.py).
+    the digest); `servicedesk run` ticks them (bot/scheduler.py). `publisher` runs
+    the Web API work that follows an acknowledgement (see `after_ack`).
     """
 
     settings: Settings
     open_session: SessionFactory
     clock: Clock
     knowledge: KnowledgeLibrary
+    publisher: Executor
     scheduled_jobs: list[Job] = field(default_factory=list)
+
+    def after_ack(self, work: Callable[[], None]) -> None:
+        """Run `work` on the publisher threads, so the listener's thread is free at once."""
+        self.publisher.submit(_logging_failures, work)
 
     @property
     def permissions(self) -> Permissions:
         return Permissions(frozenset(self.settings.manager_ids), frozenset(self.settings.admin_ids))
+
+
+def _logging_failures(work: Callable[[], None]) -> None:
+    # Nobody waits on the result, so an exception would otherwise vanish.
+    try:
+        work()
+    except Exception:  # noqa: BLE001
+        logger.exception("work after the acknowledgement failed")
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -70,12 +89,16 @@ def make_library(settings: Settings, clock: Clock) -> KnowledgeLibrary:
     return library
 
 
-def build_services(settings: Settings, *, engine: Engine | None = None, clock: Clock = system_clock) -> Services:
+def build_services(
+    settings: Settings, *, engine: Engine | None = None, clock: Clock = system_clock, publisher: Executor | None = None
+) -> Services:
+    """`publisher` defaults to a small thread pool; tests pass one they can wait on."""
     return Services(
         settings=settings,
         open_session=session_factory(engine or make_engine(settings.database_url)),
         clock=clock,
         knowledge=make_library(settings, clock),
+        publisher=publisher or ThreadPoolExecutor(max_workers=PUBLISHER_THREADS, thread_name_prefix="publisher"),
     )
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -271,13 +271,16 @@ def set_message_location(
 ) -> Complaint:
     """Remember where the team's copy was posted; returns the complaint as it is now.
 
-    The row lock orders this against a concurrent change, so either the change sees
-    where the message is, or this sees the change.
+    One UPDATE … RETURNING: its row lock orders this against a concurrent change, so
+    either the change sees where the message is, or this returns the changed row.
     """
-    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    statement = (
+        update(Complaint).where(col(Complaint.id) == complaint_id)
+        .values(slack_channel=channel, slack_ts=ts).returning(Complaint)
+    )
+    complaint = session.execute(statement, execution_options={"populate_existing": True}).scalar_one_or_none()
     if complaint is None:
         raise NotFound(f"There is no complaint C-{complaint_id}.")
-    complaint.slack_channel, complaint.slack_ts = channel, ts
     return complaint
 
 
@@ -334,6 +337,5 @@ def _record(
             note=note,
         )
     )
-    session.flush()
     return complaint
 

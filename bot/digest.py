@@ -245,24 +245,26 @@ def percentiles(session: Session, value, *conditions, quantiles: Sequence[float]
 
 
 # ----- the figures ---------------------------------------------------------------------------
-def open_at(session: Session, moment: datetime) -> int:
-    """Complaints open at `moment`: open now, plus resolved since, minus logged since.
+def open_at(session: Session, moments: Sequence[datetime]) -> list[int]:
+    """Complaints open at each of `moments`: open now, plus resolved since, minus logged since.
 
     Resolution always follows logging, so this equals "logged before and not yet
     resolved at `moment`" while touching only recent rows (reopened complaints count
     as open throughout, as their earlier resolution time is cleared).
     """
-    return (
-        count(session, col(Complaint.resolved_at).is_(None))
-        + count(session, col(Complaint.resolved_at) >= moment)
-        - count(session, col(Complaint.created_at) >= moment)
-    )
+    open_now = count(session, col(Complaint.resolved_at).is_(None))
+    return [
+        open_now + count(session, col(Complaint.resolved_at) >= moment) - count(session, col(Complaint.created_at) >= moment)
+        for moment in moments
+    ]
 
 
-def durations(session: Session, done_column, period_start: datetime, period_end: datetime) -> Durations:
+def durations(session: Session, done_column, period_start: datetime, period_end: datetime, *, p90: bool = True) -> Durations:
+    """Count, median and (unless `p90` is false: the trend shows only medians) 90th percentile."""
     seconds = seconds_between(session, Complaint.created_at, done_column)
-    total, (median, p90) = percentiles(session, seconds, within(done_column, period_start, period_end))
-    return Durations(total, _round(median), _round(p90))
+    quantiles = (0.5, 0.9) if p90 else (0.5,)
+    total, found = percentiles(session, seconds, within(done_column, period_start, period_end), quantiles=quantiles)
+    return Durations(total, _round(found[0]), _round(found[1]) if p90 else None)
 
 
 def breaches(session: Session, period: Period, targets: dict[str, Target]) -> dict[str, int]:
@@ -323,7 +325,7 @@ def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WE
                 str(shown),
                 count(session, within(Complaint.created_at, start, end)),
                 count(session, within(Complaint.resolved_at, start, end)),
-                durations(session, Complaint.first_responded_at, start, end).median_seconds,
+                durations(session, Complaint.first_responded_at, start, end, p90=False).median_seconds,
             )
         )
     return points
@@ -352,7 +354,7 @@ def weekly_digest(
             count(session, within(Complaint.resolved_at, start, end)),
             count(session, within(Complaint.resolved_at, before.start, before.end)),
         ),
-        open=Count(open_at(session, min(end, now)), open_at(session, min(before.end, now))),
+        open=Count(*open_at(session, [min(end, now), min(before.end, now)])),
         first_response=durations(session, Complaint.first_responded_at, start, end),
         resolution=durations(session, Complaint.resolved_at, start, end),
         breaches=breaches(session, period, targets),

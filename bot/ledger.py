@@ -14,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.errors import DuplicateRequest
+from bot.errors import DuplicateRequest, UserFacingError
 from models.complaints import ProcessedRequest
 from models.db import SessionFactory, unit_of_work
 
@@ -31,19 +31,19 @@ def run_once(
 ) -> T:
     """Run `work` in one transaction unless `key` was already processed.
 
-    Raises DuplicateRequest carrying the first run's `summary` for a repeat.
+    Raises DuplicateRequest carrying the first run's `summary` for a repeat. The key
+    is written after the work, in the same flush as the work's last rows: a repeat
+    fails on the key's primary key at commit and rolls back, or, if the first run's
+    changes already make the work refuse (a second "resolve"), is recognised by
+    its key before the refusal is shown.
     """
     try:
         with unit_of_work(open_session) as session:
-            if key is None:
-                return work(session)
-            entry = ProcessedRequest(key=key[:255], at=now)
-            session.add(entry)
-            session.flush()
             result = work(session)
-            entry.result = summary(result)[:255]
+            if key is not None:
+                session.add(ProcessedRequest(key=key[:255], at=now, result=summary(result)[:255]))
             return result
-    except IntegrityError:
+    except (IntegrityError, UserFacingError):
         if key is None:
             raise
         with open_session() as session:

@@ -261,7 +261,7 @@ class LoopbackDesk:
         self.engine = make_engine(settings.database_url)
         self.open_session = session_factory(self.engine)
         self.executor = TrackingExecutor()
-        self.services = build_services(settings, engine=self.engine, clock=clock)
+        self.services = build_services(settings, engine=self.engine, clock=clock, publisher=self.executor)
         self.app = create_app(settings, services=self.services, listener_executor=self.executor)
         self._server = make_server(
             "127.0.0.1", 0, make_wsgi_app(self.app, self.engine),
@@ -284,7 +284,7 @@ class LoopbackDesk:
         run_jobs(self.services.scheduled_jobs)
 
     def settle(self) -> None:
-        """Wait until every listener finished the work it does after ack()."""
+        """Wait until every listener finished the work it does after ack(), publishing included."""
         self.executor.wait_idle()
 
     def stop(self) -> None:

@@ -219,24 +219,21 @@ def _counts(session: Session, window, week_start: date, last_week_start: date):
 def _active_people(session: Session, window, *, since: datetime, until: datetime) -> set[str]:
     """People who logged, owned or resolved complaints, or gave kudos, in the window.
 
-    Complaints are reached through their indexed times and status, so the work grows
-    with the window's complaints, not with the whole history.
+    Complaints are reached through their indexed times and status, and their events
+    through the index of event times alone, so the work grows with the window's
+    complaints, not with the whole history.
     """
-    # Complaints someone owned during the window: open now, or resolved since it began.
-    # (Each side has its own index; for a past window, "open now" may include a few
-    # complaints logged after it, whose owners were active anyway.)
-    handled = or_(Complaint.status == Status.OPEN.value, col(Complaint.resolved_at) >= since)
-    events_of_handled = (
-        select(ComplaintEvent)
-        .join(Complaint, col(Complaint.id) == ComplaintEvent.complaint_id)
-        .where(handled, ComplaintEvent.at >= since, ComplaintEvent.at < until)
-        .subquery()
-    )
+    in_window = and_(ComplaintEvent.at >= since, ComplaintEvent.at < until)
     active = union(
-        select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until),
-        select(Complaint.owner_id).where(handled),
-        select(events_of_handled.c.actor_id).where(events_of_handled.c.kind == EventKind.RESOLVED.value),
-        select(events_of_handled.c.owner_id).where(events_of_handled.c.owner_id != ""),
+        select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until).distinct(),
+        # Complaints someone owned during the window: open now, or resolved since it began.
+        # (For a past window, "open now" may include a few complaints logged after it,
+        # whose owners were active anyway.) One query a side, each reading its own index.
+        select(Complaint.owner_id).where(Complaint.status == Status.OPEN.value).distinct(),
+        select(Complaint.owner_id).where(col(Complaint.resolved_at) >= since).distinct(),
+        # Whoever resolved a complaint in the window, or was made its owner then.
+        select(ComplaintEvent.actor_id).where(in_window, ComplaintEvent.kind == EventKind.RESOLVED.value).distinct(),
+        select(ComplaintEvent.owner_id).where(in_window, ComplaintEvent.owner_id != "").distinct(),
         # Thousands of kudos, far fewer givers: de-duplicate them before the union does.
         select(Recognition.giver_id).where(window).distinct(),
     )

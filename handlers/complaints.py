@@ -3,7 +3,8 @@
 Each listener parses the payload, calls `bot.complaints` and renders with
 `handlers.complaint_views`. Database work happens before `ack()` (it takes
 milliseconds and means a complaint is saved before anyone is told so); Web API calls
-happen after it.
+happen after it, and posting or updating the team's copy runs on the publisher
+threads (`Services.after_ack`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_bolt import Ack, App, Respond
@@ -119,8 +121,12 @@ class ComplaintListeners:
         channel = self.services.settings.complaints_channel
         text = views.confirmation(complaint, channel or None)
         ack(text=text, blocks=views.confirmation_blocks(text, complaint_suggestions(self.services, complaint.description)))
-        for problem in self._publish_new(client, complaint):
-            respond(text=f":warning: {complaint.reference} is saved, but {problem}.")
+
+        def publish() -> None:
+            for problem in self._publish_new(client, complaint):
+                respond(text=f":warning: {complaint.reference} is saved, but {problem}.")
+
+        self.services.after_ack(publish)
 
     def _run_subcommand(self, ack, respond, client, sub: Subcommand, user_id: str, trigger_id: str) -> None:
         if sub.name == "list":
@@ -152,8 +158,7 @@ class ComplaintListeners:
             change = Change(Action.RATE, complaint_id, user_id, text=comment.strip(), score=service.parse_score(score))
         complaint, previous_owner = self._apply(change, key=f"command:{trigger_id}")
         ack(text=f"Done: {views.summary_text(complaint)}")
-        for problem in self._publish_change(client, complaint, previous_owner, user_id):
-            respond(text=f":warning: The change is saved, but {problem}.")
+        self._publish_change_later(client, complaint, previous_owner, user_id, tell=lambda text: respond(text=text))
 
     # ----- the log modal ------------------------------------------------------------
     def on_message_shortcut(self, ack: Ack, shortcut: dict, client: WebClient) -> None:
@@ -199,14 +204,18 @@ class ComplaintListeners:
             ack()
             return
         ack()
-        if metadata.get("message_ts"):
-            self._attach_permalink(client, complaint, metadata["channel"], metadata["message_ts"])
-        problems = self._publish_new(client, complaint)
-        channel = self.services.settings.complaints_channel
-        text = views.confirmation(complaint, channel if channel and not problems else None)
-        text += "".join(f"\n:warning: {problem}." for problem in problems)
-        suggestions = complaint_suggestions(self.services, complaint.description)
-        self._tell(client, user_id, metadata.get("channel", ""), text, views.confirmation_blocks(text, suggestions))
+
+        def publish() -> None:
+            if metadata.get("message_ts"):
+                self._attach_permalink(client, complaint, metadata["channel"], metadata["message_ts"])
+            problems = self._publish_new(client, complaint)
+            channel = self.services.settings.complaints_channel
+            text = views.confirmation(complaint, channel if channel and not problems else None)
+            text += "".join(f"\n:warning: {problem}." for problem in problems)
+            suggestions = complaint_suggestions(self.services, complaint.description)
+            self._tell(client, user_id, metadata.get("channel", ""), text, views.confirmation_blocks(text, suggestions))
+
+        self.services.after_ack(publish)
 
     # ----- buttons on the complaint message and their small forms ------------------------
     def on_button(self, ack: Ack, body: dict, action: dict, client: WebClient) -> None:
@@ -230,8 +239,9 @@ class ComplaintListeners:
             return
         except DuplicateRequest:
             return
-        for problem in self._publish_change(client, complaint, previous_owner, user_id):
-            self._tell(client, user_id, channel_id, f":warning: The change is saved, but {problem}.")
+        self._publish_change_later(
+            client, complaint, previous_owner, user_id, tell=lambda text: self._tell(client, user_id, channel_id, text)
+        )
 
     def on_change_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         user_id = body["user"]["id"]
@@ -253,8 +263,9 @@ class ComplaintListeners:
             ack()
             return
         ack()
-        for problem in self._publish_change(client, complaint, previous_owner, user_id):
-            self._tell(client, user_id, "", f":warning: The change is saved, but {problem}.")
+        self._publish_change_later(
+            client, complaint, previous_owner, user_id, tell=lambda text: self._tell(client, user_id, "", text)
+        )
 
     # ----- shared steps -----------------------------------------------------------------
     def _sla(self, complaint: Complaint) -> SlaStatus:
@@ -340,6 +351,16 @@ class ComplaintListeners:
         if complaint.owner_id != complaint.reporter_id:
             problems += self._notify_owner(client, complaint, complaint.reporter_id)
         return problems
+
+    def _publish_change_later(self, client: WebClient, complaint: Complaint, previous_owner: str, actor_id: str, *,
+                              tell: Callable[[str], None]) -> None:
+        """Update the team's copy and tell a new owner, on the publisher threads; problems go to `tell`."""
+
+        def publish() -> None:
+            for problem in self._publish_change(client, complaint, previous_owner, actor_id):
+                tell(f":warning: The change is saved, but {problem}.")
+
+        self.services.after_ack(publish)
 
     def _publish_change(self, client: WebClient, complaint: Complaint, previous_owner: str, actor_id: str) -> list[str]:
         if not complaint.slack_ts:

@@ -99,7 +99,8 @@ class KnowledgeListeners:
         ack(text="Knowledge gaps", blocks=views.gaps_blocks(gaps, article_titles(self.services)))
 
     def _reload(self, ack: Ack) -> None:
-        report = self.library.refresh()
+        # Every file is read again: an edit that kept a file's time and size is caught too.
+        report = self.library.refresh(force=True)
         lines = [f"Reloaded the knowledge base: {len(self.library.articles)} articles "
                  f"({len(report.changed)} changed, {len(report.removed)} removed), {len(report.problems)} problem(s)."]
         lines += [f"• `{escape(str(problem))}`" for problem in report.problems[:10]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -47,6 +47,18 @@ class Complaint(SQLModel, table=True):
     Times are timezone-aware UTC.
     """
 
+    __table_args__ = (
+        # By status, with the owner: the owners of open complaints come from the index alone.
+        Index("ix_complaint_status_owner_id", "status", "owner_id"),
+        # The resolved ones' IDs: the morale report counts kudos linked to a resolved
+        # complaint by probing this small index, where PostgreSQL would otherwise hash
+        # every resolved complaint to match a few thousand kudos.
+        Index(
+            "ix_complaint_resolved_id", "id",
+            sqlite_where=text("status = 'resolved'"), postgresql_where=text("status = 'resolved'"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     description: str = Field(sa_column=Column(Text, nullable=False))
     customer_name: str = Field(default="", max_length=200)
@@ -54,7 +66,7 @@ class Complaint(SQLModel, table=True):
     contact_channel: str = Field(default=ContactChannel.OTHER.value, max_length=20)
     category: str = Field(default="other", max_length=40, index=True)
     severity: str = Field(default=Severity.NORMAL.value, max_length=10)
-    status: str = Field(default=Status.OPEN.value, max_length=10, index=True)
+    status: str = Field(default=Status.OPEN.value, max_length=10)
     owner_id: str = Field(max_length=32, index=True)
     reporter_id: str = Field(max_length=32)
     source_permalink: str = Field(default="", max_length=1000)
@@ -87,6 +99,9 @@ class ComplaintEvent(SQLModel, table=True):
     """One change to a complaint, with who made it and when."""
 
     __tablename__ = "complaint_event"
+    # The morale report reads who resolved or was given complaints in a window of days
+    # from this index alone.
+    __table_args__ = (Index("ix_complaint_event_at", "at", "kind", "owner_id", "actor_id", "complaint_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from bot.clock import system_clock
 from bot.complaints import ComplaintDraft, Permissions
 from bot.kudos import KudosDraft, KudosRules
 from models.complaints import Severity
-from models.db import make_engine, unit_of_work
+from models.db import make_engine, session_factory, unit_of_work
 from models.kudos import KudosSource
 from tests.harness import ALICE, BOB, BOT_USER, CAROL, SIGNING_SECRET, FakeClock, SignedClient
 
@@ -169,6 +170,7 @@ def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url
     server = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     client = SignedClient(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack.response_url())
+    burst = 12  # more than the publisher threads of both workers, so some posts wait in a queue
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -179,14 +181,20 @@ def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url
                 pass
             assert time.monotonic() < deadline and server.poll() is None, "server did not start"
             time.sleep(0.1)
-        reply = client.command("#billing charged twice")
-        assert reply.status == 200 and "C-1" in reply.text
-        assert slack.wait_for("chat.postMessage")
+        slack.latency = 0.3  # Slack is slow to answer, so posts are still queued at SIGTERM
+        with ThreadPoolExecutor(max_workers=burst) as pool:
+            replies = list(pool.map(lambda n: client.command(f"#billing charged twice, order {n}"), range(burst)))
+        assert all(reply.status == 200 and reply.text.startswith("Logged *C-") for reply in replies)
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "gthread" in output and "Shutting down" in output
+    # Every acknowledged complaint's team message went out before the workers exited.
+    assert len(slack.calls_to("chat.postMessage")) == burst
+    with unit_of_work(session_factory(make_engine(database_url))) as session:
+        complaints, total = service.list_complaints(session, owner_id=None, limit=burst)
+        assert total == burst and all(complaint.slack_ts for complaint in complaints)
 
 
 def test_run_uses_socket_mode_when_an_app_token_is_set(slack, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from bot.knowledge.articles import Article, parse_article
 from bot.knowledge.checks import across_articles
 from bot.knowledge.markup import excerpt, pages, to_mrkdwn
-from bot.knowledge.text import normalise, stem, terms
+from bot.knowledge.text import normalise, normalise_many, normalised_words, stem, terms
 
 
 def parse(text: str, path: str = "a.md"):
@@ -107,6 +107,22 @@ def test_normalising_and_stemming():
     assert stem("transferred") == stem("transfer") == "transf"
     assert stem("verification")[:6] == stem("verify")[:6] or stem("verification") == "verifi"
     assert terms("the cards") == ["card"] and terms("the cards", drop_stopwords=False) == ["the", "card"]
+
+
+TRICKY_TEXTS = [
+    "", "  ", "\n", "x\n\ny", "Héllo\nWörld", "a_b-c foo__bar", "’don't’ it's `ok`", "ǅemal ﬁne", "ΣΑΣ ς",
+    "İstanbul", "e\u0301t\u0301e", "日本語 テキスト", "🙂🙂 ???", "tab\tvt\x0bff\x0ccr\r fs\x1c del\x7f",
+    "Plain ASCII, with punctuation: (yes) [no] {maybe}!", "Café CHARGED twice!!!",
+]
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, len(TRICKY_TEXTS)])
+def test_normalising_many_texts_at_once_is_normalising_each(size):
+    for start in range(0, len(TRICKY_TEXTS), size):
+        texts = TRICKY_TEXTS[start:start + size]
+        assert normalise_many(texts) == [normalise(text) for text in texts]
+        assert normalised_words(texts) == [normalise(text).split() for text in texts]
+    assert normalise_many([]) == [] and normalised_words([]) == []
 
 
 def test_markdown_becomes_mrkdwn():

@@ -25,6 +25,18 @@ def bump(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
 
 
+def delete_when_opened(monkeypatch, victim: Path) -> None:
+    """Make `victim` vanish just as the library opens it."""
+    real_open = open
+
+    def open_after_deleting(path, *args, **kwargs):
+        if Path(path) == victim and victim.exists():
+            victim.unlink()
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", open_after_deleting)
+
+
 def test_loads_a_folder_with_categories(tmp_path):
     library = KnowledgeLibrary(write_sample(tmp_path))
     report = library.refresh()
@@ -108,16 +120,59 @@ def test_a_file_deleted_while_being_read_is_simply_gone(tmp_path, monkeypatch):
     write_sample(tmp_path)
     library = KnowledgeLibrary(tmp_path)
     victim = tmp_path / "returns" / "refunds.md"
-    real_open = open
-
-    def open_after_deleting(path, *args, **kwargs):
-        if Path(path) == victim and victim.exists():
-            victim.unlink()
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.open", open_after_deleting)
+    delete_when_opened(monkeypatch, victim)
     report = library.refresh()
     assert len(library.articles) == 4 and report.problems == ()
+
+
+def test_a_loaded_file_deleted_while_being_read_is_removed(tmp_path, monkeypatch):
+    write_sample(tmp_path)
+    library = KnowledgeLibrary(tmp_path)
+    library.refresh()
+    victim = tmp_path / "returns" / "refunds.md"
+    bump(victim)
+    delete_when_opened(monkeypatch, victim)
+    report = library.refresh()
+    assert report.removed == ("returns/refunds.md",) and report.changed == ()
+    assert library.snapshot.article("returns/refunds.md") is None
+    assert "returns/refunds.md" not in {hit.key for hit in library.search("refund", limit=5).hits}
+
+
+def test_a_forced_reload_reads_every_file_and_catches_edits_that_kept_time_and_size(tmp_path):
+    write_sample(tmp_path)
+    library = KnowledgeLibrary(tmp_path)
+    library.refresh()
+    before = library.snapshot
+    report = library.refresh(force=True)
+    assert report.changed == () and library.snapshot is before  # same bytes: nothing parsed or rebuilt
+
+    path = tmp_path / "returns" / "refunds.md"
+    stat = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("title: Refunds", "title: Rebates"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert library.refresh().changed == ()  # same time and size: cheap detection misses it
+    assert library.refresh(force=True).changed == ("returns/refunds.md",)
+    assert library.snapshot.article("returns/refunds.md").title == "Rebates"
+
+
+def test_after_edits_additions_and_deletions_search_ranks_as_a_fresh_load(tmp_path):
+    write_sample(tmp_path)
+    library = KnowledgeLibrary(tmp_path)
+    library.refresh()
+    bump(write_article(tmp_path, "returns/refunds.md", "Refunds and chargebacks",
+                       questions=["what is a chargeback", "customer was charged twice"], body="Chargebacks take weeks."))
+    (tmp_path / "complaints" / "escalation.md").unlink()
+    write_article(tmp_path, "loyalty/points.md", "Loyalty points", tags=["loyalty"],
+                  questions=["how do customers earn points", "points missing after a refund"], body="Points arrive in a day.")
+    library.refresh()
+    fresh = KnowledgeLibrary(tmp_path)
+    fresh.refresh()
+    assert [a.path for a in library.articles] == [a.path for a in fresh.articles]
+    for question in ("chargeback", "charged twice refund", "when do I escalate", "loyalty points missing",
+                     "refnud", "who owns this complaint", "customer data copy", "earn points"):
+        got, expected = library.search(question, limit=5), fresh.search(question, limit=5)
+        assert (got.answered, got.reason) == (expected.answered, expected.reason), question
+        assert [(h.key, h.score, h.confidence) for h in got.hits] == [(h.key, h.score, h.confidence) for h in expected.hits]
 
 
 def test_refresh_if_due_checks_at_most_once_per_interval(tmp_path):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
+
 import pytest
 
-from bot.knowledge.search import SearchDoc, SearchIndex, SearchWeights
+from bot.knowledge.search import SHARD_SIZE, Analyser, SearchDoc, SearchIndex, SearchWeights
 
 DOCS = [
     SearchDoc("refunds.md", "Refunds", ("how long does a refund take", "customer was charged twice"),
@@ -74,3 +77,36 @@ def test_empty_index_and_articles_without_text():
     assert SearchIndex([]).search("refund").reason == "the knowledge base has no articles yet"
     index = SearchIndex([SearchDoc("empty.md", "???")])
     assert not index.search("refund").answered
+
+
+def generated_docs(count: int) -> list[SearchDoc]:
+    """`count` distinct articles over a small shared vocabulary, so they compete."""
+    rng = random.Random(3)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(400)]
+    return [
+        SearchDoc(f"topic-{number % 7}/article-{number}.md", f"{' '.join(rng.sample(words, 3))} {number}",
+                  tuple(" ".join(rng.sample(words, 5)) for _ in range(3)), tuple(rng.sample(words, 2)),
+                  " ".join(rng.choices(words, k=30)))
+        for number in range(count)
+    ]
+
+
+def test_an_index_updated_from_the_previous_one_ranks_exactly_like_a_fresh_one():
+    # Enough articles for several shards, so most are reused and one or two rebuilt.
+    docs = generated_docs(2 * SHARD_SIZE + 500)
+    analyser = Analyser()
+    first = SearchIndex(docs, analyser=analyser)
+    edited = replace(docs[10], title="Zeppelin refunds", questions=("zeppelin refund by parcel", *docs[10].questions))
+    added = SearchDoc("new/added.md", "Quokka exchanges", ("swap a quokka for another size",), ("quokka",), "Quokkas.")
+    changed = [edited if doc is docs[10] else doc for doc in docs if doc is not docs[20]] + [added]
+    updated = SearchIndex(changed, analyser=analyser, previous=first)
+    fresh = SearchIndex(changed)
+    queries = ["zeppelin refund", "quokka size swap", "refund zepelin parcel"] + [docs[20].title, docs[30].questions[0]]
+    queries += [" ".join(doc.questions[1].split()[:3]) for doc in docs[::500]] + [f"{docs[40].title} {docs[50].body}"]
+    for query in queries:
+        got, expected = updated.search(query, limit=5), fresh.search(query, limit=5)
+        assert (got.answered, got.reason) == (expected.answered, expected.reason), query
+        assert [(h.key, h.score, h.confidence) for h in got.hits] == [(h.key, h.score, h.confidence) for h in expected.hits]
+    assert updated.search("zeppelin refund").hits[0].key == edited.key
+    assert updated.search("quokka size swap").hits[0].key == "new/added.md"
+    assert docs[20].key not in {hit.key for hit in updated.search(docs[20].title, limit=5).hits}

@@ -23,7 +23,7 @@ from datetime import date, datetime
 
 import yaml
 
-from bot.knowledge.text import normalise
+from bot.knowledge.text import normalise_many
 
 KNOWN_KEYS = ("title", "tags", "questions", "owner", "updated")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
@@ -89,8 +89,9 @@ def parse_article(path: str, data: bytes) -> tuple[Article | None, list[Problem]
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
     if end is None:
         return None, [problem(1, "the front matter is never closed: add a line `---` after it")]
+    front_matter = "\n".join(lines[1:end])
     try:
-        meta = yaml.load("\n".join(lines[1:end]), Loader=_Loader)
+        meta = yaml.load(front_matter, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -152,8 +153,8 @@ def parse_article(path: str, data: bytes) -> tuple[Article | None, list[Problem]
         owner=owner_id,
         updated=updated,
         title_line=key_lines.get("title", 2),
-        question_keys=tuple(normalise(q) for q in question_tuple),
-        question_lines=tuple(_line_of(q, lines, 1, end, key_lines.get("questions", 2)) for q in question_tuple),
+        question_keys=tuple(normalise_many(question_tuple)),
+        question_lines=tuple(_line_of(q, front_matter, key_lines.get("questions", 2)) for q in question_tuple),
         body_line=body_line,
     )
     return article, problems
@@ -169,12 +170,12 @@ def _key_lines(front_matter: list[str]) -> dict[str, int]:
     return found
 
 
-def _line_of(text: str, lines: list[str], start: int, end: int, default: int) -> int:
-    needle = text[:40]
-    for index in range(start, end):
-        if needle in lines[index]:
-            return index + 1
-    return default
+def _line_of(text: str, front_matter: str, default: int) -> int:
+    """The file line where `text` (its start; one line of it) first appears in the front matter."""
+    found = front_matter.find(text[:40])
+    if found < 0:
+        return default
+    return front_matter.count("\n", 0, found) + 2
 
 
 def _string_list(value: object, *, split_on: str) -> list[str] | None:

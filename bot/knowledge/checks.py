@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from urllib.parse import unquote
 
 from bot.knowledge.articles import Article, Problem
-from bot.knowledge.text import normalise
+from bot.knowledge.text import normalise_many
 
 # [text](target) and ![alt](target), with an optional "title"; targets with a scheme
 # (https:, mailto:) or only an #anchor are not files and are not checked.
@@ -22,8 +22,8 @@ def across_articles(articles: Sequence[Article], files: Collection[str]) -> list
     problems: list[Problem] = []
     titles: dict[str, Article] = {}
     questions: dict[str, tuple[Article, int]] = {}
-    for article in sorted(articles, key=lambda a: a.path):
-        key = normalise(article.title)
+    ordered = sorted(articles, key=lambda a: a.path)
+    for article, key in zip(ordered, normalise_many([article.title for article in ordered])):
         if key in titles:
             problems.append(Problem(article.path, article.title_line,
                                     f"the same title as {titles[key].path}; titles must differ", article.owner))
@@ -43,7 +43,9 @@ def across_articles(articles: Sequence[Article], files: Collection[str]) -> list
 
 
 def broken_links(article: Article, files: Collection[str]) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
+    if "](" not in article.body:
+        return problems  # most articles link nowhere: no need to look at each line
     folder = posixpath.dirname(article.path)
     in_code = False
     for offset, line in enumerate(article.body.split("\n")):

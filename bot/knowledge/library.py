@@ -2,7 +2,9 @@
 
 `refresh()` lists the folder and compares each Markdown file's modification time and
 size with what it saw last; only changed files are read and parsed again, and the
-search index is rebuilt only when something changed. A file that turns broken keeps
+search index is rebuilt only when something changed (and then only the shards holding
+changed articles). `refresh(force=True)` reads every file again, for changes that kept
+a file's time and size, but parses only those whose bytes differ. A file that turns broken keeps
 serving its last good version, and its problems are reported. Readers see one
 immutable `Snapshot` at a time, swapped in whole, so a search never sees half a
 reload. `refresh_if_due()` does the same at most once per `min_interval` seconds, so
@@ -11,6 +13,7 @@ the bot can call it on every question.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -59,8 +62,13 @@ class RefreshReport:
 @dataclass
 class _FileState:
     signature: tuple[int, int]
+    digest: bytes  # of the file's bytes, so a forced reload parses only what changed
     article: Article | None  # the last good version, served while the file is broken
     problems: list[Problem]
+    doc: SearchDoc | None = field(init=False)  # what search needs of `article`, made once
+
+    def __post_init__(self) -> None:
+        self.doc = search_doc(self.article) if self.article is not None else None
 
 
 class KnowledgeLibrary:
@@ -104,7 +112,7 @@ class KnowledgeLibrary:
         return self._snapshot.index.search(query, limit)
 
     def search_docs(self) -> list[SearchDoc]:
-        return [search_doc(article) for article in self._snapshot.articles]
+        return list(self._snapshot.index.docs)
 
     # ----- loading --------------------------------------------------------------------------
     def refresh_if_due(self) -> RefreshReport | None:
@@ -114,21 +122,22 @@ class KnowledgeLibrary:
             return None
         return self.refresh()
 
-    def refresh(self) -> RefreshReport:
+    def refresh(self, *, force: bool = False) -> RefreshReport:
+        """Pick up changed, new and removed files; with `force`, read every file again."""
         with self._lock:
             started = time.perf_counter()
             self._last_refresh = self._monotonic()
             previous = self._snapshot
             markdown, every_file = self._scan()
             changed = [path for path, signature in markdown.items()
-                       if path not in self._files or self._files[path].signature != signature]
+                       if force or path not in self._files or self._files[path].signature != signature]
             removed = [path for path in self._files if path not in markdown]
             for path in removed:
                 del self._files[path]
-            for path in changed:
-                self._load(path, markdown[path])
+            reloaded = [path for path in changed if self._load(path, markdown[path])]
             # A file that vanished while being read is gone, not broken.
-            changed = [path for path in changed if path in self._files]
+            changed = [path for path in reloaded if path in self._files]
+            removed += [path for path in reloaded if path not in self._files]
             if changed or removed or every_file != self._every_file or not self._built:
                 self._snapshot = self._build(every_file)
                 self._every_file, self._built = every_file, True
@@ -169,7 +178,9 @@ class KnowledgeLibrary:
                     continue  # deleted between listing and looking at it
         return markdown, every_file
 
-    def _load(self, path: str, signature: tuple[int, int]) -> None:
+    def _load(self, path: str, signature: tuple[int, int]) -> bool:
+        """Read and parse the file again unless its bytes are the same; False when it
+        did not change after all, or vanished while being read (it is gone, not broken)."""
         previous = self._files.get(path)
         last_good = previous.article if previous else None
         try:
@@ -177,15 +188,20 @@ class KnowledgeLibrary:
                 data = handle.read(MAX_ARTICLE_BYTES + 1)
         except FileNotFoundError:
             self._files.pop(path, None)
-            return
+            return previous is not None
         except OSError as exc:
             owner = last_good.owner if last_good else ""
-            self._files[path] = _FileState(signature, last_good, [Problem(path, 1, f"cannot be read: {exc.strerror or exc}", owner)])
-            return
+            problem = Problem(path, 1, f"cannot be read: {exc.strerror or exc}", owner)
+            self._files[path] = _FileState(signature, b"", last_good, [problem])
+            return True
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        if previous is not None and previous.digest == digest:
+            previous.signature = signature
+            return False
         if len(data) > MAX_ARTICLE_BYTES:
             problems = [Problem(path, 1, f"the file is over {MAX_ARTICLE_BYTES:,} bytes; split it into several articles")]
-            self._files[path] = _FileState(signature, last_good, problems)
-            return
+            self._files[path] = _FileState(signature, digest, last_good, problems)
+            return True
         article, problems = parse_article(path, data)
         if problems and last_good is not None:
             # Keep answering from the last good version, and say who should fix this one.
@@ -193,13 +209,15 @@ class KnowledgeLibrary:
             article = last_good
         elif problems:
             article = None
-        self._files[path] = _FileState(signature, article, problems)
+        self._files[path] = _FileState(signature, digest, article, problems)
+        return True
 
     def _build(self, every_file: set[str]) -> Snapshot:
-        articles = tuple(sorted((s.article for s in self._files.values() if s.article), key=lambda a: a.path))
-        problems = [problem for path in sorted(self._files) for problem in self._files[path].problems]
+        states = [self._files[path] for path in sorted(self._files)]
+        articles = tuple(state.article for state in states if state.article)
+        problems = [problem for state in states for problem in state.problems]
         problems += across_articles(articles, every_file)
-        docs = [search_doc(article) for article in articles]
+        docs = [state.doc for state in states if state.article]
         index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index, encoder=self.encoder)
         return Snapshot(articles, tuple(problems), index)
 

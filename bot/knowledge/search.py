@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.semantic import Encoder, SemanticIndex
-from bot.knowledge.text import STOPWORDS, bigrams, normalise, stem, terms
+from bot.knowledge.text import STOPWORDS, normalise, normalised_words, stem, terms
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
@@ -43,6 +43,9 @@ SHARD_SIZE = 2000
 STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 TITLE, QUESTION, TAGS, BODY, WHOLE = range(5)
 KINDS = 5
+# A pair of adjacent words is keyed by both term ids: first << PAIR_SHIFT | second
+# (a vocabulary of 16 million stems is far beyond any knowledge base).
+PAIR_SHIFT = 24
 
 
 @dataclass(frozen=True)
@@ -100,153 +103,208 @@ class SearchOutcome:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class _Analysed:
-    """One document's units and term counts, in term ids of an `Analyser`'s vocabulary.
-
-    Units are numbered questions first (0..questions-1), then the other units.
-    """
-
-    questions: int
-    other_kinds: np.ndarray  # kind of each non-question unit
-    lengths: np.ndarray  # length in words of every unit
-    entry_unit: np.ndarray  # per (unit, term): the unit's local number
-    entry_term: np.ndarray
-    entry_tf: np.ndarray
-    terms: np.ndarray  # the document's distinct term ids, sorted
-    fuzzy_texts: tuple[str, ...]
-
-
 class Analyser:
-    """Turns documents into term ids, remembering both: a knowledge base that changes a
-    little is re-indexed from cached work, and term ids stay stable between builds.
-    Not thread-safe; the library uses it under its lock."""
+    """The vocabulary shared by successive indexes over one knowledge base.
+
+    Term ids stay the same from build to build, so a new index reuses the shards of
+    documents that did not change; and each distinct word is stemmed and looked up
+    once, however often it is used. Not thread-safe; the library uses it under its lock.
+    """
 
     def __init__(self) -> None:
         self.vocabulary: dict[str, int] = {}
         self.terms: list[str] = []
-        self.is_pair: list[bool] = []
         self.words_by_length: dict[int, list[str]] = {}
-        self._cache: dict[SearchDoc, _Analysed] = {}
+        self._word_ids = _WordIds(self._new_word)
 
-    def analyse_all(self, docs: Sequence[SearchDoc]) -> list[_Analysed]:
-        cache = self._cache
-        analysed = [cache.get(doc) or self._analyse(doc) for doc in docs]
-        self._cache = dict(zip(docs, analysed))  # forget documents that are gone
-        return analysed
+    def term_ids(self, words: Iterable[str], count: int) -> np.ndarray:
+        """The term id of each of `count` normalised words (its stem's), adding new ones."""
+        return np.fromiter(map(self._word_ids.__getitem__, words), dtype=np.int64, count=count)
 
-    def _id(self, term: str) -> int:
+    def _new_word(self, word: str) -> int:
+        term = stem(word)
         term_id = self.vocabulary.get(term)
         if term_id is None:
             term_id = self.vocabulary[term] = len(self.terms)
             self.terms.append(term)
-            self.is_pair.append("_" in term)
-            if "_" not in term and term.isalpha():
+            if term.isalpha():
                 self.words_by_length.setdefault(len(term), []).append(term)
         return term_id
 
-    def _analyse(self, doc: SearchDoc) -> _Analysed:
-        questions = [terms(normalise(q), drop_stopwords=False) for q in doc.questions]
-        questions = [words for words in questions if words]
-        title = terms(normalise(doc.title), drop_stopwords=False)
-        others = [
-            (TITLE, title, True),
-            (TAGS, terms(normalise(" ".join(doc.tags)), drop_stopwords=False), False),
-            (BODY, terms(normalise(doc.body), drop_stopwords=False), False),
-        ]
-        others.append((WHOLE, [w for _, words, _ in others for w in words] + [w for q in questions for w in q], False))
-        others = [(kind, words, pairs) for kind, words, pairs in others if words]
-        units = [(words, True) for words in questions] + [(words, pairs) for _, words, pairs in others]
-        entry_unit, entry_term, entry_tf = [], [], []
-        for number, (words, pairs) in enumerate(units):
-            counts = Counter(words)
-            if pairs:
-                counts.update(bigrams(words))
-            for term, tf in counts.items():
-                entry_unit.append(number)
-                entry_term.append(self._id(term))
-                entry_tf.append(tf)
-        entry_term_a = np.asarray(entry_term, dtype=np.int64)
-        fuzzy = tuple(text for text in (normalise(t) for t in (doc.title, *doc.questions)) if text)
-        return _Analysed(
-            questions=len(questions),
-            other_kinds=np.asarray([kind for kind, _, _ in others], dtype=np.int64),
-            lengths=np.asarray([len(words) for words, _ in units], dtype=np.float64),
-            entry_unit=np.asarray(entry_unit, dtype=np.int64),
-            entry_term=entry_term_a,
-            entry_tf=np.asarray(entry_tf, dtype=np.float64),
-            terms=np.unique(entry_term_a),
-            fuzzy_texts=fuzzy,
-        )
 
+class _WordIds(dict):
+    """word → term id, where a word not seen before is stemmed by `__missing__`, so the
+    common case is one dictionary lookup in C."""
 
-def _concat(arrays: list[np.ndarray], dtype=np.int64) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
+    def __init__(self, new_word) -> None:
+        super().__init__()
+        self._new_word = new_word
+
+    def __missing__(self, word: str) -> int:
+        term_id = self[word] = self._new_word(word)
+        return term_id
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:
-    """argsort(keys, stable) for non-negative ids below 2**32, as two 16-bit radix passes
-    (numpy sorts 16-bit keys in linear time: about twice as fast on millions of postings)."""
-    if keys.size == 0 or keys.max() < 2**16:
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
-    return low[np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")]
+    """argsort(keys, stable) for non-negative integer keys, as 16-bit radix passes (numpy
+    sorts 16-bit keys in linear time: several times faster on millions of postings)."""
+    order = np.arange(keys.size)
+    if keys.size == 0:
+        return order
+    top, shift = int(keys.max()), 0
+    while True:
+        digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+        if top >> shift == 0:
+            return order
+
+
+def _runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal consecutive values of the keys (taken together) starts,
+    and its length."""
+    size = keys[0].size
+    change = np.zeros(size, dtype=bool)
+    change[:1] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(change)
+    return starts, np.diff(np.append(starts, size))
+
+
+# Which kinds of text also index their adjacent-word pairs.
+_PAIRED = np.array([kind in (TITLE, QUESTION) for kind in range(KINDS)])
+# The texts of a document after its questions, in this order.
+_AFTER_QUESTIONS = np.array([TITLE, TAGS, BODY])
 
 
 class _Shard:
     """BM25 postings of a fixed group of documents, with term weights but without idf
-    (applied per query), so a shard whose documents did not change is reused as is."""
+    (applied per query), so a shard whose documents did not change is reused as is.
 
-    def __init__(self, analysed: Sequence[_Analysed], weights: SearchWeights, is_pair: Sequence[bool]) -> None:
+    The whole group is analysed in a few passes over flat arrays: every text of every
+    document is normalised in one go, each word becomes a term id through one
+    dictionary lookup, and a single radix sort by term turns the words into postings,
+    counting repeats in a unit and documents per term on the way.
+
+    Units are numbered every document's questions first (grouped by document, so a
+    document's best question is one `reduceat`), then each document's other units:
+    title, tags, body and the whole document.
+    """
+
+    def __init__(self, docs: Sequence[SearchDoc], weights: SearchWeights, analyser: Analyser) -> None:
         w = weights
-        n_terms = len(is_pair)
-        questions = np.asarray([a.questions for a in analysed], dtype=np.int64)
-        others = np.asarray([len(a.other_kinds) for a in analysed], dtype=np.int64)
-        # Unit numbers: every question unit first, grouped by document, then the rest.
-        self.question_start = np.concatenate(([0], np.cumsum(questions)))
-        total_questions = int(self.question_start[-1])
-        other_start = total_questions + np.concatenate(([0], np.cumsum(others)))
-        entries = np.asarray([a.entry_unit.size for a in analysed], dtype=np.int64)
-        local = _concat([a.entry_unit for a in analysed])
-        unit = np.where(
-            local < np.repeat(questions, entries),
-            np.repeat(self.question_start[:-1], entries) + local,
-            np.repeat(other_start[:-1], entries) + local - np.repeat(questions, entries),
-        )
-        term = _concat([a.entry_term for a in analysed])
-        tf = _concat([a.entry_tf for a in analysed], np.float64)
-        unit_kind = np.concatenate((np.full(total_questions, QUESTION), _concat([a.other_kinds for a in analysed])))
-        unit_length = np.concatenate((
-            _concat([a.lengths[:a.questions] for a in analysed], np.float64),
-            _concat([a.lengths[a.questions:] for a in analysed], np.float64),
-        ))
-        self.other_doc = np.repeat(np.arange(len(analysed)), others)
-        self.n_docs = len(analysed)
+        self.n_docs = n_docs = len(docs)
+        questions = np.fromiter((len(doc.questions) for doc in docs), dtype=np.int64, count=n_docs)
+        texts: list[str] = []
+        for doc in docs:
+            texts += doc.questions
+            texts += (doc.title, " ".join(doc.tags), doc.body)
+        words = normalised_words(texts)
+        text_start = np.concatenate(([0], np.cumsum(questions + len(_AFTER_QUESTIONS))))
+        self.fuzzy = [tuple(" ".join(text) for text in (words[start + count], *words[start:start + count]) if text)
+                      for start, count in zip(text_start.tolist(), questions.tolist())]
+        text_length = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        term = analyser.term_ids(chain.from_iterable(words), int(text_length.sum()))
+        self.n_terms = n_terms = len(analyser.terms)
+
+        # What each text is: its document and kind; texts with words become units.
+        text_doc = np.repeat(np.arange(n_docs), np.diff(text_start))
+        after = np.arange(len(texts)) - text_start[text_doc] - questions[text_doc]
+        text_kind = np.where(after < 0, QUESTION, _AFTER_QUESTIONS[np.maximum(after, 0)])
+        is_unit = text_length > 0
+        question_units = is_unit & (after < 0)
+        other_texts = is_unit & (after >= 0)
+        doc_length = np.bincount(text_doc, weights=text_length, minlength=n_docs).astype(np.int64)
+        whole_docs = np.flatnonzero(doc_length)
+        n_questions = int(question_units.sum())
+        # Other units by document; within one, its texts in order, then the whole document.
+        other_doc = np.concatenate((text_doc[other_texts], whole_docs))
+        other_order = np.argsort(other_doc, kind="stable")
+        other_number = np.empty(other_order.size, dtype=np.int64)
+        other_number[other_order] = n_questions + np.arange(other_order.size)
+        unit_of_text = np.full(len(texts), -1, dtype=np.int64)
+        unit_of_text[question_units] = np.arange(n_questions)
+        unit_of_text[other_texts] = other_number[:int(other_texts.sum())]
+        whole_unit = np.full(n_docs, -1, dtype=np.int64)
+        whole_unit[whole_docs] = other_number[int(other_texts.sum()):]
+        unit_kind = np.concatenate((np.full(n_questions, QUESTION), text_kind[other_texts], np.full(whole_docs.size, WHOLE)))
+        unit_length = np.concatenate((text_length[question_units], text_length[other_texts], doc_length[whole_docs]))
+        unit_doc = np.concatenate((text_doc[question_units], other_doc))
+        unit_kind[n_questions:] = unit_kind[n_questions:][other_order]
+        unit_length[n_questions:] = unit_length[n_questions:][other_order]
+        unit_doc[n_questions:] = unit_doc[n_questions:][other_order]
+        self.unit_doc = unit_doc
+        self.n_units = unit_doc.size
+        self.question_start = np.concatenate(([0], np.cumsum(np.bincount(unit_doc[:n_questions], minlength=n_docs))))
+        self.other_doc = unit_doc[n_questions:]
+
         average = np.ones(KINDS)
         for kind in range(KINDS):
             of_kind = unit_length[unit_kind == kind]
             if of_kind.size:
                 average[kind] = of_kind.mean()
-        kind_weight = np.array([w.title, 1.0, w.tags, w.body, w.whole])
-        boost = np.where(np.asarray(is_pair, dtype=bool), w.bigram, 1.0)
-        norm = 1 - w.b + w.b * unit_length[unit] / average[unit_kind[unit]]
-        weight = boost[term] * tf * (w.k1 + 1) / (tf + w.k1 * norm) * kind_weight[unit_kind[unit]]
-        order = _stable_order(term)
-        self.post_unit = unit[order]
-        self.post_weight = weight[order]
-        self.post_start = np.concatenate(([0], np.cumsum(np.bincount(term, minlength=n_terms))))
-        self.n_terms = n_terms
-        self.n_units = unit_length.size
+        # BM25's length normalisation and the weight of each unit, per unit (there are
+        # a hundred times fewer units than postings).
+        unit_norm = w.k1 * (1 - w.b + w.b * unit_length / average[unit_kind])
+        unit_weight = np.array([w.title, 1.0, w.tags, w.body, w.whole])[unit_kind] * (w.k1 + 1)
 
-    def lexical(self, scored_terms: list[tuple[int, float]], weights: SearchWeights) -> np.ndarray:
-        """Each document's lexical score for terms weighted by idf × query weight."""
-        start = self.post_start
-        slices = [(start[t], start[t + 1], weight) for t, weight in scored_terms if t < self.n_terms]
+        def weight(unit: np.ndarray, tf: np.ndarray, boost: float) -> np.ndarray:
+            return (boost * tf) / (tf + unit_norm[unit]) * unit_weight[unit]
+
+        # Words, in document order, sorted by term (stable, so documents stay in order):
+        # runs of one term in one unit are that unit's postings, runs of one term in
+        # one document those of its whole-document unit.
+        token_text = np.repeat(np.arange(len(texts)), text_length)
+        token_doc = text_doc[token_text]
+        token_unit = unit_of_text[token_text]
+        order = _stable_order(term)
+        by_term, unit, doc = term[order], token_unit[order], token_doc[order]
+        in_unit, unit_tf = _runs(by_term, unit)
+        in_doc, doc_tf = _runs(by_term, doc)
+        self.doc_freq = np.bincount(by_term[in_doc], minlength=n_terms)
+        post_term = np.concatenate((by_term[in_unit], by_term[in_doc]))
+        post_unit = np.concatenate((unit[in_unit], whole_unit[doc[in_doc]]))
+        post_tf = np.concatenate((unit_tf, doc_tf)).astype(np.float64)
+        order = _stable_order(post_term)
+        self.post_unit = post_unit[order]
+        self.post_weight = weight(self.post_unit, post_tf[order], 1.0)
+        self.post_start = np.concatenate(([0], np.cumsum(np.bincount(post_term, minlength=n_terms))))
+        # Within a term, the whole-document postings come last (the sort is stable).
+        self.post_whole = self.post_start[:-1] + np.bincount(by_term[in_unit], minlength=n_terms)
+
+        # Adjacent words of a title or question, as pair keys, postings sorted by key.
+        first = np.flatnonzero((token_text[1:] == token_text[:-1]) & _PAIRED[text_kind[token_text[:-1]]])
+        pair_key = (term[first] << PAIR_SHIFT) | term[first + 1]
+        order = _stable_order(pair_key)
+        by_key, unit, doc = pair_key[order], token_unit[first][order], token_doc[first][order]
+        in_unit, pair_tf = _runs(by_key, unit)
+        in_doc, _ = _runs(by_key, doc)
+        key_start, _ = _runs(by_key[in_unit])
+        self.pair_keys = by_key[in_unit][key_start]
+        self.pair_start = np.append(key_start, in_unit.size)
+        self.pair_unit = unit[in_unit]
+        self.pair_weight = weight(self.pair_unit, pair_tf.astype(np.float64), w.bigram)
+        self.pair_doc_freq = np.bincount(np.searchsorted(self.pair_keys, by_key[in_doc]), minlength=self.pair_keys.size)
+
+    def find_pairs(self, keys: np.ndarray) -> np.ndarray:
+        """Where each pair key is in this shard's pairs, or -1."""
+        found = np.minimum(np.searchsorted(self.pair_keys, keys), max(self.pair_keys.size - 1, 0))
+        return np.where(self.pair_keys[found] == keys, found, -1) if self.pair_keys.size else np.full(keys.size, -1)
+
+    def lexical(self, scored_terms: list[tuple[int, float]], scored_pairs: list[tuple[int, float]],
+                weights: SearchWeights) -> np.ndarray:
+        """Each document's lexical score for terms (and pairs, by their place in this
+        shard) weighted by idf × query weight."""
+        start, pair_start = self.post_start, self.pair_start
+        slices = [(self.post_unit, self.post_weight, start[t], start[t + 1], weight)
+                  for t, weight in scored_terms if t < self.n_terms]
+        slices += [(self.pair_unit, self.pair_weight, pair_start[p], pair_start[p + 1], weight) for p, weight in scored_pairs]
         lexical = np.zeros(self.n_docs)
         if not slices:
             return lexical
-        units = np.concatenate([self.post_unit[a:b] for a, b, _ in slices])
-        values = np.concatenate([self.post_weight[a:b] * weight for a, b, weight in slices])
+        units = np.concatenate([unit[a:b] for unit, _, a, b, _ in slices])
+        values = np.concatenate([values[a:b] * weight for _, values, a, b, weight in slices])
         unit_score = np.bincount(units, weights=values, minlength=self.n_units)
         boundaries = self.question_start
         lexical += np.bincount(self.other_doc, weights=unit_score[boundaries[-1]:], minlength=self.n_docs)
@@ -259,13 +317,23 @@ class _Shard:
             lexical[has_questions] += weights.question_best * best + weights.question_rest * (total - best)
         return lexical
 
+    def coverage(self, valued_terms: list[tuple[int, float]]) -> np.ndarray:
+        """Per document, the sum of the values of the terms it contains."""
+        found = [(self.post_whole[t], self.post_start[t + 1], value) for t, value in valued_terms if t < self.n_terms]
+        if not found:
+            return np.zeros(self.n_docs)
+        docs = np.concatenate([self.unit_doc[self.post_unit[a:b]] for a, b, _ in found])
+        values = np.concatenate([np.full(b - a, value) for a, b, value in found])
+        return np.bincount(docs, weights=values, minlength=self.n_docs)
+
 
 class SearchIndex:
     """An immutable index over `docs`; build a new one when articles change.
 
     Documents are spread over shards of about SHARD_SIZE by a hash of their key; passing
-    the `previous` index reuses every shard whose documents are unchanged, so editing
-    one article of 10,000 rebuilds one shard, not the whole index.
+    the `previous` index (built with the same analyser) reuses every shard whose
+    documents are unchanged, so editing one article of 10,000 rebuilds one shard, not
+    the whole index.
     """
 
     def __init__(self, docs: Sequence[SearchDoc], weights: SearchWeights | None = None,
@@ -273,35 +341,43 @@ class SearchIndex:
                  encoder: Encoder | None = None) -> None:
         self.docs = list(docs)
         self.weights = w = weights or SearchWeights()
-        analyser = analyser or Analyser()
-        analysed = analyser.analyse_all(self.docs)
+        self._analyser = analyser = analyser or Analyser()
         n_docs = len(self.docs)
+        n_shards = max(1, -(-n_docs // SHARD_SIZE))
+        members: list[list[int]] = [[] for _ in range(n_shards)]
+        for index, doc in enumerate(self.docs):
+            members[zlib.crc32(doc.key.encode("utf-8")) % n_shards].append(index)
+        reusable = {}
+        if previous is not None and previous.weights == w and previous._analyser is analyser:
+            reusable = previous._shard_by_docs
+        self._shard_by_docs: dict[tuple[SearchDoc, ...], _Shard] = {}
+        self._shards: list[tuple[_Shard, np.ndarray]] = []
+        for indices in members:
+            group = tuple(self.docs[i] for i in indices)
+            shard = reusable.get(group) or _Shard(group, w, analyser)
+            self._shard_by_docs[group] = shard
+            self._shards.append((shard, np.asarray(indices, dtype=np.int64)))
+
         # Vocabulary as it was at build time: later builds may add terms this one lacks.
         self.vocabulary = analyser.vocabulary
         self._n_terms = n_terms = len(analyser.terms)
         self._terms = analyser.terms
         self._words_by_length = {length: tuple(words) for length, words in analyser.words_by_length.items()}
         self._near_length: dict[int, list[str]] = {}
-        df = np.bincount(_concat([a.terms for a in analysed]), minlength=n_terms).astype(np.float64)
-        self._idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        df = np.zeros(n_terms)
+        self._fuzzy: list[tuple[str, ...]] = [()] * n_docs
+        for shard, indices in self._shards:
+            df[:shard.n_terms] += shard.doc_freq
+            for index, texts in zip(indices.tolist(), shard.fuzzy):
+                self._fuzzy[index] = texts
+        self._idf = self._idf_of(df)
         self._idf_max = math.log1p((n_docs + 0.5) / 0.5)
-        self._doc_terms = [a.terms for a in analysed]
-        self._fuzzy = [a.fuzzy_texts for a in analysed]
 
-        n_shards = max(1, -(-n_docs // SHARD_SIZE))
-        members: list[list[int]] = [[] for _ in range(n_shards)]
-        for index, doc in enumerate(self.docs):
-            members[zlib.crc32(doc.key.encode("utf-8")) % n_shards].append(index)
-        reusable = previous._shard_by_docs if previous is not None and previous.weights == w else {}
-        self._shard_by_docs: dict[tuple[SearchDoc, ...], _Shard] = {}
-        self._shards: list[tuple[_Shard, np.ndarray]] = []
-        for indices in members:
-            group = tuple(self.docs[i] for i in indices)
-            shard = reusable.get(group) or _Shard([analysed[i] for i in indices], w, analyser.is_pair[:n_terms])
-            self._shard_by_docs[group] = shard
-            self._shards.append((shard, np.asarray(indices, dtype=np.int64)))
         self._semantic = None if encoder is None else SemanticIndex(
             self.docs, encoder, previous._semantic if previous is not None else None)
+
+    def _idf_of(self, doc_freq: np.ndarray) -> np.ndarray:
+        return np.log1p((len(self.docs) - doc_freq + 0.5) / (doc_freq + 0.5))
 
     @property
     def semantic(self) -> SemanticIndex | None:
@@ -312,35 +388,44 @@ class SearchIndex:
         return len(self.docs)
 
     # ----- querying -------------------------------------------------------------------------
-    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], list[tuple[int, float]], float]:
+    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], list[int], list[tuple[int, float]], float]:
         """Term ids to score with, with their weights (1, or a typo correction's similarity);
-        the subset that carries content (no stopwords, no pairs or grams) for coverage; and
-        the information (idf) of the content words, where unknown words count as the rarest."""
+        the keys of adjacent pairs of those words (as corrected); the subset that carries
+        content (no stopwords, no pairs) for coverage; and the information (idf) of the
+        content words, where unknown words count as the rarest."""
         chosen: dict[int, float] = {}
         content: dict[int, float] = {}
         information = 0.0
-        corrected_words: list[str] = []
+        corrected: list[int] = []
         for word in dict.fromkeys(words):
             is_content = word not in STOPWORD_TERMS
             term_id = self._term_id(word)
             if term_id is not None:
                 found = [(term_id, 1.0)]
-                corrected_words.append(word)
                 information += self._idf[term_id] if is_content else 0.0
             else:
                 found = [(self.vocabulary[term], similarity) for term, similarity in self._correct(word)]
-                if found:
-                    corrected_words.append(self._terms[found[0][0]])
                 information += self._idf_max if is_content else 0.0
+            if found:
+                corrected.append(found[0][0])
             for term_id, weight in found:
                 chosen[term_id] = max(chosen.get(term_id, 0.0), weight)
                 if is_content:
                     content[term_id] = max(content.get(term_id, 0.0), weight)
-        for pair in bigrams(corrected_words):
-            term_id = self._term_id(pair)
-            if term_id is not None:
-                chosen.setdefault(term_id, 1.0)
-        return list(chosen.items()), list(content.items()), information
+        pairs = list(dict.fromkeys((first << PAIR_SHIFT) | second for first, second in zip(corrected, corrected[1:])))
+        return list(chosen.items()), pairs, list(content.items()), information
+
+    def _scored_pairs(self, keys: list[int]) -> list[list[tuple[int, float]]]:
+        """For each shard, the query's pairs it holds (by place) with their idf, from the
+        pair's document frequency over every shard."""
+        if not keys:
+            return [[] for _ in self._shards]
+        key_array = np.asarray(keys, dtype=np.int64)
+        places = [shard.find_pairs(key_array) for shard, _ in self._shards]
+        df = sum(np.where(place >= 0, shard.pair_doc_freq[np.maximum(place, 0)], 0)
+                 for (shard, _), place in zip(self._shards, places))
+        idf = self._idf_of(df)
+        return [[(int(p), float(i)) for p, i in zip(place, idf) if p >= 0] for place in places]
 
     def _term_id(self, term: str) -> int | None:
         term_id = self.vocabulary.get(term)
@@ -369,14 +454,14 @@ class SearchIndex:
         words = terms(normalised, drop_stopwords=False)[:MAX_QUERY_TERMS]
         if not words:
             return SearchOutcome(query, [], False, "the question has no words to search for")
-        query_terms, content_terms, information = self._query_terms(words)
+        query_terms, query_pairs, content_terms, information = self._query_terms(words)
         if not information:
             return SearchOutcome(query, [], False, "the question has only common words")
 
         scored = [(term_id, weight * self._idf[term_id]) for term_id, weight in query_terms]
         lexical = np.zeros(len(self.docs))
-        for shard, members in self._shards:
-            lexical[members] += shard.lexical(scored, w)
+        for (shard, members), pairs in zip(self._shards, self._scored_pairs(query_pairs)):
+            lexical[members] += shard.lexical(scored, pairs, w)
 
         count = min(w.candidates, int(np.count_nonzero(lexical)))
         candidates = np.argpartition(-lexical, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
@@ -426,8 +511,8 @@ class SearchIndex:
     def _coverage(self, content_terms: list[tuple[int, float]], candidates: np.ndarray) -> np.ndarray:
         """Sum of idf of the question's content words each candidate contains (typo
         corrections count by their similarity)."""
-        if not content_terms:
-            return np.zeros(len(candidates))
-        ids = np.asarray([t for t, _ in content_terms], dtype=np.int64)
-        value = np.asarray([self._idf[t] * weight for t, weight in content_terms])
-        return np.asarray([value[np.isin(ids, self._doc_terms[doc], assume_unique=True)].sum() for doc in candidates])
+        valued = [(t, self._idf[t] * weight) for t, weight in content_terms]
+        coverage = np.zeros(len(self.docs))
+        for shard, members in self._shards:
+            coverage[members] = shard.coverage(valued)
+        return coverage[candidates]

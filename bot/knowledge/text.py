@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 _APOSTROPHES = re.compile(r"['’`´]")
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _NOT_WORD = re.compile(r"[\W_]+")
+_NOT_WORD_NOR_NEWLINE = re.compile(r"[^\w\n]+|_+")
 _DOUBLED_AT_END = re.compile(r"([b-df-hj-np-tv-z])\1$")
 
 # Words that say how something is asked rather than what about; they are kept in the
@@ -36,6 +38,59 @@ def normalise(text: str) -> str:
         text = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
     text = _APOSTROPHES.sub("", text.casefold())
     return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def normalise_many(texts: Sequence[str]) -> list[str]:
+    """`[normalise(text) for text in texts]`, in a few passes over one string."""
+    return [" ".join(words) for words in normalised_words(texts)]
+
+
+def normalised_words(texts: Sequence[str]) -> list[list[str]]:
+    """`[normalise(text).split() for text in texts]`, in a few passes over one string.
+
+    At load time the index normalises every question, title and body of every article,
+    and one pass over them all costs far less than one call per text. ASCII texts (most
+    of them) take one `bytes.translate`, a hundred times faster than the regular
+    expressions that the others still need.
+    """
+    if not texts:
+        return []
+    joined = _one_per_line(texts)
+    if joined.isascii():
+        return [line.split() for line in _normalise_ascii(joined).split("\n")]
+    words: list[list[str]] = [[] for _ in texts]
+    ascii_only = [text.isascii() for text in texts]
+    for want, convert in ((True, _normalise_ascii), (False, _normalise_unicode)):
+        chosen = [index for index, is_ascii in enumerate(ascii_only) if is_ascii is want]
+        if chosen:
+            lines = convert(_one_per_line([texts[index] for index in chosen])).split("\n")
+            for index, line in zip(chosen, lines):
+                words[index] = line.split()
+    return words
+
+
+def _one_per_line(texts: list[str]) -> str:
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        # A text's own line breaks are spaces to normalise, not boundaries.
+        joined = "\n".join(text.replace("\n", " ") for text in texts)
+    return joined
+
+
+# What normalise does to ASCII, byte by byte: letters lower-cased, digits and line breaks
+# kept (they separate texts here), apostrophes dropped, everything else a space.
+_ASCII_TABLE = bytes(
+    ord(chr(byte).lower()) if chr(byte).isalnum() or byte == ord("\n") else ord(" ") for byte in range(128)
+) + bytes(128)
+
+
+def _normalise_ascii(joined: str) -> str:
+    return joined.encode("ascii").translate(_ASCII_TABLE, b"'`").decode("ascii")
+
+
+def _normalise_unicode(joined: str) -> str:
+    joined = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", joined))
+    return _NOT_WORD_NOR_NEWLINE.sub(" ", _APOSTROPHES.sub("", joined.casefold()))
 
 
 PREFIX_LENGTH = 6
@@ -69,6 +124,3 @@ def terms(normalised: str, drop_stopwords: bool = True) -> list[str]:
         return [stem(word) for word in normalised.split() if word not in STOPWORDS]
     return [stem(word) for word in normalised.split()]
 
-
-def bigrams(words: list[str]) -> list[str]:
-    return [f"{first}_{second}" for first, second in zip(words, words[1:])]

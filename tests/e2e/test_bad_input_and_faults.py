@@ -71,6 +71,19 @@ def test_a_retried_command_logs_one_complaint(desk, slack):
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
+def test_a_retried_resolve_is_reported_as_done_not_refused(desk):
+    # The retry's own work would be refused ("already resolved"); the ledger knows it
+    # is the same request and says so instead.
+    desk.client.command("#billing charged twice", user=ALICE)
+    body = desk.client.command_body("resolve C-1 refunded", user=ALICE, command="/complaint", channel=COMPLAINTS)
+    first = desk.client.post(body)
+    again = desk.client.post(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    desk.settle()
+    assert first.text.startswith("Done: *C-1*")
+    assert "Already done: C-1 was already updated" in again.text
+    assert count(desk, ComplaintEvent) == 2  # logged, resolved
+
+
 def test_a_modal_submitted_twice_logs_one_complaint(desk):
     desk.client.command("")
     desk.settle()

@@ -8,7 +8,6 @@ import os
 import pytest
 from sqlmodel import select
 
-from bot.app import Services, make_library
 from handlers.knowledge import send_review_reminders
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 from tests.harness import ADMIN, ALICE, BOB, GENERAL
@@ -169,9 +168,7 @@ def test_review_lists_articles_past_their_review_age_to_their_owners(folder, mak
     assert "no owner: Escalation paths" in everyone and "never dated" in everyone
     assert "Taking ownership" not in everyone
 
-    services = Services(settings=desk.settings, open_session=desk.open_session, clock=clock,
-                        knowledge=make_library(desk.settings, clock))
-    sent = send_review_reminders(services, desk.app.client)
+    sent = send_review_reminders(desk.services, desk.app.client)
     assert sent == 2  # UADMIN0005 for their article, and ADMIN for the articles nobody owns
     assert {call.args["channel"] for call in slack.calls_to("chat.postMessage")} == {"UADMIN0005", ADMIN}
 
