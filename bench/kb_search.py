@@ -9,9 +9,16 @@ baselines: rapidfuzz WRatio over titles, rapidfuzz WRatio over questions, rank-b
 (the `bench` extra) over each article's text, and difflib over questions (on every
 5th query: it is slow). Finally it times a synthetic 10,000-article knowledge base.
 
+With --semantic (needs the `semantic` extra) the same run adds servicedesk with
+semantic re-ranking, and the embedding model alone (nearest article by the two
+nearest of its title and questions), and times a synthetic knowledge base of
+--large-semantic articles with the extra on.
+
     .venv/bin/python bench/kb_search.py                 # test split: the figures to report
+    .venv/bin/python bench/kb_search.py --semantic      # ... with the semantic extra beside them
     .venv/bin/python bench/kb_search.py --split train   # train utterances 11+ (for tuning)
     .venv/bin/python bench/kb_search.py --tune          # grid search on the train split only
+    .venv/bin/python bench/kb_search.py --tune --semantic   # the semantic weights, on train only
     .venv/bin/python bench/kb_search.py --large-only    # only the 10,000-article load timing
 """
 
@@ -40,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.library import KnowledgeLibrary  # noqa: E402
 from bot.knowledge.search import SearchIndex, SearchWeights  # noqa: E402
+from bot.knowledge.semantic import Encoder, SemanticIndex, SemanticUnavailable, load_encoder  # noqa: E402
 
 QUESTIONS_PER_ARTICLE = 10
 PLACEHOLDER = "This article answers customers' questions about {topic}. Staff: follow the usual procedure."
@@ -140,6 +148,19 @@ def run_index(index: SearchIndex, queries, name: str, build_seconds: float) -> R
     return result
 
 
+def run_semantic_alone(library: KnowledgeLibrary, encoder: Encoder, queries) -> Result:
+    docs = library.search_docs()
+    started = time.perf_counter()
+    index = SemanticIndex(docs, encoder)
+    result = Result("all-MiniLM-L6-v2 alone, 2 nearest texts", time.perf_counter() - started)
+    for text, expected in queries:
+        t0 = time.perf_counter()
+        scores = index.similarities(text)
+        ranking = [docs[i].key for i in np.argsort(-scores, kind="stable")[:10]]
+        result.add(ranking, expected, time.perf_counter() - t0)
+    return result
+
+
 def article_texts(library: KnowledgeLibrary) -> list[tuple[str, str, list[str], str]]:
     return [(a.path, a.title, list(a.questions), a.body) for a in library.articles]
 
@@ -230,6 +251,12 @@ def off_topic_rate(library: KnowledgeLibrary) -> float:
     return sum(not library.search(q).answered for q in OFF_TOPIC) / len(OFF_TOPIC)
 
 
+def semantic_library(folder: Path, encoder: Encoder) -> KnowledgeLibrary:
+    library = KnowledgeLibrary(folder, encoder=encoder)
+    library.refresh()
+    return library
+
+
 # ----- tuning (train split only) -----------------------------------------------------------
 GRID = {
     "fuzzy": [0.2, 0.3, 0.4],
@@ -237,6 +264,41 @@ GRID = {
     "whole": [0.7, 1.0, 1.5],
     "question_rest": [0.1, 0.2],
 }
+
+
+SEMANTIC_GRID = {
+    "semantic": [0.7, 0.8, 0.9],
+    "semantic_classifier": [0.0, 0.25, 0.375, 0.5],
+}
+
+
+def tune_semantic(library: KnowledgeLibrary, encoder: Encoder, queries) -> None:
+    """Fusion weights first, then where the confidence threshold falls for on-topic and
+    off-topic questions."""
+    docs = library.search_docs()
+    queries = queries[::2]
+    encoder.remember([text for text, _ in queries])  # embed once for the whole grid
+    scored = []
+    for values in itertools.product(*SEMANTIC_GRID.values()):
+        weights = replace(SearchWeights(), **dict(zip(SEMANTIC_GRID, values)))
+        result = run_index(SearchIndex(docs, weights, encoder=encoder), queries, "", 0.0).row()
+        scored.append((result["hit@1"] + result["hit@3"], result["hit@1"], result["hit@3"], values))
+    scored.sort(reverse=True)
+    for total, hit1, hit3, values in scored[:8]:
+        print(f"{hit1:.3f} {hit3:.3f} {dict(zip(SEMANTIC_GRID, values))}")
+    for share in (0.3, 0.5, 0.7):
+        weights = replace(SearchWeights(), semantic_confidence=share, min_confidence=0.0)
+        index = SearchIndex(docs, weights, encoder=encoder)
+        on_topic = top_confidences(index, [text for text, _ in queries])
+        off_topic = top_confidences(index, OFF_TOPIC)
+        for threshold in (0.2, 0.25, 0.3, 0.35, 0.4):
+            print(f"semantic_confidence {share}: min_confidence {threshold}: unanswered on-topic "
+                  f"{np.mean(on_topic < threshold):.3f}, off-topic {np.mean(off_topic < threshold):.2f}")
+
+
+def top_confidences(index: SearchIndex, questions: list[str]) -> np.ndarray:
+    outcomes = [index.search(question) for question in questions]
+    return np.array([outcome.hits[0].confidence if outcome.hits else 0.0 for outcome in outcomes])
 
 
 def tune(library: KnowledgeLibrary, queries) -> None:
@@ -270,14 +332,14 @@ def synthetic_knowledge(folder: Path, train: list[tuple[str, str]], count: int, 
         (sub / f"article-{number:05d}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
-def time_large(train, test, count: int, repeat: int) -> None:
+def time_large(train, test, count: int, repeat: int, encoder: Encoder | None = None) -> None:
     """Load times (medians of `repeat` rounds, each from a new library) and query latency."""
     rounds: dict[str, list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         synthetic_knowledge(folder, train, count)
         for number in range(repeat):
-            library = KnowledgeLibrary(folder)
+            library = KnowledgeLibrary(folder, encoder=encoder)
             rounds["cold load + index"].append(timed(library.refresh))
             rounds["forced reload, nothing changed"].append(timed(lambda: library.refresh(force=True)))
             rounds["refresh, nothing changed"].append(timed(library.refresh))
@@ -286,7 +348,8 @@ def time_large(train, test, count: int, repeat: int) -> None:
             rounds["refresh, one file changed"].append(timed(library.refresh))
         queries = [text for text, _ in test]
         latencies = sorted(timed(lambda: library.search(text)) for text in queries)
-    print(f"\nSynthetic knowledge base: {len(library.articles):,} articles, medians of {repeat} rounds; "
+    extra = ", semantic extra on" if encoder else ""
+    print(f"\nSynthetic knowledge base: {len(library.articles):,} articles{extra}, medians of {repeat} rounds; "
           f"{len(queries):,} queries (banking77 test)")
     print("| " + " | ".join(rounds) + " | query p50 | query p95 |")
     print("|---" * (len(rounds) + 2) + "|")
@@ -307,9 +370,19 @@ def main() -> int:
     parser.add_argument("--split", choices=("test", "train"), default="test")
     parser.add_argument("--tune", action="store_true", help="grid-search weights on the train split")
     parser.add_argument("--large", type=int, default=10_000, help="articles in the synthetic timing (0 to skip)")
+    parser.add_argument("--semantic", action="store_true", help="add the semantic extra (must be installed)")
+    parser.add_argument("--large-semantic", type=int, default=300,
+                        help="articles in the synthetic timing with the semantic extra (0 to skip)")
     parser.add_argument("--repeat", type=int, default=5, help="rounds of the synthetic load timing (medians)")
     parser.add_argument("--large-only", action="store_true", help="only the synthetic timing, not BANKING77's table")
     args = parser.parse_args()
+    encoder = None
+    if args.semantic:
+        try:
+            encoder = load_encoder(query_cache_size=20_000 if args.tune else 1)
+        except SemanticUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 2
     data = dataset_dir(args.data)
     if not (data / "train.csv").is_file():
         print(f"banking77 not found at {data} (use --data)", file=sys.stderr)
@@ -324,19 +397,30 @@ def main() -> int:
         library.refresh()
         assert not library.problems, library.problems
         queries = [(text, paths[intent]) for text, intent in (held_out if args.split == "train" or args.tune else test)]
+        if args.tune and encoder:
+            tune_semantic(library, encoder, queries)
+            return 0
         if args.tune:
             tune(library, queries)
             return 0
         articles = article_texts(library)
         results = [run_servicedesk(library, queries)]
+        if encoder:
+            semantic = semantic_library(Path(tmp), encoder)
+            results.append(run_servicedesk(semantic, queries, "servicedesk + semantic extra"))
+            results.append(run_semantic_alone(library, encoder, queries))
         results += [run_wratio_titles(articles, queries), run_wratio_questions(articles, queries)]
         results += [r for r in (run_rank_bm25(articles, queries),) if r]
         results.append(run_difflib(articles, queries))
         print(f"BANKING77, {len(paths)} articles, {args.split} split, {len(queries):,} queries\n")
         print_table(results)
-        print(f"\nOff-topic questions left unanswered: {100 * off_topic_rate(library):.0f}% of {len(OFF_TOPIC)}")
+        print(f"\nOff-topic questions left unanswered: {100 * off_topic_rate(library):.0f}% of {len(OFF_TOPIC)}"
+              + (f"; with the semantic extra: {100 * off_topic_rate(semantic):.0f}%" if encoder else ""))
     if args.large:
         time_large(train, test, args.large, args.repeat)
+    if encoder and args.large_semantic:
+        # One round: embedding every question again in each round would take minutes.
+        time_large(train, test, args.large_semantic, 1, encoder)
     return 0
 
 

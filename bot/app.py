@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.scheduler import Job
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.search import SearchWeights
+from bot.knowledge.semantic import encoder_if_available
 from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
@@ -81,6 +82,7 @@ def make_library(settings: Settings, clock: Clock) -> KnowledgeLibrary:
         weights=replace(SearchWeights(), min_confidence=settings.knowledge_min_confidence),
         # The services clock, so tests move time instead of sleeping past the throttle.
         monotonic=lambda: clock().timestamp(),
+        encoder=encoder_if_available() if settings.knowledge_semantic else None,
     )
     report = library.refresh()
     logger.info("knowledge base: %d articles, %d problems", len(library.articles), len(report.problems))

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     knowledge_review_days: int = Field(default=180, ge=1, le=3650)
     # Below this confidence (0..1) /kb says it has no answer instead of guessing.
     knowledge_min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0.0, le=1.0)
+    # Re-rank answers by meaning with a small embedding model (needs the `semantic` extra;
+    # without it the bot logs a warning and searches by words alone).
+    knowledge_semantic: bool = False
 
     # --- Service levels, reminders and the weekly digest ----------------------------------
     # Where breaches are escalated and the digest is posted (empty: managers get DMs).

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.knowledge.library import KnowledgeLibrary
+from bot.knowledge.semantic import SemanticUnavailable, load_encoder
 
 
 def register_cli(subparsers) -> None:
@@ -23,6 +24,8 @@ def register_cli(subparsers) -> None:
     search.add_argument("--dir", dest="dir_option", type=Path, help="knowledge folder (default KNOWLEDGE_DIR)")
     search.add_argument("--json", action="store_true", help="one JSON object per question")
     search.add_argument("--limit", type=int, default=5, help="how many articles to list (default 5)")
+    search.add_argument("--semantic", action="store_true",
+                        help="re-rank by meaning, as the bot does with KNOWLEDGE_SEMANTIC=true (needs the semantic extra)")
     search.set_defaults(run=run_search)
 
 
@@ -35,11 +38,17 @@ def _folder(args) -> Path:
     return load_settings().knowledge_dir
 
 
-def _load(folder: Path) -> KnowledgeLibrary | None:
+def _load(folder: Path, semantic: bool = False) -> KnowledgeLibrary | None:
     if not folder.is_dir():
         print(f"servicedesk: {folder}: no such folder", file=sys.stderr)
         return None
-    library = KnowledgeLibrary(folder)
+    encoder = None
+    if semantic:
+        try:
+            encoder = load_encoder()
+        except SemanticUnavailable as exc:
+            print(f"servicedesk: searching by words only: {exc}", file=sys.stderr)
+    library = KnowledgeLibrary(folder, encoder=encoder)
     library.refresh()
     return library
 
@@ -56,7 +65,7 @@ def run_lint(args) -> int:
 
 
 def run_search(args) -> int:
-    library = _load(_folder(args))
+    library = _load(_folder(args), semantic=args.semantic)
     if library is None:
         return 1
     limit = max(1, min(args.limit, 50))

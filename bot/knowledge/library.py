@@ -26,6 +26,7 @@ from pathlib import Path
 from bot.knowledge.articles import Article, Problem, parse_article
 from bot.knowledge.checks import across_articles
 from bot.knowledge.search import Analyser, SearchDoc, SearchIndex, SearchOutcome, SearchWeights
+from bot.knowledge.semantic import Encoder
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +79,13 @@ class KnowledgeLibrary:
         weights: SearchWeights | None = None,
         min_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        encoder: Encoder | None = None,
     ) -> None:
         self.root = Path(root)
         self.weights = weights or SearchWeights()
         self.min_interval = min_interval
         self._monotonic = monotonic
+        self.encoder = encoder  # the semantic extra's model, when it is on
         self._files: dict[str, _FileState] = {}
         self._analyser = Analyser()
         self._snapshot = Snapshot(index=SearchIndex([], self.weights))
@@ -215,7 +218,7 @@ class KnowledgeLibrary:
         problems = [problem for state in states for problem in state.problems]
         problems += across_articles(articles, every_file)
         docs = [state.doc for state in states if state.article]
-        index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index)
+        index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index, encoder=self.encoder)
         return Snapshot(articles, tuple(problems), index)
 
 

