@@ -349,7 +349,7 @@ def main() -> None:
 
         cluster = start_cluster()
         admin_url = cluster.url
-    print(f"| recognitions | database | load s | version | median ms | peak RSS MB (over baseline) | traced peak MB | vs SQL |")
+    print("| recognitions | database | load s | version | median ms | peak RSS MB (over baseline) | traced peak MB | vs SQL |")
     print("|---|---|---|---|---|---|---|---|")
     try:
         with tempfile.TemporaryDirectory(prefix="morale-bench-") as folder:
