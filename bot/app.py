@@ -30,6 +30,9 @@ LISTENER_THREADS = 32
 # few threads are enough to post and update the team's messages; under a burst they
 # also keep that work from taking CPU away from acknowledging new requests in time.
 PUBLISHER_THREADS = 4
+# How long a question waits for the knowledge base to pick up edits before it is
+# answered from the articles as they were (the reload then finishes on its own).
+KNOWLEDGE_REFRESH_WAIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def make_library(settings: Settings, clock: Clock) -> KnowledgeLibrary:
         # The services clock, so tests move time instead of sleeping past the throttle.
         monotonic=lambda: clock().timestamp(),
         encoder=encoder_if_available() if settings.knowledge_semantic else None,
+        refresh_wait=KNOWLEDGE_REFRESH_WAIT,
     )
     report = library.refresh()
     logger.info("knowledge base: %d articles, %d problems", len(library.articles), len(report.problems))

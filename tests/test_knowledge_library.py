@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
+import numpy as np
+
 from bot.knowledge.library import KnowledgeLibrary
+from bot.knowledge.semantic import Encoder
 from tests.knowledge_files import write_article, write_sample
 
 
@@ -184,6 +188,39 @@ def test_refresh_if_due_checks_at_most_once_per_interval(tmp_path):
     assert library.refresh_if_due() is None and library.articles == ()
     ticker.now += 0.6
     assert library.refresh_if_due().changed == ("new.md",)
+
+
+class GatedModel:
+    """Stands in for the sentence-embedding model (a third-party dependency): it answers
+    only while its gate is open, so a test can hold a reload in the middle."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def encode(self, texts, **_options) -> np.ndarray:
+        assert self.gate.wait(timeout=10), "the test never opened the gate"
+        vectors = np.zeros((len(texts), 8), dtype=np.float32)
+        vectors[np.arange(len(texts)), [hash(text) % 8 for text in texts]] = 1.0
+        return vectors
+
+
+def test_a_slow_reload_does_not_hold_up_questions(tmp_path):
+    ticker, model = Ticker(), GatedModel()
+    write_article(tmp_path, "refunds.md", "Refunds", questions=["customer was charged twice"])
+    library = KnowledgeLibrary(tmp_path, monotonic=ticker, encoder=Encoder(model), refresh_wait=0.05)
+    library.refresh()
+
+    model.gate.clear()  # the next reload gets stuck embedding the new article's question
+    write_article(tmp_path, "lockers.md", "Parcel lockers", questions=["can I send it to a parcel locker"])
+    ticker.now += 2
+    assert library.refresh_if_due() is None  # waited 0.05 s, then served what it had
+    assert [a.path for a in library.articles] == ["refunds.md"]
+    ticker.now += 2
+    assert library.refresh_if_due() is None  # joins the reload under way; no second one
+    model.gate.set()
+    library.finish_refresh(timeout=10)
+    assert [a.path for a in library.articles] == ["lockers.md", "refunds.md"]
 
 
 def test_huge_files_are_refused(tmp_path):

@@ -8,7 +8,10 @@ a file's time and size, but parses only those whose bytes differ. A file that tu
 serving its last good version, and its problems are reported. Readers see one
 immutable `Snapshot` at a time, swapped in whole, so a search never sees half a
 reload. `refresh_if_due()` does the same at most once per `min_interval` seconds, so
-the bot can call it on every question.
+the bot can call it on every question; with `refresh_wait` set, that refresh runs on
+the library's own thread and the question waits for it only that long, so a big
+reload (thousands of changed files, or the semantic extra embedding new questions)
+never holds up an answer Slack expects within 3 seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,16 +85,21 @@ class KnowledgeLibrary:
         min_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
         encoder: Encoder | None = None,
+        refresh_wait: float | None = None,
     ) -> None:
         self.root = Path(root)
         self.weights = weights or SearchWeights()
         self.min_interval = min_interval
         self._monotonic = monotonic
         self.encoder = encoder  # the semantic extra's model, when it is on
+        self.refresh_wait = refresh_wait
+        self._refresher: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
         self._files: dict[str, _FileState] = {}
         self._analyser = Analyser()
         self._snapshot = Snapshot(index=SearchIndex([], self.weights))
         self._lock = threading.Lock()
+        self._lock_pending = threading.Lock()
         self._last_refresh: float | None = None
         self._every_file: set[str] = set()
         self._built = False
@@ -116,11 +126,33 @@ class KnowledgeLibrary:
 
     # ----- loading --------------------------------------------------------------------------
     def refresh_if_due(self) -> RefreshReport | None:
-        """Refresh unless that was done less than `min_interval` seconds ago."""
-        now = self._monotonic()
-        if self._last_refresh is not None and 0 <= now - self._last_refresh < self.min_interval:
+        """Refresh unless that was done less than `min_interval` seconds ago.
+
+        With `refresh_wait`, wait at most that long for the refresh (None: it goes on in
+        the background, and the current snapshot is served meanwhile).
+        """
+        with self._lock_pending:
+            pending = self._pending
+            if pending is None or pending.done():
+                now = self._monotonic()
+                if self._last_refresh is not None and 0 <= now - self._last_refresh < self.min_interval:
+                    return None
+                if self.refresh_wait is None:
+                    pending = None
+                else:
+                    self._refresher = self._refresher or ThreadPoolExecutor(1, thread_name_prefix="knowledge-refresh")
+                    pending = self._pending = self._refresher.submit(self.refresh)
+        if pending is None:
+            return self.refresh()
+        try:
+            return pending.result(timeout=self.refresh_wait)
+        except FutureTimeout:
             return None
-        return self.refresh()
+
+    def finish_refresh(self, timeout: float | None = None) -> None:
+        """Wait for a refresh going on in the background, if any."""
+        if self._pending is not None:
+            self._pending.result(timeout=timeout)
 
     def refresh(self, *, force: bool = False) -> RefreshReport:
         """Pick up changed, new and removed files; with `force`, read every file again."""
