@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,7 +22,7 @@ from bot.complaints import get_complaint
 from bot.config import Settings
 from bot.errors import DuplicateRequest, NotFound, UserFacingError
 from models.db import SessionFactory, unit_of_work
-from models.kudos import KudosSource, Recognition
+from models.kudos import KudosGiverDay, KudosSource, Recognition
 
 MIN_REASON_WORDS = 3
 MAX_REASON = 1_000
@@ -264,6 +266,7 @@ def received_recently(session: Session, *, user_id: str, limit: int = 5) -> list
 
 
 def _check_daily_limit(session: Session, *, giver_id: str, today: date, asking: int, limit: int) -> None:
+    _lock_giver_day(session, giver_id=giver_id, today=today)
     given = session.exec(
         select(func.count()).select_from(Recognition).where(
             Recognition.giver_id == giver_id, Recognition.day == today, col(Recognition.revoked_at).is_(None)
@@ -281,6 +284,17 @@ def _check_daily_limit(session: Session, *, giver_id: str, today: date, asking: 
         f"You can give {left} more kudos today (the limit is {limit} a day), and this is for {asking} people. "
         "Pick fewer people, or recognise the rest tomorrow.",
         about="recipients",
+    )
+
+
+def _lock_giver_day(session: Session, *, giver_id: str, today: date) -> None:
+    """Hold the giver's row for `today` until this transaction ends, so a second kudos
+    from them counts only after this one is saved. On SQLite the insert takes the
+    database's write lock; on PostgreSQL the row lock does it."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(KudosGiverDay).values(giver_id=giver_id, day=today).on_conflict_do_nothing())
+    session.execute(
+        select(KudosGiverDay).where(KudosGiverDay.giver_id == giver_id, KudosGiverDay.day == today).with_for_update()
     )
 
 

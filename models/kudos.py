@@ -63,3 +63,14 @@ class Recognition(SQLModel, table=True):
     created_at: datetime
     day: date
     revoked_at: datetime | None = None
+
+
+class KudosGiverDay(SQLModel, table=True):
+    """A row per giver per day, locked while that day's kudos are counted against the
+    daily limit: two kudos given at the same moment are counted one after the other,
+    so they cannot both fit under it."""
+
+    __tablename__ = "kudos_giver_day"
+
+    giver_id: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)

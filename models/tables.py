@@ -6,10 +6,10 @@ imported here.
 
 from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
-from models.kudos import Recognition
+from models.kudos import KudosGiverDay, Recognition
 from models.service_levels import Notification, OwnerReminder
 
 __all__ = [
-    "Complaint", "ComplaintEvent", "KnowledgeFeedback", "KnowledgeSearch", "Notification",
+    "Complaint", "ComplaintEvent", "KnowledgeFeedback", "KnowledgeSearch", "KudosGiverDay", "Notification",
     "OwnerReminder", "ProcessedRequest", "Recognition",
 ]
