@@ -284,6 +284,17 @@ def set_message_location(
     return complaint
 
 
+def unposted(session: Session, *, logged_after: datetime, logged_before: datetime, limit: int = 50) -> list[Complaint]:
+    """Complaints logged in the window whose team copy was never posted, oldest first."""
+    statement = (
+        select(Complaint)
+        .where(Complaint.slack_ts == "", col(Complaint.created_at) > logged_after,
+               col(Complaint.created_at) <= logged_before)
+        .order_by(col(Complaint.created_at)).limit(limit)
+    )
+    return list(session.exec(statement))
+
+
 def message_location(session: Session, complaint_id: int) -> tuple[str, str]:
     """(channel, ts) of the team's copy of a complaint; empty strings before it is posted."""
     complaint = get_complaint(session, complaint_id)

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -43,6 +44,11 @@ from models.complaints import Complaint, ContactChannel, Severity
 
 logger = logging.getLogger(__name__)
 
+# Team copies that failed to post are tried again once the first attempt is surely
+# over, every few minutes, for a week.
+RETRY_AFTER = timedelta(minutes=2)
+RETRY_EVERY = timedelta(minutes=10)
+RETRY_FOR = timedelta(days=7)
 FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN, Action.FOLLOWED_UP)
 MANAGE_ACTIONS = (Action.REASSIGN, Action.RESOLVE, Action.REOPEN)
 SUBCOMMAND_ACTIONS = {
@@ -329,28 +335,49 @@ class ComplaintListeners:
 
     def _publish_new(self, client: WebClient, complaint: Complaint) -> list[str]:
         """Post the team's copy and DM the owner; return what went wrong, in words."""
-        problems = []
-        channel = self.services.settings.complaints_channel
-        if channel:
-            try:
-                blocks = views.complaint_message(complaint, self._sla(complaint))
-                posted = client.chat_postMessage(channel=channel, text=views.summary_text(complaint), blocks=blocks)
-                with self.services.open_session() as session:
-                    current = service.set_message_location(
-                        session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"]
-                    )
-                    session.commit()
-                complaint.slack_channel, complaint.slack_ts = posted["channel"], posted["ts"]
-            except Exception as exc:  # noqa: BLE001 — any failure is reported, the complaint is kept
-                logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
-                problems.append(f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}")
-            else:
-                # A change made while the post was on its way had no message to update yet.
-                if views.complaint_message(current, self._sla(current)) != blocks:
-                    problems += self._update_team_message(client, current)
+        problems = self._post_team_copy(client, complaint)
         if complaint.owner_id != complaint.reporter_id:
             problems += self._notify_owner(client, complaint, complaint.reporter_id)
         return problems
+
+    def _post_team_copy(self, client: WebClient, complaint: Complaint) -> list[str]:
+        channel = self.services.settings.complaints_channel
+        if not channel:
+            return []
+        try:
+            blocks = views.complaint_message(complaint, self._sla(complaint))
+            posted = client.chat_postMessage(channel=channel, text=views.summary_text(complaint), blocks=blocks)
+            with self.services.open_session() as session:
+                current = service.set_message_location(
+                    session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"]
+                )
+                session.commit()
+            complaint.slack_channel, complaint.slack_ts = posted["channel"], posted["ts"]
+        except Exception as exc:  # noqa: BLE001 — any failure is reported, the complaint is kept
+            logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
+            return [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
+        # A change made while the post was on its way had no message to update yet.
+        if views.complaint_message(current, self._sla(current)) != blocks:
+            return self._update_team_message(client, current)
+        return []
+
+    def post_missing_team_copies(self, client: WebClient) -> None:
+        """Scheduled: post the team's copy of complaints whose first post failed (Slack
+        down, the bot not yet in the channel), once per RETRY_EVERY, across processes."""
+        if not self.services.settings.complaints_channel:
+            return
+        now = self.services.clock()
+        with self.services.open_session() as session:
+            waiting = service.unposted(session, logged_after=now - RETRY_FOR, logged_before=now - RETRY_AFTER)
+        attempt = int(now.timestamp() // RETRY_EVERY.total_seconds())
+        for complaint in waiting:
+            try:
+                run_once(self.services.open_session, key=f"team-copy:{complaint.id}:{attempt}", now=now,
+                         work=lambda _: None)
+            except DuplicateRequest:
+                continue  # another process has this one
+            if not self._post_team_copy(client, complaint):
+                logger.info("posted the team's copy of %s on a later try", complaint.reference)
 
     def _publish_change_later(self, client: WebClient, complaint: Complaint, previous_owner: str, actor_id: str, *,
                               tell: Callable[[str], None]) -> None:
@@ -433,3 +460,8 @@ def register(app: App, services: Services) -> None:
     app.view(View.LOG_COMPLAINT.value)(listeners.on_log_submitted)
     app.view(View.COMPLAINT_CHANGE.value)(listeners.on_change_submitted)
     app.action(re.compile("^complaint_(take|responded|note|reassign|resolve|reopen|followed_up)$"))(listeners.on_button)
+
+    def post_missing_team_copies() -> None:
+        listeners.post_missing_team_copies(app.client)
+
+    services.scheduled_jobs.append(post_missing_team_copies)

@@ -176,6 +176,29 @@ def test_channel_not_found_keeps_the_complaint_and_says_what_went_wrong(desk, sl
     assert "C-1 is saved" in told.args["text"] and "channel_not_found" in told.args["text"]
 
 
+def test_a_team_copy_that_failed_to_post_is_posted_later_once(make_desk, slack, clock):
+    desk = make_desk(manager_ids=())  # no digest in the way: only the team copy is posted here
+
+    def team_posts() -> int:
+        return len([c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == COMPLAINTS])
+
+    slack.fail("chat.postMessage", "not_in_channel", times=2)  # the post, and the first retry
+    desk.client.command("#billing charged twice")
+    desk.settle()
+    assert not only_complaint(desk).slack_ts
+    desk.tick()  # too soon: the first attempt might still be on its way
+    assert team_posts() == 1
+    clock.advance(minutes=3)
+    desk.tick()  # fails again; tried again ten minutes later, not every minute
+    clock.advance(minutes=1)
+    desk.tick()
+    assert team_posts() == 2 and not only_complaint(desk).slack_ts
+    clock.advance(minutes=10)
+    desk.tick()
+    desk.tick()
+    assert team_posts() == 3 and only_complaint(desk).slack_ts
+
+
 def test_rate_limited_posting_is_retried_after_retry_after(desk, slack):
     slack.fail("chat.postMessage", "ratelimited", status=429, retry_after=0)
     desk.client.command("#billing charged twice")
