@@ -10,6 +10,7 @@ other articles (relative paths) become their text, since they have no URL in Sla
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -150,18 +151,7 @@ def excerpt(markdown: str, limit: int = 300) -> str:
 def pages(markdown: str, limit: int = 2900) -> list[str]:
     """The whole article as mrkdwn pieces of at most `limit` characters, split between
     blocks where possible (a Slack section holds 3000)."""
-    result: list[str] = []
-    current = ""
-    for block in mrkdwn_blocks(markdown):
-        for piece in _split_block(block, limit):
-            if current and len(current) + 2 + len(piece) > limit:
-                result.append(current)
-                current = piece
-            else:
-                current = f"{current}\n\n{piece}" if current else piece
-    if current:
-        result.append(current)
-    return result
+    return _pack((piece for block in mrkdwn_blocks(markdown) for piece in _split_block(block, limit)), limit, "\n\n")
 
 
 def _split_block(block: str, limit: int) -> list[str]:
@@ -170,21 +160,9 @@ def _split_block(block: str, limit: int) -> list[str]:
     code = block.startswith("```")
     body = block[4:-4] if code else block
     room = limit - 8 if code else limit
-    lines, pieces, current = body.split("\n"), [], ""
-    for line in lines:
-        while len(line) > room:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:room])
-            line = line[room:]
-        if current and len(current) + 1 + len(line) > room:
-            pieces.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        pieces.append(current)
+    # Lines longer than a piece are cut into pieces of their own.
+    lines = (line[start:start + room] for line in body.split("\n") for start in range(0, max(len(line), 1), room))
+    pieces = _pack(lines, room, "\n")
     return [f"```\n{piece}\n```" if code else piece for piece in pieces]
 
 
@@ -202,3 +180,18 @@ def plain_text(markdown: str) -> str:
     text = to_mrkdwn(markdown)
     text = re.sub(r"<[^|>]*\|([^>]*)>", r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _pack(pieces: Iterable[str], limit: int, separator: str) -> list[str]:
+    """Join consecutive pieces with `separator` into strings of at most `limit` characters."""
+    packed: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and len(current) + len(separator) + len(piece) > limit:
+            packed.append(current)
+            current = piece
+        else:
+            current = f"{current}{separator}{piece}" if current else piece
+    if current:
+        packed.append(current)
+    return packed
