@@ -28,7 +28,7 @@ from pathlib import Path
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import create_engine, text
 
-from bot.loopback import SignedClient
+from bot.app.console.loopback import SignedClient
 from models.db import normalise_url, upgrade
 
 SECRET = "bench-signing-secret"
@@ -36,7 +36,7 @@ WARMUP = 64
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 EMULATOR = """
 import sys, threading
-from bot.slack_emulator import SlackEmulator
+from bot.app.console.slack_emulator import SlackEmulator
 SlackEmulator(latency=float(sys.argv[2])).start(int(sys.argv[1]))
 threading.Event().wait()
 """
@@ -239,7 +239,7 @@ def main() -> int:
         wait_for_port(emulator_port, emulator)
         for url in (sqlite_url, postgres_url):
             upgrade(url)
-        servicedesk = [sys.executable, "-m", "bot.cli", "run"]
+        servicedesk = [sys.executable, "-m", "bot.app.cli", "run"]
         postmaster = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
         others = {"Web API emulator": emulator.pid, "PostgreSQL": postmaster}
         results = [

@@ -42,7 +42,7 @@ from bench.morale_report import (
     DAILY_LIMIT, copy_recognitions_postgresql, insert_recognitions_sqlite, morale_from_rows, person,
     recognition_rows as kudos_rows, sqlite_time,
 )
-from bot.app import Services, build_services
+from bot.services import Services, build_services
 from bot.config import load_settings
 from bot.digest import IsoWeek
 from bot.sla import TargetKind

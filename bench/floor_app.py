@@ -9,9 +9,9 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import make_client
+from bot.services import make_client
 from bot.config import load_settings
-from bot.server import SLACK_PATH, gunicorn_options, serve_wsgi
+from bot.app.server import SLACK_PATH, gunicorn_options, serve_wsgi
 
 
 def build_floor_app(settings) -> SlackRequestHandler:

@@ -1,25 +1,21 @@
-"""`servicedesk export complaints`: every complaint as CSV or JSON lines on stdout.
+"""Every complaint as rows for CSV or JSON lines (`servicedesk export`, `/desk export`).
 
 Rows are streamed from the database, so exporting a large history uses little memory.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlmodel import Session, col, select
 
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.sla import SlaStatus, Target, sla_status
-from bot.clock import system_clock
 from models.complaints import Complaint
-from models.db import make_engine, session_factory, upgrade
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -101,34 +97,3 @@ def write_csv(rows: Iterator[dict], out: TextIO) -> int:
 def write_json_lines(rows: Iterator[dict], out: TextIO) -> None:
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-01") from None
-
-
-def export_complaints(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    upgrade(settings.database_url)
-    since = datetime.combine(args.since, time.min, tzinfo=settings.zone) if args.since else None
-    engine = make_engine(settings.database_url)
-    try:
-        with session_factory(engine)() as session:
-            rows = settings_rows(session, settings, now=system_clock(), since=since)
-            (write_csv if args.format == "csv" else write_json_lines)(rows, sys.stdout)
-    finally:
-        engine.dispose()
-    return 0
-
-
-def register_cli(subparsers) -> None:
-    export = subparsers.add_parser("export", help="write data to stdout for spreadsheets and scripts")
-    kinds = export.add_subparsers(dest="export_kind", required=True, metavar="WHAT")
-    complaints = kinds.add_parser("complaints", help="every complaint with its timestamps, owner and status")
-    complaints.add_argument("--since", type=_date, help="only complaints logged on or after this date (in TZ)")
-    complaints.add_argument("--format", choices=("csv", "json"), default="csv",
-                            help="csv (default) or json (one object per line)")
-    complaints.set_defaults(run=export_complaints)

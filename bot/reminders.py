@@ -12,7 +12,7 @@ Quiet hours hold everything but urgent complaints until they end. Reminder DMs a
 batched per owner; the handler sends at most one per owner per `REMINDER_GAP`.
 
 The scheduler calls `handlers.reminders`, which uses these to decide and
-`bot.notifications` to claim each notice exactly once.
+`bot.delivery_ledger` to claim each notice exactly once.
 """
 
 from __future__ import annotations

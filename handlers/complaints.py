@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import complaints as service
-from bot.app import Services
+from bot.services import Services
 from bot.complaint_text import (
     HelpRequest,
     OpenModal,
@@ -33,13 +33,13 @@ from bot.complaint_text import (
 )
 from bot.complaints import ComplaintDraft
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
-from bot.ledger import run_once
+from bot.people import PeopleUnavailable
+from bot.request_dedup import run_once
 from bot.sla import SlaStatus, sla_status
 from handlers import complaint_views as views
 from handlers.knowledge import complaint_suggestions
 from handlers.ids import Action, Block, Command, Shortcut, View
 from handlers.text import slack_error_text
-from handlers.users import UserDirectory
 from models.complaints import Complaint, ContactChannel, Severity
 
 logger = logging.getLogger(__name__)
@@ -90,9 +90,9 @@ def tell(client: WebClient, user_id: str, channel_id: str, text: str, blocks: li
 
 
 class ComplaintListeners:
-    def __init__(self, services: Services, users: UserDirectory) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.users = users
+        self.users = services.people
 
     # ----- /complaint -------------------------------------------------------------
     def on_command(self, ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
@@ -281,7 +281,7 @@ class ComplaintListeners:
     def _check_owner(self, user_id: str) -> None:
         try:
             user = self.users.lookup(user_id)
-        except SlackApiError:
+        except PeopleUnavailable:
             logger.warning("users.info failed for %s; accepting the owner unchecked", user_id)
             return
         if user is None:
@@ -454,7 +454,7 @@ def _choice(enum, value, default):
 
 
 def register(app: App, services: Services) -> None:
-    listeners = ComplaintListeners(services, UserDirectory(app.client))
+    listeners = ComplaintListeners(services)
     app.command(Command.COMPLAINT.value)(listeners.on_command)
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(listeners.on_message_shortcut)
     app.view(View.LOG_COMPLAINT.value)(listeners.on_log_submitted)

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.app import Services
+from bot.services import Services
 from bot.complaint_text import plain_text
 from bot.digest import IsoWeek, next_scheduled_week
 from bot.errors import InvalidInput, UserFacingError

@@ -14,8 +14,8 @@ from datetime import datetime
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import notifications as ledger
-from bot.app import Services
+from bot import delivery_ledger
+from bot.services import Services
 from bot.digest import Digest, IsoWeek, scheduled_week, weekly_digest
 from handlers import digest_views, knowledge, morale
 from handlers.text import slack_error_text
@@ -68,10 +68,10 @@ class DigestJob:
         week = scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
         keys = {recipient: f"{DIGEST_KIND}:{week}:{recipient}" for recipient in recipients(self.services)}
         with self.services.open_session() as session:
-            settled = ledger.settled_keys(session, keys.values(), now=now)
+            settled = delivery_ledger.settled_keys(session, keys.values(), now=now)
         claimed = [
             recipient for recipient, key in keys.items()
-            if key not in settled and ledger.claim_once(self.services.open_session, key=key, kind=DIGEST_KIND, now=now)
+            if key not in settled and delivery_ledger.claim_once(self.services.open_session, key=key, kind=DIGEST_KIND, now=now)
         ]
         if not claimed:
             return
@@ -87,7 +87,7 @@ class DigestJob:
             except Exception as exc:  # noqa: BLE001 — recorded in the ledger and retried
                 logger.warning("digest %s to %s failed: %s", week, recipient, exc)
                 error = slack_error_text(exc)
-            ledger.finish(self.services.open_session, keys=[keys[recipient]], now=self.services.clock(), error=error)
+            delivery_ledger.finish(self.services.open_session, keys=[keys[recipient]], now=self.services.clock(), error=error)
 
 
 def register(app: App, services: Services) -> None:

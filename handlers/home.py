@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot import complaints as complaint_service
 from bot import kudos as kudos_service
-from bot.app import Services
+from bot.services import Services
 from bot.sla import breached_open, sla_status
 from handlers import complaint_views, home_views, knowledge, kudos_views
 from handlers.home_views import HomeItem

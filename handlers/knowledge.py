@@ -19,13 +19,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.app import Services
+from bot.services import Services
 from bot.digest import DigestSection, Period, SectionProvider
 from bot.errors import DuplicateRequest, NotAllowed, NotFound, UserFacingError
 from bot.knowledge import usage
 from bot.knowledge.articles import Article, Problem
 from bot.knowledge.library import Snapshot
-from bot.ledger import run_once
+from bot.request_dedup import run_once
 from handlers import knowledge_views as views
 from handlers.ids import Action, Command
 from handlers.text import escape, slack_error_text, truncate

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import kudos as service
-from bot.app import Services
+from bot.services import Services
 from bot.complaint_text import HelpRequest, OpenModal
 from bot.complaints import parse_reference
 from bot.errors import DuplicateRequest, UserFacingError
@@ -27,7 +27,7 @@ from handlers.complaints import input_values, tell
 from handlers.text import slack_error_text
 from handlers.ids import Action, Block, Command, Event, View
 from handlers.text import truncate
-from handlers.users import UserDirectory, shared_directory
+from bot.people import PeopleDirectory
 from models.kudos import KudosSource
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ FORM_BLOCKS = {
 
 
 class KudosListeners:
-    def __init__(self, services: Services, users: UserDirectory) -> None:
+    def __init__(self, services: Services, users: PeopleDirectory) -> None:
         self.services = services
         self.settings = services.settings
         self.users = users
@@ -242,7 +242,7 @@ class KudosListeners:
 
 
 def register(app: App, services: Services) -> None:
-    listeners = KudosListeners(services, shared_directory(app.client))
+    listeners = KudosListeners(services, services.people)
     app.command(Command.KUDOS.value)(listeners.on_command)
     app.view(View.GIVE_KUDOS.value)(listeners.on_form_submitted)
     app.action(Action.RECOGNISE.value)(listeners.on_recognise)

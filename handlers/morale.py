@@ -7,15 +7,14 @@ import logging
 from datetime import date
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.app import Services
+from bot.services import Services
 from bot.digest import DigestSection, Period, SectionProvider
 from bot.morale import MoraleReport, morale_report
 from handlers import morale_views
-from handlers.text import slack_error_text
-from handlers.users import channel_members, shared_directory
+from bot.people import PeopleUnavailable
+from handlers.users import UserDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +24,21 @@ def staff_channel_people(services: Services, client: WebClient) -> tuple[list[st
     channel = services.settings.staff_channel
     if not channel:
         return [], ""
+    people = directory(services, client)
     try:
-        members = channel_members(client, channel)
-    except SlackApiError as exc:
+        members = people.members(channel)
+    except PeopleUnavailable as exc:
         logger.warning("conversations.members failed for %s: %s", channel, exc)
         return [], (
-            f":warning: I couldn't read the members of <#{channel}> ({slack_error_text(exc)}), "
+            f":warning: I couldn't read the members of <#{channel}> ({exc}), "
             "so only people with recent activity count as staff."
         )
-    return shared_directory(client).people(members), ""
+    return people.people(members), ""
+
+
+def directory(services: Services, client: WebClient):
+    """The app's directory, or (at the terminal, with no app) one over `client`."""
+    return services.people or UserDirectory(client)
 
 
 def named_report(services: Services, session: Session, *, end: date, client: WebClient | None) -> tuple[MoraleReport, dict[str, str], str]:
@@ -46,7 +51,7 @@ def named_report(services: Services, session: Session, *, end: date, client: Web
     report = morale_report(session, end=end, zone=settings.zone, daily_limit=settings.kudos_daily_limit, staff_ids=staff)
     if client is None:
         return report, {}, note
-    users = shared_directory(client)
+    users = directory(services, client)
     return report, {user_id: users.display_name(user_id) for user_id in morale_views.people_shown(report)}, note
 
 

@@ -1,7 +1,7 @@
 """The scheduled job that sends reminders, follow-up prompts and breach escalations.
 
 Each tick: read the complaints that may need a notice, decide what is due
-(bot/reminders.py), claim it in the ledger (bot/notifications.py), then send. An
+(bot/reminders.py), claim it in the ledger (bot/delivery_ledger.py), then send. An
 owner's reminders share one DM, at most one an hour; escalations go to
 MANAGER_CHANNEL (or to each manager by DM when it is not set).
 """
@@ -14,8 +14,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
-from bot import notifications as ledger
-from bot.app import Services
+from bot import delivery_ledger
+from bot.services import Services
 from bot.reminders import REMINDER_GAP, Notice, NoticeKind, candidates, notices_due, plan_notices
 from bot.sla import sla_status
 from handlers import complaint_views, reminder_views
@@ -38,7 +38,7 @@ class ReminderJob:
                 complaints, now=now, targets=settings.targets, due_soon=settings.due_soon,
                 follow_up_days=settings.follow_up_days,
             )
-            settled = ledger.settled_keys(session, [notice.key for notice in due], now=now)
+            settled = delivery_ledger.settled_keys(session, [notice.key for notice in due], now=now)
         if not self.escalation_targets():
             due = [notice for notice in due if notice.kind is not NoticeKind.ESCALATION]
         plan = plan_notices(due, settled=settled, now=now, quiet=settings.quiet, zone=settings.zone)
@@ -56,12 +56,12 @@ class ReminderJob:
     def remind(self, owner_id: str, notices: list[Notice]) -> None:
         """One DM with everything due for this owner, unless they had one within the hour."""
         now = self.services.clock()
-        ledger.ensure_owner_row(self.services.open_session, owner_id)
+        delivery_ledger.ensure_owner_row(self.services.open_session, owner_id)
         try:
             with unit_of_work(self.services.open_session) as session:
-                if not ledger.take_dm_slot(session, owner_id=owner_id, now=now, gap=REMINDER_GAP):
+                if not delivery_ledger.take_dm_slot(session, owner_id=owner_id, now=now, gap=REMINDER_GAP):
                     return
-                ledger.claim(session, keys=[n.key for n in notices], kind=NoticeKind.REMINDER, now=now)
+                delivery_ledger.claim(session, keys=[n.key for n in notices], kind=NoticeKind.REMINDER, now=now)
         except IntegrityError:
             return  # another process claimed some of these first; the rest go next time
         error = self._post(owner_id, reminder_views.reminder_text(notices), reminder_views.reminder_blocks(notices, now))
@@ -69,7 +69,7 @@ class ReminderJob:
 
     def escalate(self, notices: list[Notice]) -> None:
         now = self.services.clock()
-        mine = [n for n in notices if ledger.claim_once(self.services.open_session, key=n.key, kind=n.kind, now=now)]
+        mine = [n for n in notices if delivery_ledger.claim_once(self.services.open_session, key=n.key, kind=n.kind, now=now)]
         if not mine:
             return
         text, blocks = reminder_views.escalation_text(mine), reminder_views.escalation_blocks(mine, now)
@@ -88,7 +88,7 @@ class ReminderJob:
         return ""
 
     def _finish(self, keys: list[str], error: str) -> None:
-        ledger.finish(self.services.open_session, keys=keys, now=self.services.clock(), error=error)
+        delivery_ledger.finish(self.services.open_session, keys=keys, now=self.services.clock(), error=error)
 
     def _refresh_team_message(self, complaint) -> None:
         """Show the breach on the team's copy too (best effort: the escalation went out)."""

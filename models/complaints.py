@@ -1,4 +1,4 @@
-"""Complaints, their history, and the ledger that makes Slack retries harmless."""
+"""Complaints and their history."""
 
 from __future__ import annotations
 
@@ -110,17 +110,3 @@ class ComplaintEvent(SQLModel, table=True):
     at: datetime
     owner_id: str = Field(default="", max_length=32)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-
-
-class ProcessedRequest(SQLModel, table=True):
-    """Keys of Slack requests already acted on (trigger IDs, view IDs, event IDs).
-
-    A unique key inserted in the same transaction as the work means a retried or
-    duplicated delivery is recognised by every process sharing the database.
-    """
-
-    __tablename__ = "processed_request"
-
-    key: str = Field(primary_key=True, max_length=255)
-    at: datetime
-    result: str = Field(default="", max_length=255)

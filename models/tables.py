@@ -4,9 +4,10 @@ Feature modules define their tables in their own `models/<feature>.py` and are
 imported here.
 """
 
-from models.complaints import Complaint, ComplaintEvent, ProcessedRequest
+from models.complaints import Complaint, ComplaintEvent
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 from models.kudos import KudosGiverDay, Recognition
+from models.requests import ProcessedRequest
 from models.service_levels import Notification, OwnerReminder
 
 __all__ = [

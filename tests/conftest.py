@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from models.db import SessionFactory, make_engine, normalise_url, session_factory, upgrade
 from bot.config import Settings, load_settings
-from bot.slack_emulator import SlackEmulator
+from bot.app.console.slack_emulator import SlackEmulator
 from tests.harness import ADMIN, COMPLAINTS, MANAGER, SIGNING_SECRET, Desk, FakeClock, add_staff
 from tests.postgres import PostgresUnavailable, start_cluster
 from tests.shared import IN_CI, slack_spec_or_none

@@ -1,11 +1,11 @@
 """The end-to-end harness: the real app over HTTP, Slack faked only at the network edge.
 
-* `SlackEmulator` (bot/slack_emulator.py) plays Slack's Web API and checks every call
+* `SlackEmulator` (bot/app/console/slack_emulator.py) plays Slack's Web API and checks every call
   against Slack's OpenAPI spec and every Block Kit payload against slack_sdk's models.
-* `SignedClient` (bot/loopback.py) sends requests into the running app signed exactly
+* `SignedClient` (bot/app/console/loopback.py) sends requests into the running app signed exactly
   as Slack signs them (v0 HMAC-SHA256 over `v0:timestamp:body`), shaped like Slack's
   payloads; here it acts as Alice in #general unless a test says otherwise.
-* `Desk` is one running bot (bot/loopback.py): the WSGI app (the same one gunicorn
+* `Desk` is one running bot (bot/app/console/loopback.py): the WSGI app (the same one gunicorn
   serves) on a threaded local HTTP server, its settings, database sessions and a
   clock tests move.
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.blockkit import block_kit_problems
+from bot.app.console.blockkit import block_kit_problems
 from bot.config import Settings
-from bot.loopback import TEAM, LoopbackDesk, Reply, SignedClient
-from bot.slack_emulator import PING, SlackEmulator
+from bot.app.console.loopback import TEAM, LoopbackDesk, Reply, SignedClient
+from bot.app.console.slack_emulator import PING, SlackEmulator
 
 __all__ = ["TEAM", "Reply", "SignedClient"]
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.blockkit import block_kit_problems
+from bot.app.console.blockkit import block_kit_problems
 from tests.shared import shared_dir
 
 

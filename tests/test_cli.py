@@ -20,7 +20,7 @@ from sqlalchemy import inspect
 
 from bot import complaints as service
 from bot import kudos
-from bot.cli import main
+from bot.app.cli import main
 from bot.clock import system_clock
 from bot.complaints import ComplaintDraft, Permissions
 from bot.kudos import KudosDraft, KudosRules
@@ -42,7 +42,7 @@ def environment(monkeypatch, tmp_path):
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, timeout=60,
         env={**os.environ, **(env or {})}, cwd=cwd,
     )
 
@@ -167,7 +167,7 @@ def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url
         "WEB_CONCURRENCY": "2", "COMPLAINTS_CHANNEL": "CCOMPLAIN1",
     }
     env.pop("SLACK_APP_TOKEN", None)
-    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path,
+    server = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "run"], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     client = SignedClient(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack.response_url())
     burst = 12  # more than the publisher threads of both workers, so some posts wait in a queue
@@ -203,7 +203,7 @@ def test_run_uses_socket_mode_when_an_app_token_is_set(slack, tmp_path):
         "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
     }
     env.pop("SLACK_SIGNING_SECRET", None)
-    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path,
+    server = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "run"], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         [opened] = slack.wait_for("apps.connections.open", timeout=30)[:1]

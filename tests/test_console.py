@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from bot.cli import main
-from bot.console import render_text
+from bot.app.cli import main
+from bot.app.console.session import render_text
 from models.complaints import Complaint, ComplaintEvent
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def test_message_shortcut_and_mentions_in_commands(capsys, database_url, open_se
 
 def test_console_command_reads_stdin_and_rejects_bad_options(tmp_path):
     database = tmp_path / "console.db"
-    run = [sys.executable, "-m", "bot.cli", "console", "--db", f"sqlite:///{database}"]
+    run = [sys.executable, "-m", "bot.app.cli", "console", "--db", f"sqlite:///{database}"]
     played = subprocess.run(
         [*run, "--fresh", "-"], input="/complaint !low #website search box is broken\n/complaint list\n",
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
@@ -106,7 +106,7 @@ def test_console_command_reads_stdin_and_rejects_bad_options(tmp_path):
     assert missing.returncode == 2 and "no such scenario file" in missing.stderr
 
     postgres = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console", "--db", "postgresql://x@127.0.0.1:1/x", "--fresh", "-"],
+        [sys.executable, "-m", "bot.app.cli", "console", "--db", "postgresql://x@127.0.0.1:1/x", "--fresh", "-"],
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
     )
     assert postgres.returncode == 2 and "--fresh only works with a SQLite file" in postgres.stderr

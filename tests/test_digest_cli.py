@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bot.cli import main
+from bot.app.cli import main
 from models.db import make_engine, session_factory
 from tests.digest_data import EXPECTED_W47, load_known_history
 from tests.test_cli import environment  # noqa: F401 — the clean-environment fixture

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from bot.cli import main
+from bot.app.cli import main
 from tests.knowledge_files import write_article, write_sample
 from tests.shared import PROJECT_ROOT
 
@@ -58,7 +58,7 @@ def test_search_json_reads_questions_from_stdin_one_object_per_line(tmp_path):
     write_sample(tmp_path)
     questions = "how long does a refund take\n\n🙂🙂\nКак дела\n" + "x" * 5000 + "\ndelete my personal data\n"
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "search", "--json", "--dir", str(tmp_path)],
+        [sys.executable, "-m", "bot.app.cli", "kb", "search", "--json", "--dir", str(tmp_path)],
         input=questions, capture_output=True, text=True, encoding="utf-8", cwd=PROJECT_ROOT, timeout=60,
     )
     assert done.returncode == 0, done.stderr

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from bot.cli import main
+from bot.app.cli import main
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.search import SearchDoc, SearchIndex
 from bot.knowledge.semantic import SemanticUnavailable, load_encoder

@@ -124,7 +124,7 @@ def test_days_are_counted_in_the_configured_time_zone(open_session):
 
 
 def test_the_rendered_report_names_people_and_flags_patterns_without_pinging(open_session, known_data):
-    from bot.blockkit import block_kit_problems
+    from bot.app.console.blockkit import block_kit_problems
     from handlers.morale_views import morale_blocks, morale_lines, people_shown
 
     with open_session() as session:

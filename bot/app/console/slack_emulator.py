@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.blockkit import block_kit_problems
+from bot.app.console.blockkit import block_kit_problems
 
 # Methods newer than the 2020 OpenAPI spec (see shared/slack/SOURCE.md), with their
 # arguments as slack_sdk sends them.

@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import timedelta
 
-from bot.app import build_services, make_client
+from bot.services import build_services, make_client
 from bot.clock import system_clock
 from bot.config import load_settings
 from bot.morale import MoraleReport, report_end

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.errors import DuplicateRequest, UserFacingError
-from models.complaints import ProcessedRequest
+from models.requests import ProcessedRequest
 from models.db import SessionFactory, unit_of_work
 
 T = TypeVar("T")

@@ -1,8 +1,8 @@
 """`servicedesk console`: try the bot with no Slack workspace.
 
 The real app runs in-process behind the same HTTP endpoint gunicorn serves; what you
-type becomes signed Slack requests (`bot.loopback`), and everything the bot sends to
-Slack's Web API lands in the local emulator (`bot.slack_emulator`), which this module
+type becomes signed Slack requests (`bot.app.console.loopback`), and everything the bot sends to
+Slack's Web API lands in the local emulator (`bot.app.console.slack_emulator`), which this module
 prints as plain text. Buttons get numbers you can `press`; a modal that opens can be
 filled in and submitted. Complaints go to a local SQLite file unless `--db` says
 otherwise. The same commands run from a script file or stdin, so a scenario is one
@@ -28,8 +28,8 @@ from sqlalchemy.engine import make_url
 
 from bot.clock import system_clock
 from bot.config import load_settings
-from bot.loopback import LoopbackDesk, Reply
-from bot.slack_emulator import ApiCall, SlackEmulator
+from bot.app.console.loopback import LoopbackDesk, Reply
+from bot.app.console.slack_emulator import ApiCall, SlackEmulator
 from handlers.ids import Command
 from models.db import upgrade
 

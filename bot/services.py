@@ -1,4 +1,8 @@
-"""The app factory: one Bolt app per call, wired to its database and Web API client."""
+"""What every handler is given: settings, a unit-of-work factory, the clock, the knowledge
+base, the publisher threads and the scheduled jobs; and how they are built.
+
+This module imports no handler, so every floor may use it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -22,10 +25,10 @@ from bot.scheduler import Job
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.search import SearchWeights
 from bot.knowledge.semantic import encoder_if_available
+from bot.people import PeopleDirectory
 from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
-LISTENER_THREADS = 32
 # Slack takes about one message per second per channel (FACTS.md, rate limits), so a
 # few threads are enough to post and update the team's messages; under a burst they
 # also keep that work from taking CPU away from acknowledging new requests in time.
@@ -51,6 +54,8 @@ class Services:
     knowledge: KnowledgeLibrary
     publisher: Executor
     scheduled_jobs: list[Job] = field(default_factory=list)
+    # Who people are; set by the app factory (one directory, one cache, per app).
+    people: PeopleDirectory | None = None
 
     def after_ack(self, work: Callable[[], None]) -> None:
         """Run `work` on the publisher threads, so the listener's thread is free at once."""
@@ -104,39 +109,3 @@ def build_services(
         knowledge=make_library(settings, clock),
         publisher=publisher or ThreadPoolExecutor(max_workers=PUBLISHER_THREADS, thread_name_prefix="publisher"),
     )
-
-
-def create_app(
-    settings: Settings,
-    *,
-    client: WebClient | None = None,
-    engine: Engine | None = None,
-    clock: Clock = system_clock,
-    services: Services | None = None,
-    process_before_response: bool = False,
-    listener_executor: Executor | None = None,
-) -> App:
-    """Build a Bolt app with every listener registered; nothing is global.
-
-    Pass `services` (from `build_services`) to keep hold of its scheduled jobs.
-    `listener_executor` runs listeners (and the work they do after `ack()`); tests
-    pass one they can wait on.
-    """
-    if listener_executor is None:
-        # Listeners call Slack's Web API after acking, which takes a network round trip
-        # or more; Bolt's default of 5 threads would make new requests wait for those
-        # calls before they can even be acknowledged.
-        listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    from handlers import register_all
-
-    app = App(
-        client=client or make_client(settings),
-        signing_secret=settings.slack_signing_secret,
-        token_verification_enabled=False,
-        process_before_response=process_before_response,
-        logger=logger,
-        listener_executor=listener_executor,
-    )
-    services = services or build_services(settings, engine=engine, clock=clock)
-    register_all(app, services)
-    return app

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from bot.app import build_services, make_client
+from bot.services import build_services, make_client
 from bot.clock import system_clock
 from bot.config import load_settings
 from bot.errors import UserFacingError
@@ -32,7 +32,7 @@ def _week(text: str):
 
 
 def run_digest(args: argparse.Namespace) -> int:
-    from bot.console import render_blocks
+    from bot.app.console.session import render_blocks
     from bot.digest import next_scheduled_week
     from handlers import digest as digest_handlers
     from handlers.digest_views import digest_blocks

@@ -10,7 +10,7 @@ tests, so both exercise the same path a real Slack request takes:
   server, with a listener executor that can wait until the work each listener does
   after `ack()` is finished.
 
-The Web API side is `bot.slack_emulator.SlackEmulator`.
+The Web API side is `bot.app.console.slack_emulator.SlackEmulator`.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_services, create_app
+from bot.app.factory import create_app
+from bot.services import build_services
 from bot.clock import Clock
 from bot.config import Settings
 from bot.scheduler import run_jobs
-from bot.server import make_wsgi_app
+from bot.app.server import make_wsgi_app
 from models.db import make_engine, session_factory
 
 TEAM = "T0SERVICE"

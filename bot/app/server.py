@@ -18,7 +18,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.app import build_services, create_app
+from bot.app.factory import create_app
+from bot.services import build_services
 from bot.config import Settings, load_settings
 from bot.scheduler import Ticker
 from models.db import make_engine, upgrade

@@ -12,12 +12,12 @@ import sys
 from bot.config import SettingsError
 
 FEATURE_CLIS: list[str] = [
-    "bot.server",
-    "bot.export",
-    "bot.reports",
-    "bot.digest_cli",
-    "bot.console",
-    "bot.knowledge.cli",
+    "bot.app.server",
+    "bot.app.export_cli",
+    "bot.app.morale_cli",
+    "bot.app.digest_cli",
+    "bot.app.console.session",
+    "bot.app.knowledge_cli",
 ]
 
 

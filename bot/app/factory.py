@@ -1,0 +1,55 @@
+"""The app factory: one Bolt app per call, wired to its database and Web API client."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import replace
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.clock import Clock, system_clock
+from bot.config import Settings
+from bot.services import Services, build_services, logger, make_client
+from handlers import complaints, desk, digest, home, knowledge, kudos, reminders
+from handlers.users import UserDirectory
+
+LISTENER_THREADS = 32
+# Every capability's listeners; the timed ones (reminders, digest) add scheduled jobs.
+HANDLERS = (complaints, knowledge, kudos, desk, home, reminders, digest)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    engine: Engine | None = None,
+    clock: Clock = system_clock,
+    services: Services | None = None,
+    process_before_response: bool = False,
+    listener_executor: Executor | None = None,
+) -> App:
+    """Build a Bolt app with every listener registered; nothing is global.
+
+    Pass `services` (from `build_services`) to keep hold of its scheduled jobs.
+    `listener_executor` runs listeners (and the work they do after `ack()`); tests
+    pass one they can wait on.
+    """
+    if listener_executor is None:
+        # Listeners call Slack's Web API after acking, which takes a network round trip
+        # or more; Bolt's default of 5 threads would make new requests wait for those
+        # calls before they can even be acknowledged.
+        listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    app = App(
+        client=client or make_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+        logger=logger,
+        listener_executor=listener_executor,
+    )
+    services = replace(services or build_services(settings, engine=engine, clock=clock), people=UserDirectory(app.client))
+    for handler in HANDLERS:
+        handler.register(app, services)
+    return app
