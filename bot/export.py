@@ -83,13 +83,25 @@ def settings_rows(session: Session, settings: Settings, *, now: datetime, since:
     return complaint_rows(session, now=now, targets=settings.targets, due_soon=settings.due_soon, since=since, until=until)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# injection"): a customer's `=HYPERLINK(...)` must arrive as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, prefixed with `'` so it shows as typed."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Iterator[dict], out: TextIO) -> int:
-    """Write the header and every row; return how many rows."""
+    """Write the header and every row, every cell spreadsheet-safe; return how many rows."""
     writer = csv.DictWriter(out, fieldnames=[name for name, _ in COLUMNS], lineterminator="\n")
     writer.writeheader()
     written = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
         written += 1
     return written
 
