@@ -17,6 +17,14 @@ USER_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
 CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 SEVERITY_TOKEN = re.compile(r"(?<!\S)!(low|normal|high|urgent)(?!\S)", re.IGNORECASE)
 CATEGORY_TOKEN = re.compile(r"(?<!\S)#([\w-]+)(?!\S)")
+# Any `!word` is meant as a severity; one that is not a severity is refused, not kept
+# in the description (`!critical` would otherwise log a *normal* complaint).
+BANG_WORD = re.compile(r"(?<!\S)!([A-Za-z][\w-]*)(?!\S)")
+# A complaint reference as the second word means a command was meant (`close C-1`).
+REFERENCE_WORD = re.compile(r"^[cC]?-?\d+$")
+PREFIXED_REFERENCE = re.compile(r"^[cC]-?\d+$")
+# Words people reach for that are not commands, and the command they mean.
+LOOKALIKES = {"close": "resolve", "status": "show", "comment": "note", "reassign": "assign"}
 # @channel/@here/@everyone arrive as <!channel> etc.; stored as plain words so they
 # can never ping anyone when the text is shown again.
 SPECIAL_MENTION = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
@@ -76,17 +84,43 @@ def parse(text: str, *, categories: tuple[str, ...]) -> Parsed:
         if word == "help":
             return HelpRequest()
         return Subcommand(word, rest.split(), rest.strip())
-    near = process.extractOne(word, SUBCOMMANDS.keys(), scorer=fuzz.ratio, score_cutoff=75)
-    looks_like_command = re.match(r"^[cC]-?\d+$", rest.split(" ", 1)[0]) if rest else False
-    if near and (looks_like_command or not rest):
-        return HelpRequest(hint=f"Did you mean `{near[0]}`?")
+    second = rest.split(" ", 1)[0]
+    # `C-42` after any word means a command was meant; a bare `42` only after a word
+    # close to a command (`costs 5 euros` is a complaint).
+    names_a_complaint = bool(rest) and bool(PREFIXED_REFERENCE.match(second))
+    names_by_number = bool(rest) and bool(REFERENCE_WORD.match(second))
+    if word in LOOKALIKES:
+        # These words start commands far more often than complaints: help, never a complaint.
+        return HelpRequest(hint=_did_you_mean(LOOKALIKES[word], second if names_by_number else "C-42", first))
+    near = _nearest_subcommand(word)
+    if near and (names_by_number or not rest):
+        return HelpRequest(hint=_did_you_mean(near, second or "C-42", first))
+    if names_a_complaint:
+        return HelpRequest(hint=f"“{first[:30]}” is not a command I know, so nothing was logged.")
     if " " not in text and not text.startswith(("!", "#", "<")):
         return HelpRequest(hint="To log a complaint, describe it in a few words.")
     return parse_draft(text, categories=categories)
 
 
+def _did_you_mean(command: str, reference: str, typed: str) -> str:
+    return (
+        f"Did you mean `{command}`? For example `/complaint {command} {reference[:12]}`. Nothing was logged; "
+        f"to log a complaint that starts with “{typed[:30]}”, put its severity first: `/complaint !normal {typed[:30]} …`."
+    )
+
+
+def _nearest_subcommand(word: str) -> str | None:
+    near = process.extractOne(word, SUBCOMMANDS.keys(), scorer=fuzz.ratio, score_cutoff=75)
+    return near[0] if near else None
+
+
 def parse_draft(text: str, *, categories: tuple[str, ...]) -> ComplaintDraft:
     """`!high #billing <@U1> customer was charged twice` -> a draft."""
+    for word in BANG_WORD.findall(text):
+        if word.lower() not in {severity.value for severity in Severity}:
+            raise InvalidInput(
+                f"“!{word[:30]}” is not a severity. Use one of: " + ", ".join(f"!{s.value}" for s in Severity) + "."
+            )
     severities = SEVERITY_TOKEN.findall(text)
     if len({s.lower() for s in severities}) > 1:
         raise InvalidInput("Give one severity only: !low, !normal, !high or !urgent.")
