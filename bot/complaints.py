@@ -22,6 +22,7 @@ from models.complaints import (
     Severity,
     Status,
 )
+from models.customers import customer_key
 
 MAX_DESCRIPTION = 10_000
 MAX_NOTE = 3_000
@@ -101,6 +102,7 @@ def log_complaint(
         description=description,
         customer_name=draft.customer_name.strip()[:200],
         customer_contact=draft.customer_contact.strip()[:200],
+        customer_key=customer_key(contact=draft.customer_contact, name=draft.customer_name),
         contact_channel=ContactChannel(draft.contact_channel).value,
         category=draft.category,
         severity=Severity(draft.severity).value,

@@ -57,12 +57,18 @@ class Complaint(SQLModel, table=True):
             "ix_complaint_resolved_id", "id",
             sqlite_where=text("status = 'resolved'"), postgresql_where=text("status = 'resolved'"),
         ),
+        # A customer's complaints, newest first (models/customers.py makes the key).
+        Index("ix_complaint_customer_key", "customer_key", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     description: str = Field(sa_column=Column(Text, nullable=False))
     customer_name: str = Field(default="", max_length=200)
     customer_contact: str = Field(default="", max_length=200)
+    # Who the customer is across complaints: their normalised contact, else their name.
+    customer_key: str = Field(default="", max_length=200)
+    # When the customer's name and contact were redacted (retention or an erasure request).
+    customer_redacted_at: datetime | None = None
     contact_channel: str = Field(default=ContactChannel.OTHER.value, max_length=20)
     category: str = Field(default="other", max_length=40, index=True)
     severity: str = Field(default=Severity.NORMAL.value, max_length=10)

@@ -7,10 +7,11 @@ imported here.
 from models.complaints import Complaint, ComplaintEvent
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 from models.kudos import KudosGiverDay, Recognition
+from models.privacy import PrivacyRecord
 from models.requests import ProcessedRequest
 from models.service_levels import Notification, OwnerReminder
 
 __all__ = [
     "Complaint", "ComplaintEvent", "KnowledgeFeedback", "KnowledgeSearch", "KudosGiverDay", "Notification",
-    "OwnerReminder", "ProcessedRequest", "Recognition",
+    "OwnerReminder", "PrivacyRecord", "ProcessedRequest", "Recognition",
 ]

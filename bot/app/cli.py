@@ -18,6 +18,7 @@ FEATURE_CLIS: list[str] = [
     "bot.app.digest_cli",
     "bot.app.console.session",
     "bot.app.knowledge_cli",
+    "bot.app.privacy_cli",
 ]
 
 

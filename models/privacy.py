@@ -1,0 +1,29 @@
+"""The audit trail of what was done with customers' personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+
+class PrivacyAction(StrEnum):
+    EXPORT = "export"
+    ERASE = "erase"
+    RETENTION = "retention"
+
+
+class PrivacyRecord(SQLModel, table=True):
+    """One export, erasure or retention run. The customer is recorded by a one-way
+    fingerprint of their key, so the audit trail does not keep what was erased."""
+
+    __tablename__ = "privacy_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    action: str = Field(max_length=20)
+    actor: str = Field(default="", max_length=200)
+    customer_fingerprint: str = Field(default="", max_length=80)
+    complaint_ids: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
