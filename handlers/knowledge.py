@@ -53,13 +53,13 @@ class KnowledgeListeners:
         user_id = command["user_id"]
         text = " ".join((command.get("text") or "").split())
         word = text.lower()
-        settings = self.services.settings
+        permissions = self.services.permissions
         try:
             if word in ("", "help"):
                 self.library.refresh_if_due()
                 snapshot = self.library.snapshot
                 ack(text="How to use the knowledge base",
-                    blocks=views.help_blocks(snapshot.articles, len(snapshot.problems), is_admin=settings.is_admin(user_id)))
+                    blocks=views.help_blocks(snapshot.articles, len(snapshot.problems), is_admin=permissions.is_admin(user_id)))
             elif word == "gaps":
                 self._require_admin(user_id, "see the knowledge gaps")
                 self._gaps(ack)
@@ -75,7 +75,7 @@ class KnowledgeListeners:
         self.report_problems(client)
 
     def _require_admin(self, user_id: str, what: str) -> None:
-        if not self.services.settings.is_admin(user_id):
+        if not self.services.permissions.is_admin(user_id):
             raise NotAllowed(f"Sorry, only admins can {what}.")
 
     def _answer(self, ack: Ack, question: str, user_id: str, channel_id: str) -> None:
@@ -110,7 +110,7 @@ class KnowledgeListeners:
 
     def _review(self, ack: Ack, user_id: str) -> None:
         self.library.refresh_if_due()
-        everyone = self.services.settings.is_admin(user_id)
+        everyone = self.services.permissions.is_admin(user_id)
         due = self.due_for_review()
         if not everyone:
             due = {user_id: due[user_id]} if user_id in due else {}
