@@ -28,6 +28,7 @@ from bot.knowledge.library import Snapshot
 from bot.request_dedup import run_once
 from handlers import knowledge_views as views
 from handlers.ids import Action, Command
+from handlers.messaging import tell
 from handlers.text import escape, slack_error_text, truncate
 from models.db import unit_of_work
 
@@ -177,14 +178,8 @@ class KnowledgeListeners:
 
     @staticmethod
     def _tell(client: WebClient, respond: Respond, body: dict, text: str) -> None:
-        """An ephemeral note to whoever pressed the button."""
-        try:
-            if body.get("response_url"):
-                respond(text=text, response_type="ephemeral", replace_original=False)
-                return
-            client.chat_postEphemeral(channel=_channel_of(body), user=body["user"]["id"], text=text)
-        except Exception as exc:  # noqa: BLE001 — nothing more can be done than log it
-            logger.warning("could not tell %s: %s", body["user"]["id"], exc)
+        """An ephemeral note to whoever pressed the button, beside the message they pressed."""
+        tell(client, body["user"]["id"], _channel_of(body), text, respond=respond if body.get("response_url") else None)
 
     # ----- telling owners -------------------------------------------------------------------------
     def report_problems(self, client: WebClient) -> None:
