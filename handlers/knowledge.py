@@ -34,7 +34,6 @@ from models.db import unit_of_work
 
 logger = logging.getLogger(__name__)
 
-SUGGESTIONS = 3
 DIGEST_GAPS = 5
 MAX_PROBLEMS_PER_MESSAGE = 20
 
@@ -262,17 +261,6 @@ def search_lines(services: Services, query: str, *, user_id: str) -> list[str]:
         return [views.no_answer_text(query, outcome.reason)]
     found = [(hit, snapshot.article(hit.key)) for hit in outcome.hits]
     return [views.result_line(hit, article) for hit, article in found if article]
-
-
-def complaint_suggestions(services: Services, description: str) -> list[dict]:
-    """Blocks suggesting the articles that best match a complaint (none when unsure)."""
-    services.knowledge.refresh_if_due()
-    snapshot = services.knowledge.snapshot
-    outcome = snapshot.index.search(description, limit=SUGGESTIONS)
-    if not outcome.answered:
-        return []
-    articles = [snapshot.article(hit.key) for hit in outcome.hits if hit.confidence >= outcome.hits[0].confidence / 2]
-    return views.suggestion_blocks([a for a in articles if a])
 
 
 def _value(action: dict) -> dict:
