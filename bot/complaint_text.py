@@ -9,10 +9,9 @@ from rapidfuzz import fuzz, process
 
 from bot.complaints import ComplaintDraft
 from bot.errors import InvalidInput
+from bot.mentions import USER_MENTION, mentioned_users
 from models.complaints import Severity
 
-# Slack sends mentions as <@U123> or, with should_escape, <@U123|name>.
-USER_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
 # A `#word` Slack recognised as a channel arrives as <#C123|word>.
 CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 SEVERITY_TOKEN = re.compile(r"(?<!\S)!(low|normal|high|urgent)(?!\S)", re.IGNORECASE)
@@ -62,10 +61,6 @@ class OpenModal:
 
 
 Parsed = Subcommand | HelpRequest | OpenModal | ComplaintDraft
-
-
-def mentioned_users(text: str) -> list[str]:
-    return USER_MENTION.findall(text or "")
 
 
 def plain_text(slack_text: str) -> str:

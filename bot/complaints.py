@@ -14,6 +14,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.permissions import Permissions
 from models.complaints import (
     Complaint,
     ComplaintEvent,
@@ -42,21 +43,6 @@ class ComplaintDraft:
     customer_contact: str = ""
     contact_channel: ContactChannel = ContactChannel.OTHER
     source_permalink: str = ""
-
-
-@dataclass(frozen=True)
-class Permissions:
-    """Who may reassign and resolve complaints besides their owner."""
-
-    manager_ids: frozenset[str] = frozenset()
-    admin_ids: frozenset[str] = frozenset()
-
-    def can_manage(self, user_id: str, complaint: Complaint) -> bool:
-        return (
-            user_id == complaint.owner_id
-            or user_id in self.manager_ids
-            or user_id in self.admin_ids
-        )
 
 
 def parse_reference(text: str) -> int:

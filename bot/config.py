@@ -182,12 +182,6 @@ class Settings(BaseSettings):
     def quiet(self) -> tuple[time, time] | None:
         return parse_quiet_hours(self.quiet_hours)
 
-    def is_manager(self, user_id: str) -> bool:
-        return user_id in self.manager_ids or user_id in self.admin_ids
-
-    def is_admin(self, user_id: str) -> bool:
-        return user_id in self.admin_ids
-
     def require(self, *names: str) -> None:
         """Raise SettingsError for the first of `names` that is empty."""
         for name in names:

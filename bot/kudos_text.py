@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from bot.complaint_text import HelpRequest, OpenModal, plain_text
 from bot.errors import InvalidInput
+from bot.mentions import USER_MENTION
 
-# A mention arrives as <@U123> or, from a command with should_escape, <@U123|name>.
-MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|([^>]*))?>")
 # `#speed` arrives as <#C123|speed> when a channel of that name exists.
 CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+(?:\|([^>]*))?>")
 LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
@@ -18,7 +17,7 @@ LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 SPECIAL = re.compile(r"<!([^|>]*)(?:\|([^>]*))?>")
 # What may stand before the reason: recipients, a #value and a complaint reference.
 LEADING_TOKEN = re.compile(
-    r"\s*(?:<@(?P<user>[UW][A-Z0-9]{2,})(?:\|[^>]*)?>"
+    rf"\s*(?:{USER_MENTION.pattern}"
     r"|<#[CG][A-Z0-9]+\|(?P<channel>[^>]*)>"
     r"|#(?P<value>[\w-]+)"
     r"|(?P<complaint>[cC]-?\d{1,9}))(?=\s|$)"
@@ -99,7 +98,7 @@ def plain_reason(slack_text: str, *, name_of: Callable[[str], str]) -> str:
     What comes out is stored and later escaped for display, so a mention typed in a
     reason shows as a name and never notifies anyone.
     """
-    text = MENTION.sub(lambda m: "@" + (m.group(2) or name_of(m.group(1))), slack_text or "")
+    text = USER_MENTION.sub(lambda m: "@" + (m["label"] or name_of(m["user"])), slack_text or "")
     text = CHANNEL_LINK.sub(lambda m: "#" + (m.group(1) or "channel"), text)
     text = LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = SPECIAL.sub(_special_as_text, text)

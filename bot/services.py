@@ -19,13 +19,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock, system_clock
-from bot.complaints import Permissions
 from bot.config import Settings
 from bot.scheduler import Job
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.search import SearchWeights
 from bot.knowledge.semantic import encoder_if_available
 from bot.people import PeopleDirectory
+from bot.permissions import Permissions
 from models.db import SessionFactory, make_engine, session_factory
 
 logger = logging.getLogger("servicedesk")

@@ -12,7 +12,6 @@ from handlers.text import escape, slack_date, truncate
 from models.complaints import Complaint, ComplaintEvent, ContactChannel, EventKind, Severity
 
 SEVERITY_ICON = {"low": "⚪", "normal": "🔵", "high": "🟠", "urgent": "🔴"}
-LIST_LIMIT = 20
 SLA_ICON = {SlaState.ON_TRACK: "🟢", SlaState.DUE_SOON: "🟡", SlaState.BREACHED: "🔴", SlaState.MET: "✅"}
 SCORES = [str(score) for score in range(10, -1, -1)]
 
@@ -24,12 +23,6 @@ CHANGE_FORMS = {
     Action.FOLLOWED_UP: ("Followed up", "What did the customer say? (optional)", False),
     Action.REASSIGN: ("Reassign", "New owner", True),
 }
-
-
-
-
-
-
 
 
 def title_line(complaint: Complaint) -> str:
@@ -104,8 +97,6 @@ def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> lis
         }
     )
     return blocks
-
-
 
 
 def confirmation(complaint: Complaint, posted_to: str | None) -> str:

@@ -56,7 +56,7 @@ class DeskListeners:
         user_id = command["user_id"]
         words = plain_text(command.get("text", "")).split()
         name = words[0].lower() if words else "help"
-        if not self.services.settings.is_manager(user_id):
+        if not self.services.permissions.is_manager(user_id):
             ack(text="Sorry, `/desk` is for managers and admins. Ask one of them if you need the digest or an export.")
             return
         subcommand = SUBCOMMANDS.get(name)

@@ -39,7 +39,7 @@ class HomeListeners:
             mine, mine_total = complaint_service.list_complaints(session, owner_id=user_id, limit=home_views.HOME_LIST_LIMIT)
             kudos = [kudos_views.received_line(gift) for gift in kudos_service.received_recently(session, user_id=user_id)]
             breaches, breaches_total = None, 0
-            if settings.is_manager(user_id):
+            if self.services.permissions.is_manager(user_id):
                 breached, breaches_total = breached_open(
                     session, now=now, targets=settings.targets, limit=home_views.HOME_LIST_LIMIT
                 )

@@ -24,8 +24,6 @@ class Action(StrEnum):
     # On a resolved complaint's message: kudos to its owner.
     RECOGNISE = "kudos_recognise"
     FOLLOWED_UP = "complaint_followed_up"
-    # Typed only (`/complaint rate C-42 9`): no button
-    RATE = "complaint_rate"
     # App Home
     HOME_LOG = "home_log_complaint"
     HOME_SEARCH_KB = "home_search_kb"

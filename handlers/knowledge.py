@@ -28,12 +28,12 @@ from bot.knowledge.library import Snapshot
 from bot.request_dedup import run_once
 from handlers import knowledge_views as views
 from handlers.ids import Action, Command
+from handlers.messaging import tell
 from handlers.text import escape, slack_error_text, truncate
 from models.db import unit_of_work
 
 logger = logging.getLogger(__name__)
 
-SUGGESTIONS = 3
 DIGEST_GAPS = 5
 MAX_PROBLEMS_PER_MESSAGE = 20
 
@@ -53,13 +53,13 @@ class KnowledgeListeners:
         user_id = command["user_id"]
         text = " ".join((command.get("text") or "").split())
         word = text.lower()
-        settings = self.services.settings
+        permissions = self.services.permissions
         try:
             if word in ("", "help"):
                 self.library.refresh_if_due()
                 snapshot = self.library.snapshot
                 ack(text="How to use the knowledge base",
-                    blocks=views.help_blocks(snapshot.articles, len(snapshot.problems), is_admin=settings.is_admin(user_id)))
+                    blocks=views.help_blocks(snapshot.articles, len(snapshot.problems), is_admin=permissions.is_admin(user_id)))
             elif word == "gaps":
                 self._require_admin(user_id, "see the knowledge gaps")
                 self._gaps(ack)
@@ -75,7 +75,7 @@ class KnowledgeListeners:
         self.report_problems(client)
 
     def _require_admin(self, user_id: str, what: str) -> None:
-        if not self.services.settings.is_admin(user_id):
+        if not self.services.permissions.is_admin(user_id):
             raise NotAllowed(f"Sorry, only admins can {what}.")
 
     def _answer(self, ack: Ack, question: str, user_id: str, channel_id: str) -> None:
@@ -110,7 +110,7 @@ class KnowledgeListeners:
 
     def _review(self, ack: Ack, user_id: str) -> None:
         self.library.refresh_if_due()
-        everyone = self.services.settings.is_admin(user_id)
+        everyone = self.services.permissions.is_admin(user_id)
         due = self.due_for_review()
         if not everyone:
             due = {user_id: due[user_id]} if user_id in due else {}
@@ -177,14 +177,8 @@ class KnowledgeListeners:
 
     @staticmethod
     def _tell(client: WebClient, respond: Respond, body: dict, text: str) -> None:
-        """An ephemeral note to whoever pressed the button."""
-        try:
-            if body.get("response_url"):
-                respond(text=text, response_type="ephemeral", replace_original=False)
-                return
-            client.chat_postEphemeral(channel=_channel_of(body), user=body["user"]["id"], text=text)
-        except Exception as exc:  # noqa: BLE001 — nothing more can be done than log it
-            logger.warning("could not tell %s: %s", body["user"]["id"], exc)
+        """An ephemeral note to whoever pressed the button, beside the message they pressed."""
+        tell(client, body["user"]["id"], _channel_of(body), text, respond=respond if body.get("response_url") else None)
 
     # ----- telling owners -------------------------------------------------------------------------
     def report_problems(self, client: WebClient) -> None:
@@ -267,17 +261,6 @@ def search_lines(services: Services, query: str, *, user_id: str) -> list[str]:
         return [views.no_answer_text(query, outcome.reason)]
     found = [(hit, snapshot.article(hit.key)) for hit in outcome.hits]
     return [views.result_line(hit, article) for hit, article in found if article]
-
-
-def complaint_suggestions(services: Services, description: str) -> list[dict]:
-    """Blocks suggesting the articles that best match a complaint (none when unsure)."""
-    services.knowledge.refresh_if_due()
-    snapshot = services.knowledge.snapshot
-    outcome = snapshot.index.search(description, limit=SUGGESTIONS)
-    if not outcome.answered:
-        return []
-    articles = [snapshot.article(hit.key) for hit in outcome.hits if hit.confidence >= outcome.hits[0].confidence / 2]
-    return views.suggestion_blocks([a for a in articles if a])
 
 
 def _value(action: dict) -> dict:

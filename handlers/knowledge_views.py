@@ -19,14 +19,6 @@ MODAL_PAGES = 60
 MODAL_CHARACTERS = 150_000
 
 
-
-
-
-
-
-
-
-
 def article_value(path: str, search_id: int | None = None) -> str:
     """A button's value: the article, and the search it was shown for (for feedback)."""
     value = {"p": path}

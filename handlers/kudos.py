@@ -7,7 +7,6 @@ KUDOS_CHANNEL, a direct message to each recipient, and a confirmation to the giv
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 
@@ -23,10 +22,10 @@ from bot.errors import DuplicateRequest, UserFacingError
 from bot.kudos import Gift, KudosDraft, KudosRefused, KudosRules
 from bot.kudos_text import StatsRequest, help_text, parse, plain_reason
 from handlers import kudos_views as views
-from handlers.complaints import input_values, tell
-from handlers.text import slack_error_text
+from handlers.forms import input_values, private_metadata
+from handlers.messaging import tell
 from handlers.ids import Action, Block, Command, Event, View
-from handlers.text import truncate
+from handlers.text import slack_error_text, truncate
 from bot.people import PeopleDirectory
 from models.kudos import KudosSource
 
@@ -91,7 +90,7 @@ class KudosListeners:
     # ----- the kudos form ------------------------------------------------------------------
     def on_form_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         user_id = body["user"]["id"]
-        metadata = json.loads(view.get("private_metadata") or "{}")
+        metadata = private_metadata(view)
         state = (view.get("state") or {}).get("values", {})
         recipients = (state.get(Block.KUDOS_RECIPIENTS, {}).get(Action.INPUT) or {}).get("selected_users") or []
         values = input_values(view)

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from bot import delivery_ledger
 from bot.services import Services
 from bot.reminders import REMINDER_GAP, Notice, NoticeKind, candidates, notices_due, plan_notices
-from bot.sla import sla_status
-from handlers import complaint_views, reminder_views
+from handlers import reminder_views
+from handlers.team_copy import update_team_message
 from handlers.text import slack_error_text
 from models.db import unit_of_work
 
@@ -75,8 +75,10 @@ class ReminderJob:
         text, blocks = reminder_views.escalation_text(mine), reminder_views.escalation_blocks(mine, now)
         errors = [self._post(channel, text, blocks) for channel in self.escalation_targets()]
         self._finish([n.key for n in mine], next((e for e in errors if e), ""))
+        # Show the breach on the team's copies too (best effort: the escalation went out).
         for complaint in {n.complaint.id: n.complaint for n in mine}.values():
-            self._refresh_team_message(complaint)
+            if complaint.slack_ts:
+                update_team_message(self.services, self.client, complaint)
 
     def _post(self, channel: str, text: str, blocks: list[dict]) -> str:
         """Post; return the problem in words, or "" when it went out."""
@@ -89,20 +91,6 @@ class ReminderJob:
 
     def _finish(self, keys: list[str], error: str) -> None:
         delivery_ledger.finish(self.services.open_session, keys=keys, now=self.services.clock(), error=error)
-
-    def _refresh_team_message(self, complaint) -> None:
-        """Show the breach on the team's copy too (best effort: the escalation went out)."""
-        if not complaint.slack_ts:
-            return
-        settings = self.services.settings
-        sla = sla_status(complaint, now=self.services.clock(), targets=settings.targets, due_soon=settings.due_soon)
-        try:
-            self.client.chat_update(
-                channel=complaint.slack_channel, ts=complaint.slack_ts,
-                text=complaint_views.summary_text(complaint), blocks=complaint_views.complaint_message(complaint, sla),
-            )
-        except Exception as exc:  # noqa: BLE001
-            logger.info("could not refresh the message of %s: %s", complaint.reference, exc)
 
 
 def register(app: App, services: Services) -> None:

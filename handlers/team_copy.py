@@ -1,0 +1,99 @@
+"""The team's copy of a complaint in COMPLAINTS_CHANNEL: posting it, updating it in place,
+and telling a new owner by DM. Each step returns what went wrong, in words, so the
+listener can tell the person who made the change; none holds a session across a call.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from bot import complaints as service
+from bot.services import Services
+from bot.sla import SlaStatus, sla_status
+from bot.team_copies import claim_retries
+from handlers import complaint_views as views
+from handlers.text import slack_error_text
+from models.complaints import Complaint
+
+logger = logging.getLogger(__name__)
+
+
+def sla_now(services: Services, complaint: Complaint) -> SlaStatus:
+    settings = services.settings
+    return sla_status(complaint, now=services.clock(), targets=settings.targets, due_soon=settings.due_soon)
+
+
+def publish_new(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
+    """Post the team's copy of a complaint just logged and DM its owner if someone else logged it."""
+    problems = post_team_copy(services, client, complaint)
+    if complaint.owner_id != complaint.reporter_id:
+        problems += notify_owner(client, complaint, complaint.reporter_id)
+    return problems
+
+
+def publish_change(
+    services: Services, client: WebClient, complaint: Complaint, previous_owner_id: str, actor_id: str
+) -> list[str]:
+    """Update the team's copy after a change and DM a new owner (unless they made the change)."""
+    if not complaint.slack_ts:
+        # The team's copy may have been posted while this change was being made.
+        with services.open_session() as session:
+            complaint.slack_channel, complaint.slack_ts = service.message_location(session, complaint.id)
+    problems = update_team_message(services, client, complaint) if complaint.slack_ts else []
+    if complaint.owner_id not in (previous_owner_id, actor_id):
+        problems += notify_owner(client, complaint, actor_id)
+    return problems
+
+
+def post_team_copy(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
+    channel = services.settings.complaints_channel
+    if not channel:
+        return []
+    try:
+        blocks = views.complaint_message(complaint, sla_now(services, complaint))
+        posted = client.chat_postMessage(channel=channel, text=views.summary_text(complaint), blocks=blocks)
+        with services.open_session() as session:
+            current = service.set_message_location(
+                session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"]
+            )
+            session.commit()
+        complaint.slack_channel, complaint.slack_ts = posted["channel"], posted["ts"]
+    except Exception as exc:  # noqa: BLE001 — any failure is reported, the complaint is kept
+        logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
+        return [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
+    # A change made while the post was on its way had no message to update yet.
+    if views.complaint_message(current, sla_now(services, current)) != blocks:
+        return update_team_message(services, client, current)
+    return []
+
+
+def update_team_message(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
+    """Show the complaint as it is now on the team's copy (which must have been posted)."""
+    try:
+        client.chat_update(
+            channel=complaint.slack_channel, ts=complaint.slack_ts,
+            text=views.summary_text(complaint), blocks=views.complaint_message(complaint, sla_now(services, complaint)),
+        )
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
+        return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
+    return []
+
+
+def notify_owner(client: WebClient, complaint: Complaint, actor_id: str) -> list[str]:
+    try:
+        client.chat_postMessage(channel=complaint.owner_id, text=views.owner_notice(complaint, actor_id))
+    except Exception as exc:  # noqa: BLE001
+        return [f"I couldn't message the new owner: {slack_error_text(exc)}"]
+    return []
+
+
+def post_missing_team_copies(services: Services, client: WebClient) -> None:
+    """Scheduled: post the team's copies that are due another try (bot/team_copies.py)."""
+    if not services.settings.complaints_channel:
+        return
+    for complaint in claim_retries(services.open_session, now=services.clock()):
+        if not post_team_copy(services, client, complaint):
+            logger.info("posted the team's copy of %s on a later try", complaint.reference)
