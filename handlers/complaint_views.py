@@ -99,8 +99,17 @@ def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> lis
     return blocks
 
 
-def confirmation(complaint: Complaint, posted_to: str | None) -> str:
-    where = f" and posted to <#{posted_to}>" if posted_to else ""
+def confirmation(complaint: Complaint, channel: str | None, *, posted: bool | None) -> str:
+    """What the person who logged it is told: saved, and (only once it is true) posted.
+
+    `posted` is None while the team's copy is on its way, then whether it was posted.
+    """
+    if not channel or posted is False:
+        where = ""
+    elif posted:
+        where = f" and posted to <#{channel}>"
+    else:
+        where = f"; it will be posted to <#{channel}> in a moment"
     return f"Logged {summary_text(complaint)}{where}. Use `/complaint show {complaint.reference}` to follow it."
 
 

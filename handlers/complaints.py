@@ -96,12 +96,18 @@ class ComplaintListeners:
             self._check_owner(draft.owner_id)
         complaint = self._log(draft, user_id, key=f"command:{trigger_id}")
         channel = self.services.settings.complaints_channel
-        text = views.confirmation(complaint, channel or None)
-        ack(text=text, blocks=views.confirmation_blocks(text, self._suggestions(complaint)))
+        suggestions = self._suggestions(complaint)
+        text = views.confirmation(complaint, channel, posted=None)
+        ack(text=text, blocks=views.confirmation_blocks(text, suggestions))
 
         def publish() -> None:
-            for problem in team_copy.publish_new(self.services, client, complaint):
-                respond(text=f":warning: {complaint.reference} is saved, but {problem}.")
+            problems = team_copy.publish_new(self.services, client, complaint)
+            if not channel and not problems:
+                return
+            # The confirmation said the copy is on its way; now say what happened.
+            text = views.confirmation(complaint, channel, posted=not problems)
+            text += "".join(f"\n:warning: {complaint.reference} is saved, but {problem}." for problem in problems)
+            respond(text=text, blocks=views.confirmation_blocks(text, suggestions), replace_original=True)
 
         self.services.after_ack(publish)
 
@@ -192,7 +198,7 @@ class ComplaintListeners:
                 self._attach_permalink(client, complaint, metadata["channel"], metadata["message_ts"])
             problems = team_copy.publish_new(self.services, client, complaint)
             channel = self.services.settings.complaints_channel
-            text = views.confirmation(complaint, channel if channel and not problems else None)
+            text = views.confirmation(complaint, channel, posted=not problems)
             text += "".join(f"\n:warning: {problem}." for problem in problems)
             blocks = views.confirmation_blocks(text, self._suggestions(complaint))
             tell(client, user_id, metadata.get("channel", ""), text, blocks)
@@ -253,7 +259,7 @@ class ComplaintListeners:
 
     def _check_owner(self, user_id: str) -> None:
         try:
-            user = self.users.lookup(user_id)
+            user = self.users.lookup(user_id, quick=True)
         except PeopleUnavailable:
             logger.warning("users.info failed for %s; accepting the owner unchecked", user_id)
             return

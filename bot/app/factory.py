@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
@@ -41,10 +42,11 @@ def create_app(
         # or more; Bolt's default of 5 threads would make new requests wait for those
         # calls before they can even be acknowledged.
         listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    client = client or make_client(settings)
     app = App(
-        client=client or make_client(settings),
+        client=client,
         signing_secret=settings.slack_signing_secret,
-        token_verification_enabled=False,
+        authorize=BotAuthorization(client).authorize_function(),
         process_before_response=process_before_response,
         logger=logger,
         listener_executor=listener_executor,

@@ -205,7 +205,10 @@ def test_rate_limited_posting_is_retried_after_retry_after(desk, slack):
     desk.settle()
     assert len(slack.calls_to("chat.postMessage")) == 2
     assert only_complaint(desk).slack_ts
-    assert slack.calls_to("response_url") == []
+    # No warning: the confirmation is only updated to say the copy is now posted.
+    [told] = slack.calls_to("response_url")
+    assert told.args["replace_original"] is True and ":warning:" not in told.args["text"]
+    assert f"posted to <#{COMPLAINTS}>" in told.args["text"]
 
 
 def test_persistent_rate_limit_is_reported_and_the_complaint_kept(desk, slack):
