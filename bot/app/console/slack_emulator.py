@@ -10,7 +10,9 @@ really updates them), records every call with its arguments, and records *proble
 * text that would ping a whole channel (`<!channel>`, `<!here>`, `<!everyone>`).
 
 Failures can be injected per method (`fail("chat.postMessage", "channel_not_found")`,
-or HTTP 429 with Retry-After) to prove the bot copes with them.
+or HTTP 429 with Retry-After) to prove the bot copes with them, and a method can be
+made to stall (`stall("users.info", seconds=5)`: its next call is held until the time
+is up or the stall is released), to prove nothing waits on a slow Slack that need not.
 """
 
 from __future__ import annotations
@@ -61,6 +63,25 @@ class Failure:
     retry_after: int | None = None
 
 
+@dataclass
+class Stall:
+    """One call held for up to `seconds`: `held` is set when it arrives, `answered` once it
+    has been let go (time up, or `release()`)."""
+
+    seconds: float
+    held: threading.Event = field(default_factory=threading.Event)
+    answered: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+    def hold(self) -> None:
+        self.held.set()
+        self._released.wait(self.seconds)
+        self.answered.set()
+
+
 @lru_cache(maxsize=4)
 def load_contract(spec_path: str) -> dict[str, tuple[set[str], set[str]]]:
     """method -> (required argument names, allowed argument names), from the spec."""
@@ -97,6 +118,7 @@ class SlackEmulator:
         self.members: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._stalls: dict[str, deque[Stall]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -157,6 +179,13 @@ class SlackEmulator:
         for _ in range(times):
             self._failures[method].append(Failure(error, status, retry_after))
 
+    def stall(self, method: str, *, seconds: float = 5.0) -> Stall:
+        """Hold the next call to `method` for `seconds`, or until the stall is released."""
+        stall = Stall(seconds)
+        with self._lock:
+            self._stalls[method].append(stall)
+        return stall
+
     def calls_to(self, method: str) -> list[ApiCall]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -193,6 +222,9 @@ class SlackEmulator:
         self._record(method, args, token)
         with self._lock:
             failure = self._failures[method].popleft() if self._failures[method] else None
+            stall = self._stalls[method].popleft() if self._stalls[method] else None
+        if stall:
+            stall.hold()
         if failure:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return self._send(request, failure.status, {"ok": False, "error": failure.error}, headers=headers)
