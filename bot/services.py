@@ -23,7 +23,7 @@ from bot.complaints import Permissions
 from bot.config import Settings
 from bot.scheduler import Job
 from bot.knowledge.library import KnowledgeLibrary
-from bot.knowledge.search import SearchWeights
+from bot.knowledge.documents import SearchWeights
 from bot.knowledge.semantic import encoder_if_available
 from bot.people import PeopleDirectory
 from models.db import SessionFactory, make_engine, session_factory
