@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from bot.app.cli import main
-from bot.app.console.session import render_text
+from bot.app.console.render import render_text
 from models.complaints import Complaint, ComplaintEvent
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,7 +32,7 @@ def _week(text: str):
 
 
 def run_digest(args: argparse.Namespace) -> int:
-    from bot.app.console.session import render_blocks
+    from bot.app.console.render import render_blocks
     from bot.digest import next_scheduled_week
     from handlers import digest as digest_handlers
     from handlers.digest_views import digest_blocks

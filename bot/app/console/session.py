@@ -11,51 +11,19 @@ command (`servicedesk console scenarios/sample.txt`).
 
 from __future__ import annotations
 
-import argparse
-import html
-import logging
 import re
-import secrets
 import shlex
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.engine import make_url
-
-from bot.clock import system_clock
-from bot.config import load_settings
 from bot.app.console.loopback import LoopbackDesk, Reply
+from bot.app.console.render import form_values, render_blocks, render_text
 from bot.app.console.slack_emulator import ApiCall, SlackEmulator
+from bot.app.console.workspace import CHANNEL_NAMES, GENERAL, NAMES_BY_ID, PEOPLE, Person
 from handlers.ids import Command
-from models.db import upgrade
 
-DEFAULT_DB = "sqlite:///servicedesk-console.db"
-GENERAL, COMPLAINTS, KUDOS = "C0GENERAL", "C0COMPLAINTS", "C0KUDOS"
-CHANNEL_NAMES = {GENERAL: "general", COMPLAINTS: "complaints", KUDOS: "kudos"}
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: str
-    name: str
-    role: str
-
-
-PEOPLE = {
-    person.name: person
-    for person in (
-        Person("U0ALICE", "alice", "staff"),
-        Person("U0BOB", "bob", "staff"),
-        Person("U0CAROL", "carol", "staff"),
-        Person("U0MONA", "mona", "manager"),
-        Person("U0ADAM", "adam", "admin"),
-    )
-}
-NAMES_BY_ID = {person.user_id: person.name for person in PEOPLE.values()}
 # Web API calls that are plumbing, not something a person would see in Slack.
 UNSEEN_METHODS = {
     "users.info", "conversations.open", "chat.getPermalink", "auth.test", "files.getUploadURLExternal",
@@ -370,132 +338,3 @@ class Console:
 
     def write(self, text: str) -> None:
         print(text, file=self.out, flush=True)
-
-
-def form_values(view: dict) -> dict[str, str]:
-    """The current value of each input of a modal, by block_id (what `submit` sends)."""
-    values = {}
-    for block in view.get("blocks", []):
-        if block.get("type") != "input":
-            continue
-        element = block["element"]
-        initial = (
-            element.get("initial_value")
-            or (element.get("initial_option") or {}).get("value")
-            or element.get("initial_user")
-            or ",".join(element.get("initial_users", []))
-        )
-        values[block["block_id"]] = initial or ""
-    return values
-
-
-def render_blocks(blocks: list[dict], number_button) -> Iterator[str]:
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "header":
-            yield render_text(block["text"]["text"]).upper()
-        elif kind == "section":
-            if block.get("text"):
-                yield from render_text(block["text"]["text"]).splitlines()
-            for item in block.get("fields", []):
-                yield " ".join(render_text(item["text"]).splitlines())
-            accessory = block.get("accessory") or {}
-            if accessory.get("type") == "button" and accessory.get("action_id"):
-                yield f"[{number_button(accessory, block.get('block_id', ''))}] {accessory['text']['text']}"
-        elif kind == "context":
-            parts = [render_text(e.get("text", "")) for e in block.get("elements", []) if "text" in e]
-            yield "  " + " · ".join(parts)
-        elif kind == "divider":
-            yield "─" * 40
-        elif kind == "actions":
-            labels = []
-            for element in block.get("elements", []):
-                if element.get("type") == "button" and not element.get("url"):
-                    labels.append(f"[{number_button(element, block.get('block_id', ''))}] {element['text']['text']}")
-                elif element.get("url"):
-                    labels.append(f"{element['text']['text']} <{element['url']}>")
-            yield "  ".join(labels)
-        elif kind == "input":
-            label = block["label"]["text"] + ("" if block.get("optional") else " *")
-            yield f"{block['block_id']}: {label}"
-        elif kind == "image":
-            yield f"[image: {block.get('alt_text', '')}]"
-
-
-def render_text(mrkdwn: str) -> str:
-    """Slack mrkdwn as a terminal shows it: names for mentions, dates' fallback text."""
-    text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + NAMES_BY_ID.get(m.group(1), m.group(1)), mrkdwn)
-    text = re.sub(r"<#(\w+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or CHANNEL_NAMES.get(m.group(1), m.group(1))), text)
-    text = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", text)
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
-    return html.unescape(text)
-
-
-# ----- the command line ----------------------------------------------------------------------
-def open_script(name: str | None) -> Iterable[str] | None:
-    """The lines of a scenario (a file, or `-` for stdin); None means ask at a prompt."""
-    if name == "-" or (name is None and not sys.stdin.isatty()):
-        return sys.stdin
-    if name:
-        path = Path(name)
-        if not path.is_file():
-            raise ConsoleError(f"no such scenario file: {name}")
-        return path.read_text(encoding="utf-8").splitlines()
-    return None
-
-
-def run_console(args: argparse.Namespace) -> int:
-    if args.fresh:
-        url = make_url(args.db)
-        if url.get_backend_name() != "sqlite" or not url.database:
-            print("servicedesk console: --fresh only works with a SQLite file database", file=sys.stderr)
-            return 2
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.database + suffix).unlink(missing_ok=True)
-    try:
-        script = open_script(args.script)
-    except ConsoleError as exc:
-        print(f"servicedesk console: {exc}", file=sys.stderr)
-        return 2
-    upgrade(args.db)
-    # The console answers unknown commands itself; Bolt's advice on them is noise here.
-    logging.getLogger("servicedesk").setLevel(logging.ERROR)
-    slack = SlackEmulator().start()
-    for person in PEOPLE.values():
-        slack.add_user(person.user_id, person.name.title())
-    settings = load_settings(
-        slack_bot_token="xoxb-console",
-        slack_signing_secret=secrets.token_hex(16),
-        slack_app_token="",
-        slack_api_url=slack.api_url,
-        database_url=args.db,
-        complaints_channel=COMPLAINTS,
-        kudos_channel=KUDOS,
-        manager_ids=(PEOPLE["mona"].user_id,),
-        admin_ids=(PEOPLE["adam"].user_id,),
-    )
-    desk = LoopbackDesk(settings, clock=system_clock, response_url=slack.response_url(), channel=GENERAL)
-    console = Console(desk, slack, sys.stdout)
-    try:
-        if script is None:
-            console.write(f"servicedesk console: complaints are kept in {args.db}. Type help for commands.")
-            console.run(console.prompt_lines(), echo=False)
-        else:
-            console.run(script, echo=True)
-    finally:
-        desk.stop()
-        slack.stop()
-    return 0
-
-
-def register_cli(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "console", help="try the bot in the terminal, no Slack workspace needed",
-        description="Type slash commands as a chosen person and read the bot's answers as text. "
-        "With SCRIPT (a file, or - for stdin) the commands are read from it.",
-    )
-    parser.add_argument("script", nargs="?", metavar="SCRIPT", help="a scenario file to play, or - for stdin")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"database URL (default {DEFAULT_DB})")
-    parser.add_argument("--fresh", action="store_true", help="start from an empty database (SQLite files only)")
-    parser.set_defaults(run=run_console)
