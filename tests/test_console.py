@@ -11,6 +11,7 @@ from sqlmodel import func, select
 from bot.app.cli import main
 from bot.app.console.render import render_text
 from models.complaints import Complaint, ComplaintEvent
+from models.kudos import Recognition
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scenarios" / "sample.txt"
@@ -115,3 +116,54 @@ def test_console_command_reads_stdin_and_rejects_bad_options(tmp_path):
 def test_mrkdwn_is_shown_as_a_person_reads_it():
     text = "<@U0BOB|bob> took <https://x.example/a|the case> on <!date^1795000000^{date}|2026-11-18> &lt;ok&gt;"
     assert render_text(text) == "@bob took the case (https://x.example/a) on 2026-11-18 <ok>"
+
+
+def console_session(database_url: str, script: str, cwd: Path) -> str:
+    """One `servicedesk console` process playing `script` from stdin, as a person types it."""
+    played = subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", "console", "--db", database_url, "-"],
+        input=script, capture_output=True, text=True, cwd=cwd, timeout=120,
+    )
+    assert played.returncode == 0, played.stderr
+    return played.stdout
+
+
+def test_a_second_session_on_the_same_database_saves_every_command(database_url, open_session, tmp_path):
+    # Each session is a new process whose requests are de-duplicated by their IDs
+    # (trigger, view, event, message ts): none of the second's may repeat the first's.
+    first = console_session(database_url, (
+        "/complaint !high #billing charged twice for order 1182\n"
+        "/complaint note C-1 called the customer back\n"
+        "as bob\npress Take ownership\n"
+        "as carol\n/complaint\nsubmit description=\"Parcel for order 2207 soaked\" category=delivery\n"
+        "as alice\n/kudos @bob #ownership took C-1 at once\n"
+        "as bob\nsay refund is on its way\nas mona\nreact 1 star\n"
+    ), tmp_path)
+    second = console_session(database_url, (
+        "/complaint !low #website search box is broken\n"
+        "as bob\npress Take ownership\n"
+        "/complaint note C-3 asked for a screenshot\n"
+        "/complaint note C-1 refund issued\n"
+        "as carol\n/complaint\nsubmit description=\"Wrong size sent for order 3001\" category=delivery\n"
+        "as alice\n/kudos @bob #ownership fixed the search box\n"
+        "as bob\nsay screenshot received\nas mona\nreact 1 star\n"
+    ), tmp_path)
+
+    for out in (first, second):
+        assert "Already done" not in out and "Slack would reject" not in out
+    with open_session() as session:
+        complaints = session.exec(select(Complaint).order_by(Complaint.id)).all()
+        notes = session.exec(
+            select(ComplaintEvent.complaint_id, ComplaintEvent.note).where(ComplaintEvent.kind == "noted").order_by(ComplaintEvent.id)
+        ).all()
+        kudos = session.exec(
+            select(Recognition.source).where(Recognition.recipient_id == "U0BOB").order_by(Recognition.id)
+        ).all()
+    assert [(c.reference, c.owner_id, c.reporter_id) for c in complaints] == [
+        ("C-1", "U0BOB", "U0ALICE"), ("C-2", "U0CAROL", "U0CAROL"), ("C-3", "U0BOB", "U0ALICE"), ("C-4", "U0CAROL", "U0CAROL"),
+    ]
+    assert complaints[3].description == "Wrong size sent for order 3001"
+    notes = [(f"C-{complaint_id}", note) for complaint_id, note in notes]
+    assert notes == [("C-1", "called the customer back"), ("C-3", "asked for a screenshot"), ("C-1", "refund issued")]
+    assert kudos == ["command", "reaction", "command", "reaction"]
+
