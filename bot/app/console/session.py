@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -35,9 +36,10 @@ Commands (you act as one person at a time; everyone is in #general):
   as NAME                 act as alice, bob, carol (staff), mona (manager) or adam (admin)
   /complaint ...          any slash command, exactly as in Slack (@name mentions someone)
   press N                 press button [N] (or just type N); press LABEL presses the latest
-                          button with that label, e.g. press Take ownership
-  submit FIELD=VALUE ...  submit the open form; fields keep their shown values unless given
-  cancel                  close the open form
+                          button with that label (emoji aside), e.g. press Take ownership
+  submit FIELD=VALUE ...  submit your open form; fields keep their values unless given, and
+                          a form the bot sends back with errors stays open as you typed it
+  cancel                  close your open form
   say TEXT                post a message in #general (they are numbered)
   shortcut N|TEXT         "Log as complaint" on message N, or on a new message saying TEXT
   react N EMOJI           react to message N (unreact N EMOJI takes it back)
@@ -61,13 +63,37 @@ class Button:
 
 
 @dataclass
+class OpenForm:
+    """A modal open for one person, as Slack keeps it: under one view ID until it
+    closes, with what they typed so far (kept when the bot answers with errors)."""
+
+    view: dict
+    view_id: str
+    values: dict[str, str]
+
+
+# Emoji as Slack writes them in text (:tada:), keycaps (1️⃣), and as characters:
+# symbols, their modifiers and the joiners and selectors between them.
+_EMOJI_CODE = re.compile(r":[a-z0-9_+'-]+:|[0-9#*]\ufe0f?\u20e3")
+_EMOJI_CATEGORIES = {"So", "Sk", "Cf", "Me", "Mn"}
+
+
+def plain_label(label: str) -> str:
+    """A button label as a person types it: no emoji, no case, single spaces."""
+    text = _EMOJI_CODE.sub(" ", label)
+    text = "".join(char for char in text if unicodedata.category(char) not in _EMOJI_CATEGORIES)
+    return " ".join(text.casefold().split())
+
+
+@dataclass
 class Console:
     desk: LoopbackDesk
     slack: SlackEmulator
     out: TextIO
     person: Person = PEOPLE["alice"]
     buttons: dict[int, Button] = field(default_factory=dict)
-    open_view: dict | None = None
+    # Open forms by the user ID of whoever opened them: a form is that person's alone.
+    forms: dict[str, OpenForm] = field(default_factory=dict)
     said: list[dict] = field(default_factory=list)
     _seen_calls: int = 0
     _seen_problems: int = 0
@@ -138,42 +164,62 @@ class Console:
         """Press button [N], or the latest button labelled `choice` (scenarios read better)."""
         if choice.isdigit():
             button = self.buttons.get(int(choice))
+            if button is None:
+                raise ConsoleError(f"there is no button [{choice}]")
         else:
-            labelled = [b for b in self.buttons.values() if b.label.lower() == choice.lower()]
-            button = labelled[-1] if labelled else None
-        if button is None:
-            raise ConsoleError(f"there is no button [{choice}]")
+            # Buttons are numbered as they are shown, so the last one is the latest.
+            labelled = [b for b in self.buttons.values() if plain_label(b.label) == plain_label(choice)]
+            if not labelled:
+                raise ConsoleError(f"there is no button labelled {choice!r}")
+            button = labelled[-1]
         self.show(self.desk.client.action(
             button.action_id, button.value, user=self.person.user_id, channel=button.channel,
             message_ts=button.message_ts, block_id=button.block_id,
         ))
 
     def submit(self, assignments: str) -> None:
-        if self.open_view is None:
-            raise ConsoleError("no form is open")
-        values = form_values(self.open_view)
+        form = self.my_form()
         try:
             pairs = shlex.split(assignments)
         except ValueError as exc:
             raise ConsoleError(f"could not read that: {exc}") from None
+        typed = dict(form.values)
         for pair in pairs:
             name, equals, value = pair.partition("=")
-            if not equals or name not in values:
-                raise ConsoleError(f"{pair!r}: write FIELD=VALUE with a field of this form: {', '.join(values)}")
-            values[name] = self.user_id_for(value) if value.startswith("@") else value
-        view, self.open_view = self.open_view, None
+            if not equals or name not in typed:
+                raise ConsoleError(f"{pair!r}: write FIELD=VALUE with a field of this form: {', '.join(typed)}")
+            typed[name] = self.user_id_for(value) if value.startswith("@") else value
         try:
-            reply = self.desk.client.submit_view(view, values, user=self.person.user_id)
-        except ValueError as exc:
-            self.open_view = view
+            reply = self.desk.client.submit_view(form.view, typed, user=self.person.user_id, view_id=form.view_id)
+        except ValueError as exc:  # a value Slack's form could not hold: the line is not taken
             raise ConsoleError(str(exc)) from None
+        form.values = typed
+        del self.forms[self.person.user_id]
+        answer = reply.json() if reply.status == 200 and reply.body.lstrip().startswith(b"{") else {}
+        rejected = answer.get("response_action") == "errors"
+        if rejected:
+            self.forms[self.person.user_id] = form
         self.show(reply)
+        if rejected:
+            self.write(f"  (the form is still open with what you typed: {self.describe_fields(form.values)};"
+                       " submit FIELD=VALUE ... again, or cancel)")
 
     def cancel(self) -> None:
-        if self.open_view is None:
-            raise ConsoleError("no form is open")
-        self.open_view = None
+        self.my_form()
+        del self.forms[self.person.user_id]
         self.write("  (form closed)")
+
+    def my_form(self) -> OpenForm:
+        """The current person's open form; if only others have one, say whose it is."""
+        form = self.forms.get(self.person.user_id)
+        if form is not None:
+            return form
+        others = [NAMES_BY_ID.get(user_id, user_id) for user_id in self.forms]
+        if others:
+            forms = "form is" if len(others) == 1 else "forms are"
+            whose = " and ".join(f"{name}'s" for name in others)
+            raise ConsoleError(f"the open {forms} {whose}, not yours; `as {others[-1]}` goes back to it")
+        raise ConsoleError("no form is open")
 
     def say(self, text: str) -> int:
         """Post a message in #general as the current person; returns its number."""
@@ -249,7 +295,7 @@ class Console:
         if body.get("response_action") == "errors":
             self.write("  ! the form needs another look:")
             for name, error in body.get("errors", {}).items():
-                self.write(f"    {name}: {error}")
+                self.write(f"    {name}: {render_text(error)}")
         elif body.get("response_action") in ("update", "push"):
             self.show_view(body["view"])
         elif body.get("text") or body.get("blocks"):
@@ -292,15 +338,16 @@ class Console:
             self.write(f"  [{method}]")
 
     def show_view(self, view: dict) -> None:
-        self.open_view = view
+        """Show a form the bot opened for the current person; it is theirs until it closes."""
+        view_id = view.get("id") or self.desk.client.next_id("VCONSOLE")
+        self.forms[self.person.user_id] = OpenForm(view, view_id, form_values(view))
         title = (view.get("title") or {}).get("text", "form")
         self.write(f"  ┌ form: {title}")
         for line in render_blocks(view.get("blocks", []), self.buttons_for("", "")):
             self.write(f"  │ {line}")
         fields = form_values(view)
         if fields:
-            shown = (f"{name}={self.name_of(value) if value in NAMES_BY_ID else repr(value)}" for name, value in fields.items())
-            self.write("  │ fields: " + ", ".join(shown))
+            self.write(f"  │ fields: {self.describe_fields(fields)}")
             self.write("  └ type: submit FIELD=VALUE ... (or cancel)")
         else:
             self.write("  └ (cancel to close)")
@@ -312,6 +359,10 @@ class Console:
         for line in lines or render_text(message.get("text", "")).splitlines():
             self.write(f"  │ {line}")
         self.write("  └")
+
+    def describe_fields(self, values: dict[str, str]) -> str:
+        return ", ".join(f"{name}={self.name_of(value) if value in NAMES_BY_ID else repr(value)}"
+                         for name, value in values.items())
 
     def latest_ts(self, channel: str) -> str:
         keys = [ts for (where, ts) in self.slack.messages if where == channel]
