@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.knowledge.articles import Article, Problem
 from bot.knowledge.markup import excerpt, pages
-from bot.knowledge.search import Hit
+from bot.knowledge.documents import Hit
 from bot.knowledge.usage import Gap, GapSummary
 from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
 from handlers.ids import Action, Block, View

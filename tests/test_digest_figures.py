@@ -12,7 +12,7 @@ from bot.config import load_settings
 from bot.digest import compute_digest, weekly_digest
 from bot.errors import InvalidInput
 from bot.knowledge.articles import Article
-from bot.knowledge.search import Hit, SearchOutcome
+from bot.knowledge.documents import Hit, SearchOutcome
 from bot.knowledge.usage import record_feedback, record_search
 from bot.morale import StaffChannel
 from bot.sla import DEFAULT_SLA_TARGETS, parse_targets

@@ -16,7 +16,7 @@ FEATURE_CLIS: list[str] = [
     "bot.app.export_cli",
     "bot.app.morale_cli",
     "bot.app.digest_cli",
-    "bot.app.console.session",
+    "bot.app.console.cli",
     "bot.app.knowledge_cli",
     "bot.app.privacy_cli",
 ]

@@ -33,7 +33,7 @@ def _week(text: str):
 
 
 def run_digest(args: argparse.Namespace) -> int:
-    from bot.app.console.session import render_blocks
+    from bot.app.console.render import render_blocks
     from bot.digest import compute_digest
     from bot.weeks import next_scheduled_week
     from handlers import digest as digest_handlers

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
 from bot.knowledge.articles import Article
-from bot.knowledge.search import SearchOutcome
+from bot.knowledge.documents import SearchOutcome
 from bot.knowledge.text import normalise
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 

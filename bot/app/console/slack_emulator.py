@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 from collections import defaultdict, deque
@@ -119,7 +120,10 @@ class SlackEmulator:
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._stalls: dict[str, deque[Stall]] = defaultdict(deque)
+        # IDs Slack would never repeat, even for another emulator on the same database.
+        self._run = secrets.token_hex(5).upper()
         self._ids = itertools.count(1)
+        self._last_ts = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -288,7 +292,15 @@ class SlackEmulator:
 
     # ----- Slack-shaped answers ------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ids):06d}"
+        """A message timestamp as Slack writes them (seconds.microseconds), later than any
+        this emulator gave before, so messages of successive sessions never share one."""
+        with self._lock:
+            self._last_ts = max(time.time_ns() // 1000, self._last_ts + 1)
+            seconds, micros = divmod(self._last_ts, 1_000_000)
+        return f"{seconds}.{micros:06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}{self._run}{next(self._ids):06d}"
 
     def _respond(self, method: str, args: dict) -> dict:
         channel = args.get("channel", "")
@@ -330,7 +342,7 @@ class SlackEmulator:
             ts = args.get("message_ts", "").replace(".", "")
             return {"ok": True, "channel": channel, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
         if method.startswith("views."):
-            view = dict(args.get("view") or {}, id=f"V{next(self._ids):08d}", team_id=self.team_id)
+            view = dict(args.get("view") or {}, id=self._next_id("V"), team_id=self.team_id)
             return {"ok": True, "view": view}
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
@@ -338,7 +350,7 @@ class SlackEmulator:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + args.get("users", "U")[1:]}}
         if method == "files.getUploadURLExternal":
-            file_id = f"F{next(self._ids):08d}"
+            file_id = self._next_id("F")
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = args.get("files") or []
