@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     slack_app_token: str = ""
     slack_api_url: str = SLACK_API_URL
     database_url: str = "sqlite:///servicedesk.db"
+    # The address HTTP mode listens on: every interface by default (a container or a
+    # server behind a proxy); 127.0.0.1 keeps it to this machine.
+    host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
     web_concurrency: int = Field(default=2, ge=1, le=64)
     complaints_channel: str = ""
@@ -157,6 +160,14 @@ class Settings(BaseSettings):
 
         if not croniter.is_valid(value) or len(value.split()) != 5:
             raise ValueError(f"{value!r} is not a cron expression like '0 9 * * 1' (Monday 09:00)")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip().removeprefix("[").removesuffix("]")
+        if not value or any(c.isspace() or c in "/[]" for c in value):
+            raise ValueError("give an address or host name to listen on, e.g. 0.0.0.0, 127.0.0.1 or ::")
         return value
 
     @field_validator("slack_api_url")
