@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.db import check_url
 from bot.sla import DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -22,6 +23,8 @@ DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "o
 DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+# Settings whose parser raises ValueError for a bad value; the value is kept as given.
+CHECKED_BY_PARSING = {"sla_targets": parse_targets, "quiet_hours": parse_quiet_hours, "database_url": check_url}
 
 
 class SettingsError(Exception):
@@ -54,6 +57,9 @@ class Settings(BaseSettings):
     slack_app_token: str = ""
     slack_api_url: str = SLACK_API_URL
     database_url: str = "sqlite:///servicedesk.db"
+    # How long `run` and `db upgrade` wait for an unreachable database (containers
+    # often start before theirs); 0 tries once.
+    database_wait_seconds: float = Field(default=30, ge=0, le=3600)
     # The address HTTP mode listens on: every interface by default (a container or a
     # server behind a proxy); 127.0.0.1 keeps it to this machine.
     host: str = "0.0.0.0"
@@ -141,16 +147,10 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}, e.g. Europe/London") from None
         return value
 
-    @field_validator("sla_targets")
+    @field_validator(*CHECKED_BY_PARSING)
     @classmethod
-    def _sla_targets(cls, value: str) -> str:
-        parse_targets(value)
-        return value
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours(cls, value: str) -> str:
-        parse_quiet_hours(value)
+    def _parsable(cls, value: str, info: ValidationInfo) -> str:
+        CHECKED_BY_PARSING[info.field_name](value)
         return value
 
     @field_validator("digest_schedule")

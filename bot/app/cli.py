@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from bot.config import SettingsError
+from models.db import DatabaseUnavailable
 
 FEATURE_CLIS: list[str] = [
     "bot.app.server",
@@ -43,6 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"servicedesk: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        print(f"servicedesk: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        # The database went away or refused the work (disk full, permissions): what it
+        # said is the useful part, the stack of SQLAlchemy frames is not.
+        print(f"servicedesk: the database failed: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -25,7 +25,7 @@ from bot.app.inbound import MAX_BODY_BYTES, Refused, slack_request
 from bot.services import build_services
 from bot.config import Settings, load_settings
 from bot.scheduler import Ticker
-from models.db import make_engine, upgrade
+from models.db import describe, make_engine, upgrade, wait_for_database
 
 logger = logging.getLogger("servicedesk")
 SLACK_PATH = "/slack/events"
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if not settings.slack_app_token:
         settings.require("slack_signing_secret")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    upgrade(settings.database_url)
+    upgrade_when_reachable(settings)
     if settings.slack_app_token:
         serve_socket_mode(settings)
     else:
@@ -168,9 +168,18 @@ def run(args: argparse.Namespace) -> int:
 
 def db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
-    upgrade(settings.database_url)
-    print(f"database is up to date: {make_engine(settings.database_url).url.render_as_string()}")
+    upgrade_when_reachable(settings)
+    print(f"database is up to date: {describe(settings.database_url)}")
     return 0
+
+
+def upgrade_when_reachable(settings: Settings) -> None:
+    """Migrate once the database answers; raises DatabaseUnavailable after DATABASE_WAIT_SECONDS."""
+    wait_for_database(
+        settings.database_url, wait_seconds=settings.database_wait_seconds,
+        on_retry=lambda message: print(f"servicedesk: {message}", file=sys.stderr, flush=True),
+    )
+    upgrade(settings.database_url)
 
 
 def register_cli(subparsers) -> None:
