@@ -6,6 +6,8 @@ Every variable is documented in `.env.example`. A missing or invalid value raise
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -166,8 +168,16 @@ class Settings(BaseSettings):
     @classmethod
     def _host(cls, value: str) -> str:
         value = value.strip().removeprefix("[").removesuffix("]")
-        if not value or any(c.isspace() or c in "/[]" for c in value):
-            raise ValueError("give an address or host name to listen on, e.g. 0.0.0.0, 127.0.0.1 or ::")
+        try:
+            if ":" in value:  # only an IPv6 address has colons; "host:port" is a mistake
+                ipaddress.IPv6Address(value)
+            elif not re.fullmatch(r"[A-Za-z0-9.-]+", value):
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an address to listen on; give one without a port (PORT sets that), "
+                "e.g. 0.0.0.0, 127.0.0.1 or ::"
+            ) from None
         return value
 
     @field_validator("slack_api_url")

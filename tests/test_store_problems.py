@@ -74,6 +74,13 @@ def test_an_unreachable_database_is_retried_then_one_line_and_exit_1(tmp_path):
     assert 3 <= took < 60  # the machine may be busy; the wait itself is 3 s
 
 
+def test_a_file_that_is_not_a_database_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "notes.db").write_text("shopping list: milk, eggs\n")
+    code, out, err = finish(servicedesk("db", "upgrade", env={"DATABASE_URL": "sqlite:///notes.db"}, cwd=tmp_path))
+    assert code == 1
+    assert err == "servicedesk: the database failed: file is not a database\n"
+
+
 # SQLite is a file, never "not up yet": only PostgreSQL can start after the bot.
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_database_that_comes_up_late_is_waited_for(database_url, tmp_path):

@@ -184,7 +184,7 @@ def upgrade_when_reachable(settings: Settings) -> None:
 
 def register_cli(subparsers) -> None:
     parser = subparsers.add_parser(
-        "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT)"
+        "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT)"
     )
     parser.set_defaults(run=run)
     db = subparsers.add_parser("db", help="database maintenance")
