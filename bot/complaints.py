@@ -65,9 +65,10 @@ def parse_score(text: str) -> int:
 
 
 def _clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
+    """`what` is a noun for the text ("description", "note"), read after "the" and "a"."""
     text = (text or "").strip()
     if required and not text:
-        raise InvalidInput(f"Please add {what}.")
+        raise InvalidInput(f"Please add a {what}.")
     if len(text) > limit:
         raise InvalidInput(
             f"The {what} is {len(text):,} characters long; the limit is {limit:,}. "
@@ -80,7 +81,7 @@ def log_complaint(
     session: Session, *, draft: ComplaintDraft, reporter_id: str, now: datetime
 ) -> Complaint:
     description = _clean_text(
-        draft.description, what="a description of the complaint", limit=MAX_DESCRIPTION,
+        draft.description, what="description", limit=MAX_DESCRIPTION,
         required=True,
     )
     owner_id = draft.owner_id or reporter_id
@@ -194,7 +195,7 @@ def resolve(
     if not complaint.is_open:
         raise InvalidInput(f"{complaint.reference} is already resolved.")
     resolution = _clean_text(
-        resolution, what="how it was resolved", limit=MAX_NOTE, required=True
+        resolution, what="resolution", limit=MAX_NOTE, required=True
     )
     complaint.status = Status.RESOLVED.value
     complaint.resolution = resolution

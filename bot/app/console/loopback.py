@@ -270,7 +270,7 @@ class LoopbackDesk:
         self.services = build_services(settings, engine=self.engine, clock=clock, publisher=self.executor)
         self.app = create_app(settings, services=self.services, listener_executor=self.executor)
         self._server = make_server(
-            "127.0.0.1", 0, make_wsgi_app(self.app, self.engine),
+            "127.0.0.1", 0, make_wsgi_app(self.app, self.engine, signing_secret=settings.slack_signing_secret),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
         threading.Thread(
