@@ -33,7 +33,7 @@ from handlers import team_copy
 from handlers.forms import input_values, private_metadata
 from handlers.ids import Action, Block, Command, Shortcut, View
 from handlers.knowledge_views import suggestion_blocks
-from handlers.messaging import tell
+from handlers.messaging import replace_answer, tell
 from models.complaints import Complaint, ContactChannel, Severity
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,8 @@ class ComplaintListeners:
             # The confirmation said the copy is on its way; now say what happened.
             text = views.confirmation(complaint, channel, posted=not problems, repeat=repeat)
             text += "".join(f"\n:warning: {complaint.reference} is saved, but {problem}." for problem in problems)
-            respond(text=text, blocks=views.confirmation_blocks(text, suggestions), replace_original=True)
+            if not replace_answer(respond, text, views.confirmation_blocks(text, suggestions)) and problems:
+                tell(client, user_id, "", text)
 
         self.services.after_ack(publish)
 

@@ -35,3 +35,14 @@ def tell(
         client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
     except Exception as exc:  # noqa: BLE001 — nothing more can be done than log it
         logger.warning("could not tell %s: %s", user_id, exc)
+
+
+def replace_answer(respond: Respond, text: str, blocks: list[dict] | None = None) -> bool:
+    """Replace the ephemeral answer a slash command got (through its response_url);
+    False, logged in one line, when that is not possible."""
+    try:
+        respond(text=text, blocks=blocks, replace_original=True)
+    except Exception as exc:  # noqa: BLE001 — the caller decides whether to tell another way
+        logger.warning("could not update an answer through the response URL: %s", exc)
+        return False
+    return True
