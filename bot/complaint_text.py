@@ -11,6 +11,7 @@ from bot.complaints import ComplaintDraft
 from bot.errors import InvalidInput
 from bot.mentions import USER_MENTION, mentioned_users
 from models.complaints import Severity
+from models.customers import contact_key
 
 # A `#word` Slack recognised as a channel arrives as <#C123|word>.
 CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
@@ -22,6 +23,8 @@ BANG_WORD = re.compile(r"(?<!\S)!([A-Za-z][\w-]*)(?!\S)")
 # A complaint reference as the second word means a command was meant (`close C-1`).
 REFERENCE_WORD = re.compile(r"^[cC]?-?\d+$")
 PREFIXED_REFERENCE = re.compile(r"^[cC]-?\d+$")
+# `customer` followed by at most this many words looks a customer up (see parse).
+CUSTOMER_LOOKUP_WORDS = 4
 # Words people reach for that are not commands, and the command they mean.
 LOOKALIKES = {"close": "resolve", "status": "show", "comment": "note", "reassign": "assign"}
 # @channel/@here/@everyone arrive as <!channel> etc.; stored as plain words so they
@@ -76,6 +79,8 @@ def parse(text: str, *, categories: tuple[str, ...]) -> Parsed:
         return OpenModal()
     first, _, rest = text.partition(" ")
     word = first.lower()
+    if word == "customer" and not _is_customer_lookup(rest):
+        return parse_draft(text, categories=categories)  # "customer was charged twice ..."
     if word in SUBCOMMANDS:
         if word == "help":
             return HelpRequest()
@@ -96,6 +101,13 @@ def parse(text: str, *, categories: tuple[str, ...]) -> Parsed:
     if " " not in text and not text.startswith(("!", "#", "<")):
         return HelpRequest(hint="To log a complaint, describe it in a few words.")
     return parse_draft(text, categories=categories)
+
+
+def _is_customer_lookup(rest: str) -> bool:
+    """`customer jane@example.com` or `customer Jane Roe` looks a customer up; a longer
+    sentence starting with "customer" is a complaint."""
+    words = rest.split()
+    return len(words) <= CUSTOMER_LOOKUP_WORDS or bool(contact_key(rest).startswith(("email:", "phone:")))
 
 
 def _did_you_mean(command: str, reference: str, typed: str) -> str:

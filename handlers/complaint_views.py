@@ -141,7 +141,11 @@ def confirmation(complaint: Complaint, channel: str | None, *, posted: bool | No
 def customer_history_blocks(history: CustomerHistory, *, asked: str) -> list[dict]:
     """`/complaint customer jane@example.com`: their complaints, newest first, with outcomes."""
     if not history.total:
-        return [section(f"No complaints from “{escape(asked[:100])}”. Look them up by e-mail, phone or name.")]
+        return [section(
+            f"No complaints from a customer “{escape(asked[:100])}” (look them up by e-mail, phone or name). "
+            f"To log a complaint that starts with “customer”, put its severity first: "
+            f"`/complaint !normal customer {escape(asked[:60])}`."
+        )]
     name = escape(history.customer_name) or "this customer"
     lines = [f"*{history.total} complaint{'s' if history.total != 1 else ''} from {name}*"]
     for past in history.complaints:

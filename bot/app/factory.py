@@ -14,12 +14,12 @@ from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
-from handlers import complaints, desk, digest, home, knowledge, kudos, reminders
+from handlers import complaints, desk, digest, home, knowledge, kudos, privacy, reminders
 from handlers.users import UserDirectory
 
 LISTENER_THREADS = 32
 # Every capability's listeners; the timed ones (reminders, digest) add scheduled jobs.
-HANDLERS = (complaints, knowledge, kudos, desk, home, reminders, digest)
+HANDLERS = (complaints, knowledge, kudos, desk, home, reminders, digest, privacy)
 
 
 def create_app(

@@ -11,6 +11,8 @@ import sys
 from bot import privacy
 from bot.clock import system_clock
 from bot.config import load_settings
+from bot.services import build_services, make_client
+from handlers.privacy import refresh_team_messages
 from models.db import make_engine, session_factory, unit_of_work, upgrade
 
 
@@ -42,9 +44,13 @@ def run_erase(args: argparse.Namespace) -> int:
     settings, engine = _open_session()
     try:
         open_session = session_factory(engine)
+        with open_session() as session:
+            found = privacy.customer_complaints(session, customer=args.customer)
+        if any(complaint.slack_ts for complaint in found) and not settings.slack_bot_token:
+            print("servicedesk: the customer's complaints are shown in Slack; set SLACK_BOT_TOKEN so their "
+                  "team messages are redacted too. Nothing was erased.", file=sys.stderr)
+            return 2
         if not args.yes:
-            with open_session() as session:
-                found = privacy.customer_complaints(session, customer=args.customer)
             references = ", ".join(complaint.reference for complaint in found) or "no complaints"
             print(f"This redacts the customer in {references}. Run again with --yes to do it.", file=sys.stderr)
             return 1
@@ -54,9 +60,24 @@ def run_erase(args: argparse.Namespace) -> int:
         engine.dispose()
     if not erasure.complaint_ids:
         print("No complaints from that customer; nothing to erase (the request is recorded).")
-    else:
-        print(f"Redacted the customer in {', '.join(erasure.references)}.")
-    return 0
+        return 0
+    print(f"Redacted the customer in {', '.join(erasure.references)}.")
+    return _refresh_slack(settings, erasure.complaint_ids)
+
+
+def _refresh_slack(settings, complaint_ids: list[int]) -> int:
+    """Show the redacted complaints again on their team messages in Slack."""
+    if not settings.slack_bot_token:
+        return 0  # checked before erasing: none of them is in Slack
+    engine = make_engine(settings.database_url)
+    try:
+        services = build_services(settings, engine=engine, clock=system_clock)
+        problems = refresh_team_messages(services, make_client(settings), complaint_ids)
+    finally:
+        engine.dispose()
+    for problem in problems:
+        print(f"servicedesk: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def run_log(args: argparse.Namespace) -> int:
