@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, Float, case, cast, func, literal_column, o
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.customer_history import repeat_complainers
 from bot.knowledge.articles import Article
 from bot.knowledge.usage import GapSummary, gap_summary
 from bot.morale import MoraleReport, NamedReport, named_report
@@ -114,6 +115,8 @@ class Digest:
     oldest_open: list[OpenComplaint]
     nps: Nps
     trend: list[WeekPoint]
+    # Customers who complained this week and also in the 90 days before (the ones about to leave).
+    repeat_customers: int = 0
     # Other features' parts: set by compute_digest, left out by weekly_digest alone.
     morale: NamedReport | None = None
     knowledge_gaps: GapSummary | None = None
@@ -304,6 +307,7 @@ def weekly_digest(
         oldest_open=oldest_open(session),
         nps=nps(session, start, end),
         trend=trend(session, week, zone),
+        repeat_customers=repeat_complainers(session, start=start, end=end),
     )
 
 

@@ -70,6 +70,7 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
                 "*SLA breaches*\n"
                 f"{digest.breaches.get('first_response', 0)} first response · {digest.breaches.get('resolution', 0)} resolution"
             ),
+            mrkdwn(f"*Repeat complainers*\n{digest.repeat_customers} (complained again within 90 days)"),
         ]},
         section(f"*By category*: {_counts(digest.by_category)}\n*By contact channel*: {_counts(digest.by_channel)}"),
     ]

@@ -71,3 +71,24 @@ def test_repeat_complainers_in_a_week(open_session, clock):
         log(session, clock, "anonymous")                            # unknown customer: not counted
     with open_session() as session:
         assert repeat_complainers(session, start=start, end=start + timedelta(days=7)) == 2
+
+
+def test_the_weekly_digest_counts_repeat_complainers(open_session, clock):
+    from zoneinfo import ZoneInfo
+
+    from bot.digest import weekly_digest
+    from bot.sla import parse_targets
+    from bot.weeks import IsoWeek
+
+    with unit_of_work(open_session) as session:
+        log(session, clock, "first", contact="a@example.com")
+        clock.advance(days=7)
+        log(session, clock, "again", contact="a@example.com")
+        log(session, clock, "new", contact="b@example.com")
+    zone = ZoneInfo("UTC")
+    with open_session() as session:
+        digest = weekly_digest(session, week=IsoWeek.at(clock(), zone), zone=zone, now=clock(), targets=parse_targets(""))
+        earlier = weekly_digest(session, week=IsoWeek.at(clock(), zone).shift(-1), zone=zone, now=clock(),
+                                targets=parse_targets(""))
+    assert (digest.repeat_customers, earlier.repeat_customers) == (1, 0)
+    assert digest.as_json()["repeat_customers"] == 1
