@@ -33,7 +33,7 @@ from handlers import team_copy
 from handlers.forms import input_values, private_metadata
 from handlers.ids import Action, Block, Command, Shortcut, View
 from handlers.knowledge_views import suggestion_blocks
-from handlers.messaging import replace_answer, tell
+from handlers.messaging import guarded, replace_answer, tell
 from models.complaints import Complaint, ContactChannel, Severity
 
 logger = logging.getLogger(__name__)
@@ -338,11 +338,11 @@ def _choice(enum, value, default):
 
 def register(app: App, services: Services) -> None:
     listeners = ComplaintListeners(services)
-    app.command(Command.COMPLAINT.value)(listeners.on_command)
-    app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(listeners.on_message_shortcut)
-    app.view(View.LOG_COMPLAINT.value)(listeners.on_log_submitted)
-    app.view(View.COMPLAINT_CHANGE.value)(listeners.on_change_submitted)
-    app.action(re.compile(f"^({'|'.join(VERB_OF_ACTION)})$"))(listeners.on_button)
+    app.command(Command.COMPLAINT.value)(guarded(listeners.on_command))
+    app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(guarded(listeners.on_message_shortcut))
+    app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted))
+    app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted))
+    app.action(re.compile(f"^({'|'.join(VERB_OF_ACTION)})$"))(guarded(listeners.on_button))
 
     def post_missing_team_copies() -> None:
         team_copy.post_missing_team_copies(services, app.client)

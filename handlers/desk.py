@@ -26,6 +26,7 @@ from bot.services import Services
 from bot.weeks import IsoWeek, next_scheduled_week
 from handlers import digest_views, morale_views
 from handlers.ids import Command
+from handlers.messaging import guarded
 from handlers.text import escape, slack_error_text
 
 logger = logging.getLogger(__name__)
@@ -159,4 +160,4 @@ def help_text(hint: str = "") -> str:
 
 
 def register(app: App, services: Services) -> None:
-    app.command(Command.DESK.value)(DeskListeners(services).on_command)
+    app.command(Command.DESK.value)(guarded(DeskListeners(services).on_command))

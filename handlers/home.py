@@ -16,6 +16,7 @@ from bot.sla import breached_open, sla_status
 from handlers import complaint_views, home_views, knowledge, kudos_views
 from handlers.home_views import HomeItem
 from handlers.ids import Action, Block, Event, View
+from handlers.messaging import guarded
 from models.complaints import Complaint
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class HomeListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = HomeListeners(services)
-    app.event(Event.APP_HOME_OPENED.value)(listeners.on_home_opened)
-    app.action(Action.HOME_LOG.value)(listeners.on_log)
-    app.action(Action.HOME_SEARCH_KB.value)(listeners.on_search)
-    app.view(View.KB_SEARCH.value)(listeners.on_search_submitted)
+    app.event(Event.APP_HOME_OPENED.value)(guarded(listeners.on_home_opened))
+    app.action(Action.HOME_LOG.value)(guarded(listeners.on_log))
+    app.action(Action.HOME_SEARCH_KB.value)(guarded(listeners.on_search))
+    app.view(View.KB_SEARCH.value)(guarded(listeners.on_search_submitted))

@@ -26,7 +26,7 @@ from bot.knowledge.library import Snapshot
 from bot.request_dedup import run_once
 from handlers import knowledge_views as views
 from handlers.ids import Action, Command
-from handlers.messaging import tell
+from handlers.messaging import guarded, tell
 from handlers.text import escape, slack_error_text, truncate
 from models.db import unit_of_work
 
@@ -261,7 +261,7 @@ def _channel_of(body: dict) -> str:
 
 def register(app: App, services: Services) -> None:
     listeners = KnowledgeListeners(services)
-    app.command(Command.KB.value)(listeners.on_command)
-    app.action(Action.KB_SHOW.value)(listeners.on_show)
-    app.action(Action.KB_SHARE.value)(listeners.on_share)
-    app.action(re.compile(f"^({Action.KB_HELPFUL}|{Action.KB_NOT_HELPFUL})$"))(listeners.on_feedback)
+    app.command(Command.KB.value)(guarded(listeners.on_command))
+    app.action(Action.KB_SHOW.value)(guarded(listeners.on_show))
+    app.action(Action.KB_SHARE.value)(guarded(listeners.on_share))
+    app.action(re.compile(f"^({Action.KB_HELPFUL}|{Action.KB_NOT_HELPFUL})$"))(guarded(listeners.on_feedback))

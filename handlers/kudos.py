@@ -23,7 +23,7 @@ from bot.kudos import Gift, KudosDraft, KudosRefused, KudosRules
 from bot.kudos_text import StatsRequest, help_text, parse, plain_reason
 from handlers import kudos_views as views
 from handlers.forms import input_values, private_metadata
-from handlers.messaging import tell
+from handlers.messaging import guarded, tell
 from handlers.ids import Action, Block, Command, Event, View
 from handlers.text import slack_error_text, truncate
 from bot.people import PeopleDirectory
@@ -242,8 +242,8 @@ class KudosListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = KudosListeners(services, services.people)
-    app.command(Command.KUDOS.value)(listeners.on_command)
-    app.view(View.GIVE_KUDOS.value)(listeners.on_form_submitted)
-    app.action(Action.RECOGNISE.value)(listeners.on_recognise)
-    app.event(Event.REACTION_ADDED.value)(listeners.on_reaction_added)
-    app.event(Event.REACTION_REMOVED.value)(listeners.on_reaction_removed)
+    app.command(Command.KUDOS.value)(guarded(listeners.on_command))
+    app.view(View.GIVE_KUDOS.value)(guarded(listeners.on_form_submitted))
+    app.action(Action.RECOGNISE.value)(guarded(listeners.on_recognise))
+    app.event(Event.REACTION_ADDED.value)(guarded(listeners.on_reaction_added))
+    app.event(Event.REACTION_REMOVED.value)(guarded(listeners.on_reaction_removed))

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Callable
 
-from slack_bolt import Respond
+from slack_bolt import Ack, BoltContext, Respond, Say
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 
 logger = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side and I couldn't do that. Please try again in a moment."
+STORE_DOWN = "I couldn't save that just now — please try again in a moment."
+
+
+def apology(error: Exception) -> str:
+    """What to tell the person when their request failed: the database being unreachable
+    (it is restarting, say) is worth saying, since trying again will work."""
+    return STORE_DOWN if isinstance(error, DBAPIError | PoolTimeout) else SORRY
 
 
 def tell(
@@ -46,3 +58,31 @@ def replace_answer(respond: Respond, text: str, blocks: list[dict] | None = None
         logger.warning("could not update an answer through the response URL: %s", exc)
         return False
     return True
+
+
+def guarded(listener: Callable) -> Callable:
+    """`listener` with failures after its `ack()` told to the person and logged once.
+
+    Before the ack, a failure goes to Bolt's error handler, which answers the request
+    itself (bot/app/factory.py). After it, Slack has had its answer, so the person hears
+    of it through the response URL (or a DM). Catching it here also keeps Bolt from
+    clearing the ack it has not sent yet, which would answer Slack with a 404 after 3 s.
+    """
+    wanted = [name for name in inspect.getfullargspec(listener).args if name != "self"]
+
+    def run(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext, say: Say,
+            command: dict, action: dict, view: dict, shortcut: dict, event: dict):
+        given = {"ack": ack, "body": body, "respond": respond, "client": client, "context": context, "say": say,
+                 "command": command, "action": action, "view": view, "shortcut": shortcut, "event": event}
+        try:
+            return listener(**{name: given[name] for name in wanted})
+        except Exception as exc:
+            if ack.response is None:
+                raise
+            logger.error("%s failed after acknowledging: %s", listener.__name__, exc, exc_info=exc)
+            user_id = (body.get("user") or {}).get("id") or body.get("user_id") or ""
+            if respond is not None or user_id:
+                tell(client, user_id, "", f":warning: {apology(exc)}", respond=respond)
+
+    run.__name__ = getattr(listener, "__name__", "listener")
+    return run

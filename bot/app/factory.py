@@ -15,6 +15,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
 from handlers import complaints, desk, digest, home, knowledge, kudos, privacy, reminders
+from handlers.messaging import apology
 from handlers.users import UserDirectory
 
 LISTENER_THREADS = 32
@@ -59,9 +60,6 @@ def create_app(
     return app
 
 
-SORRY = "Sorry, something went wrong on my side and I couldn't do that. Please try again in a moment."
-
-
 def answer_failed_request(error: Exception, body: dict, response: BoltResponse | None) -> BoltResponse | None:
     """Bolt's answer when a listener or middleware raises: a polite one, never an empty 500.
 
@@ -73,14 +71,15 @@ def answer_failed_request(error: Exception, body: dict, response: BoltResponse |
     logger.error("could not handle a %s: %s", kind, error, exc_info=error)
     if response is None:
         return None
+    sorry = apology(error)
     if body.get("command"):
-        return BoltResponse(status=200, body=f":warning: {SORRY}")
+        return BoltResponse(status=200, body=f":warning: {sorry}")
     first_input = next(
         (block.get("block_id") for block in (body.get("view") or {}).get("blocks") or []
          if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id")),
         None,
     )
     if body.get("type") == "view_submission" and first_input:
-        errors = {"response_action": "errors", "errors": {first_input: SORRY}}
+        errors = {"response_action": "errors", "errors": {first_input: sorry}}
         return BoltResponse(status=200, body=json.dumps(errors), headers={"content-type": "application/json"})
     return BoltResponse(status=400, body="")

@@ -20,7 +20,8 @@ import time
 import pytest
 from slack_bolt import BoltResponse
 
-from bot.app.factory import SORRY, answer_failed_request
+from bot.app.factory import answer_failed_request
+from handlers.messaging import SORRY
 from bot.app.inbound import MAX_BODY_BYTES
 from models.db import make_engine
 from tests.harness import COMPLAINTS, SIGNING_SECRET
