@@ -1,0 +1,192 @@
+"""complaint_search: full-text index over complaints, kept current by triggers
+
+SQLite: an FTS5 table (rowid = complaint id) and an fts5vocab view of its terms.
+PostgreSQL: a tsvector side table with a GIN index, and the set of words it has
+indexed (for typo correction). Both are filled from the existing rows here.
+See models/search_index.py for what each object holds.
+
+Both tokenise the same way on purpose: words are runs of letters and digits, case
+folded, no stemming and no stop words (PostgreSQL's `simple` configuration after
+punctuation becomes spaces, like FTS5's unicode61), so a search finds the same
+complaints on either database and a corrected word is a real word someone wrote.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-26 09:00:00
+"""
+from typing import Sequence, Union
+
+from alembic import op
+
+
+revision: str = '0007'
+down_revision: Union[str, Sequence[str], None] = '0006'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+# ----- SQLite ------------------------------------------------------------------------------
+SQLITE_NOTES = (
+    "coalesce((SELECT group_concat(e.note, ' ') FROM complaint_event e "
+    "WHERE e.complaint_id = {id} AND e.note <> ''), '')"
+)
+SQLITE_UPGRADE = [
+    # remove_diacritics 0: PostgreSQL's `simple` configuration keeps accents too.
+    "CREATE VIRTUAL TABLE complaint_search USING fts5("
+    "description, customer, resolution, notes, tokenize = 'unicode61 remove_diacritics 0')",
+    "CREATE VIRTUAL TABLE complaint_search_vocabulary USING fts5vocab(complaint_search, 'row')",
+    # The notes of events written before their complaint (an import) are picked up too.
+    f"""CREATE TRIGGER complaint_search_insert AFTER INSERT ON complaint BEGIN
+        INSERT INTO complaint_search (rowid, description, customer, resolution, notes)
+        VALUES (new.id, new.description, new.customer_name || ' ' || new.customer_contact, new.resolution,
+                {SQLITE_NOTES.format(id='new.id')});
+    END""",
+    # Every change to a complaint updates its row (updated_at alone does not fire this).
+    """CREATE TRIGGER complaint_search_update AFTER UPDATE OF description, customer_name, customer_contact, resolution
+    ON complaint WHEN old.description IS NOT new.description OR old.customer_name IS NOT new.customer_name
+        OR old.customer_contact IS NOT new.customer_contact OR old.resolution IS NOT new.resolution
+    BEGIN
+        UPDATE complaint_search SET description = new.description,
+            customer = new.customer_name || ' ' || new.customer_contact, resolution = new.resolution
+        WHERE rowid = new.id;
+    END""",
+    """CREATE TRIGGER complaint_search_delete AFTER DELETE ON complaint BEGIN
+        DELETE FROM complaint_search WHERE rowid = old.id;
+    END""",
+    # A new note adds its words; an edited or deleted one rebuilds that complaint's notes.
+    """CREATE TRIGGER complaint_search_event_insert AFTER INSERT ON complaint_event WHEN new.note <> '' BEGIN
+        UPDATE complaint_search SET notes = notes || ' ' || new.note WHERE rowid = new.complaint_id;
+    END""",
+    f"""CREATE TRIGGER complaint_search_event_update AFTER UPDATE OF note, complaint_id ON complaint_event BEGIN
+        UPDATE complaint_search SET notes = {SQLITE_NOTES.format(id='old.complaint_id')} WHERE rowid = old.complaint_id;
+        UPDATE complaint_search SET notes = {SQLITE_NOTES.format(id='new.complaint_id')} WHERE rowid = new.complaint_id;
+    END""",
+    f"""CREATE TRIGGER complaint_search_event_delete AFTER DELETE ON complaint_event BEGIN
+        UPDATE complaint_search SET notes = {SQLITE_NOTES.format(id='old.complaint_id')} WHERE rowid = old.complaint_id;
+    END""",
+    """INSERT INTO complaint_search (rowid, description, customer, resolution, notes)
+    SELECT c.id, c.description, c.customer_name || ' ' || c.customer_contact, c.resolution, coalesce(n.notes, '')
+    FROM complaint c LEFT JOIN (
+        SELECT complaint_id, group_concat(note, ' ') AS notes FROM complaint_event WHERE note <> '' GROUP BY complaint_id
+    ) n ON n.complaint_id = c.id""",
+    # One merged index after a large backfill reads faster than many small segments.
+    "INSERT INTO complaint_search (complaint_search) VALUES ('optimize')",
+]
+SQLITE_DOWNGRADE = [
+    *(f"DROP TRIGGER complaint_search_{name}" for name in ("insert", "update", "delete", "event_insert",
+                                                             "event_update", "event_delete")),
+    "DROP TABLE complaint_search_vocabulary",
+    "DROP TABLE complaint_search",
+]
+
+# ----- PostgreSQL --------------------------------------------------------------------------
+POSTGRES_NOTES = "(SELECT string_agg(e.note, ' ') FROM complaint_event e WHERE e.complaint_id = c.id AND e.note <> '')"
+POSTGRES_UPGRADE = [
+    """CREATE TABLE complaint_search (
+        complaint_id integer PRIMARY KEY REFERENCES complaint (id) ON DELETE CASCADE,
+        document tsvector NOT NULL
+    )""",
+    # Byte order (COLLATE "C"), so the words starting with a letter are one index range.
+    'CREATE TABLE complaint_search_term (term text COLLATE "C" PRIMARY KEY)',
+    """CREATE FUNCTION complaint_search_words(body text, weight "char") RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT setweight(to_tsvector('simple', regexp_replace(coalesce(body, ''), '[[:punct:]]+', ' ', 'g')), weight)
+    $$""",
+    """CREATE FUNCTION complaint_search_document(description text, customer text, resolution text, notes text)
+    RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT complaint_search_words(description, 'A') || complaint_search_words(customer, 'B')
+            || complaint_search_words(resolution, 'C') || complaint_search_words(notes, 'D')
+    $$""",
+    f"""CREATE FUNCTION complaint_search_refresh(target integer) RETURNS void LANGUAGE sql AS $$
+        INSERT INTO complaint_search (complaint_id, document)
+        SELECT c.id, complaint_search_document(c.description, c.customer_name || ' ' || c.customer_contact,
+                                               c.resolution, {POSTGRES_NOTES})
+        FROM complaint c WHERE c.id = target
+        ON CONFLICT (complaint_id) DO UPDATE SET document = excluded.document
+    $$""",
+    """CREATE FUNCTION complaint_search_on_complaint() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM complaint_search_refresh(NEW.id);
+        RETURN NULL;
+    END $$""",
+    """CREATE FUNCTION complaint_search_on_event() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            UPDATE complaint_search SET document = document || complaint_search_words(NEW.note, 'D')
+            WHERE complaint_id = NEW.complaint_id;
+            RETURN NULL;
+        END IF;
+        PERFORM complaint_search_refresh(OLD.complaint_id);
+        IF TG_OP = 'UPDATE' AND NEW.complaint_id <> OLD.complaint_id THEN
+            PERFORM complaint_search_refresh(NEW.complaint_id);
+        END IF;
+        RETURN NULL;
+    END $$""",
+    # Words new to this document join the vocabulary. In sorted order, so two
+    # transactions adding the same new words wait for each other instead of deadlocking.
+    """CREATE FUNCTION complaint_search_on_document() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO complaint_search_term (term)
+        SELECT term FROM (
+            SELECT unnest(tsvector_to_array(NEW.document))
+            EXCEPT SELECT unnest(tsvector_to_array(OLD.document))
+        ) AS fresh (term)
+        WHERE length(term) BETWEEN 3 AND 40 AND term !~ '[0-9]'
+        ORDER BY term
+        ON CONFLICT DO NOTHING;
+        RETURN NULL;
+    END $$""",
+    # The triggers come before the backfill: creating them locks both tables until this
+    # migration commits, so no complaint written meanwhile can be missed.
+    "CREATE TRIGGER complaint_search_insert AFTER INSERT ON complaint "
+    "FOR EACH ROW EXECUTE FUNCTION complaint_search_on_complaint()",
+    """CREATE TRIGGER complaint_search_update AFTER UPDATE OF description, customer_name, customer_contact, resolution
+    ON complaint FOR EACH ROW WHEN (
+        OLD.description IS DISTINCT FROM NEW.description OR OLD.customer_name IS DISTINCT FROM NEW.customer_name
+        OR OLD.customer_contact IS DISTINCT FROM NEW.customer_contact OR OLD.resolution IS DISTINCT FROM NEW.resolution
+    ) EXECUTE FUNCTION complaint_search_on_complaint()""",
+    "CREATE TRIGGER complaint_search_event_insert AFTER INSERT ON complaint_event "
+    "FOR EACH ROW WHEN (NEW.note <> '') EXECUTE FUNCTION complaint_search_on_event()",
+    "CREATE TRIGGER complaint_search_event_change AFTER UPDATE OF note, complaint_id OR DELETE ON complaint_event "
+    "FOR EACH ROW EXECUTE FUNCTION complaint_search_on_event()",
+    """INSERT INTO complaint_search (complaint_id, document)
+    SELECT c.id, complaint_search_document(c.description, c.customer_name || ' ' || c.customer_contact,
+                                           c.resolution, n.notes)
+    FROM complaint c LEFT JOIN (
+        SELECT complaint_id, string_agg(note, ' ') AS notes FROM complaint_event WHERE note <> '' GROUP BY complaint_id
+    ) n ON n.complaint_id = c.id""",
+    """INSERT INTO complaint_search_term (term)
+    SELECT DISTINCT term FROM complaint_search, unnest(tsvector_to_array(document)) AS term
+    WHERE length(term) BETWEEN 3 AND 40 AND term !~ '[0-9]'""",
+    # Built once after the backfill: faster than growing it row by row.
+    "CREATE INDEX ix_complaint_search_document ON complaint_search USING gin (document)",
+    "CREATE TRIGGER complaint_search_terms AFTER INSERT OR UPDATE OF document ON complaint_search "
+    "FOR EACH ROW EXECUTE FUNCTION complaint_search_on_document()",
+    "ANALYZE complaint_search",
+]
+POSTGRES_DOWNGRADE = [
+    "DROP TRIGGER complaint_search_event_change ON complaint_event",
+    "DROP TRIGGER complaint_search_event_insert ON complaint_event",
+    "DROP TRIGGER complaint_search_update ON complaint",
+    "DROP TRIGGER complaint_search_insert ON complaint",
+    "DROP TABLE complaint_search_term",
+    "DROP TABLE complaint_search",
+    "DROP FUNCTION complaint_search_on_document()",
+    "DROP FUNCTION complaint_search_on_event()",
+    "DROP FUNCTION complaint_search_on_complaint()",
+    "DROP FUNCTION complaint_search_refresh(integer)",
+    "DROP FUNCTION complaint_search_document(text, text, text, text)",
+    'DROP FUNCTION complaint_search_words(text, "char")',
+]
+
+
+def _run(statements: dict[str, list[str]]) -> None:
+    for statement in statements[op.get_bind().dialect.name]:
+        op.execute(statement)
+
+
+def upgrade() -> None:
+    _run({"sqlite": SQLITE_UPGRADE, "postgresql": POSTGRES_UPGRADE})
+
+
+def downgrade() -> None:
+    _run({"sqlite": SQLITE_DOWNGRADE, "postgresql": POSTGRES_DOWNGRADE})

@@ -1,0 +1,27 @@
+"""The complaint full-text index: database objects kept beside the SQLModel tables.
+
+Migration 0007 creates them and triggers on `complaint` and `complaint_event` keep them
+current, so every writer (the app, imports, benchmarks) is covered. They are not
+SQLModel tables: an FTS5 virtual table (with its shadow tables) on SQLite, and a
+`tsvector` side table on PostgreSQL. Alembic's comparison skips them by name.
+
+SQLite: `complaint_search` (FTS5, rowid = complaint id; columns description, customer,
+resolution, notes) and `complaint_search_vocabulary` (fts5vocab over it).
+PostgreSQL: `complaint_search` (complaint_id, document tsvector with weights A
+description, B customer, C resolution, D notes; GIN index) and `complaint_search_term`
+(every letter-only word of three or more characters ever indexed, for typo correction).
+"""
+
+from __future__ import annotations
+
+SEARCH_TABLE = "complaint_search"
+SQLITE_VOCABULARY = "complaint_search_vocabulary"
+POSTGRES_TERMS = "complaint_search_term"
+
+
+def is_model_object(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name` hook: leave the search index's tables out of comparisons.
+
+    The prefix also covers FTS5's shadow tables (complaint_search_data, _idx, ...).
+    """
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLE))
