@@ -7,7 +7,9 @@ or response, the resolution, or the customer's name or contact). A word that mat
 nothing is replaced by the nearest indexed words (rapidfuzz over the index's own
 vocabulary), so typos still find things.
 
-Best first: bm25 on SQLite, ts_rank on PostgreSQL, ties newest first. Ranking is
+Filters (status, owner, category, severity) are tokens in the same index, so words and
+filters are intersected there. Best first: bm25 on SQLite, ts_rank on PostgreSQL, ties
+newest first. Ranking is
 bounded: the newest `RESULT_LIMIT` matches are ranked and paged; a search matching
 more says so (`total_is_lower_bound`) and can be narrowed with more words or filters.
 Without words, filters alone list complaints newest first, every page reachable.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from rapidfuzz import fuzz, process
@@ -27,6 +29,7 @@ from sqlmodel import Session, col, select
 from bot.complaint_search_query import SearchQuery, parse_search
 from bot.errors import InvalidInput
 from models.complaints import Complaint, ComplaintEvent
+from models.search_index import facet
 
 __all__ = ["SearchMatch", "SearchQuery", "SearchResults", "parse_search", "search_complaints"]
 
@@ -38,7 +41,7 @@ CORRECTION_CUTOFF = 75
 CORRECTION_SPREAD = 5
 MAX_CORRECTIONS = 3
 # Relative weights of description, customer, resolution and notes in the ranking.
-WEIGHTS = (1.0, 0.75, 0.5, 0.3)
+WEIGHTS = (1.0, 0.75, 0.4, 0.4)
 
 
 @dataclass(frozen=True)
@@ -90,27 +93,34 @@ def search_complaints(
         return _results(session, query, page, page_size, ids, total, capped, has_more, terms=())
     index = _index_for(session)
     groups, corrections, unmatched = _correct(index, query.words)
-    if unmatched:
-        return SearchResults(query, page, page_size, [], 0, False, False, corrections, unmatched)
-    hits = index.hits(session, groups, query.customer, _conditions(query), RESULT_LIMIT + 1)
+    hits = [] if unmatched else index.hits(groups, query, RESULT_LIMIT + 1)
     capped = len(hits) > RESULT_LIMIT
     hits = hits[:RESULT_LIMIT]
-    if groups:
-        hits.sort(key=lambda hit: (-hit[1], -hit[2].timestamp(), -hit[0]))
-    else:
-        hits.sort(key=lambda hit: (-hit[2].timestamp(), -hit[0]))
+    # Newest first (by reference) among equals, and without words all are equal.
+    hits.sort(key=lambda hit: (-hit[1], -hit[0]) if groups else -hit[0])
     ids = [hit[0] for hit in hits[offset:offset + page_size]]
     terms = tuple(term for group in groups for term in group)
-    return _results(session, query, page, page_size, ids, len(hits), capped, offset + page_size < len(hits),
-                    terms=terms, corrections=corrections)
+    results = _results(session, query, page, page_size, ids, len(hits), capped, offset + page_size < len(hits),
+                       terms=terms)
+    return replace(results, corrections=corrections, unmatched=unmatched)
 
 
 def _conditions(query: SearchQuery) -> list:
+    conditions = [col(column_) == value for _, column_, value in _facet_columns(query) if value is not None]
+    return conditions + _date_conditions(query)
+
+
+def _facet_columns(query: SearchQuery):
+    return (("status", Complaint.status, query.status), ("owner", Complaint.owner_id, query.owner_id),
+            ("category", Complaint.category, query.category), ("severity", Complaint.severity, query.severity))
+
+
+def _facets(query: SearchQuery) -> list[str]:
+    return [facet(name, value) for name, _, value in _facet_columns(query) if value is not None]
+
+
+def _date_conditions(query: SearchQuery) -> list:
     conditions = []
-    for column_, value in ((Complaint.status, query.status), (Complaint.owner_id, query.owner_id),
-                           (Complaint.category, query.category), (Complaint.severity, query.severity)):
-        if value is not None:
-            conditions.append(col(column_) == value)
     if query.since is not None:
         conditions.append(col(Complaint.created_at) >= query.since)
     if query.until is not None:
@@ -130,7 +140,7 @@ def _filtered(session: Session, query: SearchQuery, offset: int, page_size: int)
     return list(rows[:page_size]), min(counted, RESULT_LIMIT), counted > RESULT_LIMIT, len(rows) > page_size
 
 
-def _results(session, query, page, page_size, ids, total, capped, has_more, *, terms, corrections=None) -> SearchResults:
+def _results(session, query, page, page_size, ids, total, capped, has_more, *, terms) -> SearchResults:
     complaints = {c.id: c for c in session.exec(select(Complaint).where(col(Complaint.id).in_(ids)))} if ids else {}
     snippets = _snippets(session, [complaints[i] for i in ids], terms)
     matches = [
@@ -140,7 +150,7 @@ def _results(session, query, page, page_size, ids, total, capped, has_more, *, t
         )
         for c in (complaints[i] for i in ids)
     ]
-    return SearchResults(query, page, page_size, matches, total, capped, has_more, corrections or {})
+    return SearchResults(query, page, page_size, matches, total, capped, has_more)
 
 
 # ----- typo correction ---------------------------------------------------------------------
@@ -178,74 +188,69 @@ def _index_for(session: Session):
     return _SqliteIndex(session) if session.get_bind().dialect.name == "sqlite" else _PostgresIndex(session)
 
 
-class _SqliteIndex:
-    """FTS5: `complaint_search` (rowid = complaint id) and its fts5vocab table."""
+class _Index:
+    """Filters meet words inside the index (facet tokens); dates through the complaint rows."""
 
-    search = table("complaint_search", column("rowid"))
+    vocabulary_sql = ""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def terms_starting(self, letter: str) -> list[str]:
+        rows = self.session.execute(text(self.vocabulary_sql), {"lo": letter, "hi": chr(ord(letter) + 1)})
+        return [row[0] for row in rows]
+
+    def _newest(self, rowid, score, match, query: SearchQuery, limit: int) -> list[tuple[int, float]]:
+        statement = select(rowid, score).where(match)
+        if query.since is not None or query.until is not None:
+            statement = statement.join(Complaint, col(Complaint.id) == rowid).where(*_date_conditions(query))
+        return [tuple(row) for row in self.session.execute(statement.order_by(rowid.desc()).limit(limit))]
+
+
+class _SqliteIndex(_Index):
+    """FTS5: `complaint_search` (rowid = complaint id) and its fts5vocab table."""
+
+    search = table("complaint_search", column("rowid"))
+    vocabulary_sql = "SELECT term FROM complaint_search_vocabulary WHERE term >= :lo AND term < :hi"
 
     def has_term(self, word: str) -> bool:
         found = self.session.execute(text("SELECT 1 FROM complaint_search WHERE complaint_search MATCH :m LIMIT 1"),
                                      {"m": _phrase(word)})
         return found.first() is not None
 
-    def terms_starting(self, letter: str) -> list[str]:
-        rows = self.session.execute(
-            text("SELECT term FROM complaint_search_vocabulary WHERE term >= :lo AND term < :hi"),
-            {"lo": letter, "hi": chr(ord(letter) + 1)},
-        )
-        return [row[0] for row in rows]
-
-    def hits(self, session, groups, customer, conditions, limit) -> list[tuple[int, float, datetime]]:
+    def hits(self, groups, query: SearchQuery, limit: int) -> list[tuple[int, float]]:
         parts = ["(" + " OR ".join(_phrase(t) for t in group) + ")" for group in groups]
-        if customer:
-            parts.append("customer : (" + " AND ".join(_phrase(t, prefix=True) for t in customer) + ")")
+        if query.customer:
+            parts.append("customer : (" + " AND ".join(_phrase(t, prefix=True) for t in query.customer) + ")")
+        if _facets(query):
+            parts.append("facets : (" + " AND ".join(_phrase(t) for t in _facets(query)) + ")")
         # bm25 is lower for better matches; negated so that higher is better on both databases.
-        score = -func.bm25(literal_column("complaint_search"), *WEIGHTS)
-        statement = (
-            select(Complaint.id, score, Complaint.created_at)
-            .join_from(self.search, Complaint, col(Complaint.id) == self.search.c.rowid)
-            .where(text("complaint_search MATCH :match").bindparams(match=" AND ".join(parts)), *conditions)
-            .order_by(self.search.c.rowid.desc()).limit(limit)
-        )
-        return [tuple(row) for row in session.execute(statement)]
+        score = -func.bm25(literal_column("complaint_search"), *WEIGHTS, 0.0)
+        match = text("complaint_search MATCH :match").bindparams(match=" AND ".join(parts))
+        return self._newest(self.search.c.rowid, score, match, query, limit)
 
 
-class _PostgresIndex:
+class _PostgresIndex(_Index):
     """tsvector side table `complaint_search` and the words it has indexed."""
 
     search = table("complaint_search", column("complaint_id"), column("document"))
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    vocabulary_sql = "SELECT term FROM complaint_search_term WHERE term >= :lo AND term < :hi"
 
     def has_term(self, word: str) -> bool:
         found = self.session.execute(text("SELECT 1 FROM complaint_search_term WHERE term = :w"), {"w": word})
         return found.first() is not None
 
-    def terms_starting(self, letter: str) -> list[str]:
-        rows = self.session.execute(text("SELECT term FROM complaint_search_term WHERE term >= :lo AND term < :hi"),
-                                    {"lo": letter, "hi": chr(ord(letter) + 1)})
-        return [row[0] for row in rows]
-
-    def hits(self, session, groups, customer, conditions, limit) -> list[tuple[int, float, datetime]]:
+    def hits(self, groups, query: SearchQuery, limit: int) -> list[tuple[int, float]]:
         parts = ["(" + " | ".join(_quoted(t) for t in group) + ")" for group in groups]
-        # Weight B is the customer's name and contact (see the migration).
-        parts += [_quoted(t) + (":*B" if len(t) >= 3 else ":B") for t in customer]
+        # Weight B is the customer's name and contact, D the filter values (see the migration).
+        parts += [_quoted(t) + (":*B" if len(t) >= 3 else ":B") for t in query.customer]
+        parts += [_quoted(t) + ":D" for t in _facets(query)]
         tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(parts))
         document = self.search.c.document
-        # ts_rank's weights run D, C, B, A: notes, resolution, customer, description.
-        weights = literal_column("'{%s}'::float4[]" % ",".join(str(w) for w in reversed(WEIGHTS)))
+        # ts_rank's weights run D, C, B, A: filter values (nothing), notes and resolution, customer, description.
+        weights = literal_column("'{0,%s,%s,%s}'::float4[]" % (WEIGHTS[2], WEIGHTS[1], WEIGHTS[0]))
         score = func.ts_rank(weights, document, tsquery, 1)
-        statement = (
-            select(Complaint.id, score, Complaint.created_at)
-            .join_from(self.search, Complaint, col(Complaint.id) == self.search.c.complaint_id)
-            .where(document.op("@@")(tsquery), *conditions)
-            .order_by(self.search.c.complaint_id.desc()).limit(limit)
-        )
-        return [tuple(row) for row in session.execute(statement)]
+        return self._newest(self.search.c.complaint_id, score, document.op("@@")(tsquery), query, limit)
 
 
 def _phrase(term: str, prefix: bool = False) -> str:

@@ -26,6 +26,8 @@ class Action(StrEnum):
     FOLLOWED_UP = "complaint_followed_up"
     # Typed only (`/complaint rate C-42 9`): no button
     RATE = "complaint_rate"
+    # Under search results: the next page; the value carries the query and the page.
+    SEARCH_MORE = "complaint_search_more"
     # App Home
     HOME_LOG = "home_log_complaint"
     HOME_SEARCH_KB = "home_search_kb"
@@ -65,6 +67,7 @@ class Block(StrEnum):
     QUERY = "query"
     KB_RESULT = "kb_result"  # numbered: kb_result_1, kb_result_2, …
     KB_SUGGESTIONS = "kb_suggestions"
+    SEARCH_MORE = "complaint_search_more"
 
 
 class Event(StrEnum):

@@ -6,13 +6,16 @@ SQLModel tables: an FTS5 virtual table (with its shadow tables) on SQLite, and a
 `tsvector` side table on PostgreSQL. Alembic's comparison skips them by name.
 
 SQLite: `complaint_search` (FTS5, rowid = complaint id; columns description, customer,
-resolution, notes) and `complaint_search_vocabulary` (fts5vocab over it).
+resolution, notes, facets) and `complaint_search_vocabulary` (fts5vocab over it).
 PostgreSQL: `complaint_search` (complaint_id, document tsvector with weights A
-description, B customer, C resolution, D notes; GIN index) and `complaint_search_term`
-(every letter-only word of three or more characters ever indexed, for typo correction).
+description, B customer, C resolution and notes, D facets; GIN index) and
+`complaint_search_term` (every word without digits of three or more characters ever
+indexed, for typo correction).
 """
 
 from __future__ import annotations
+
+import re
 
 SEARCH_TABLE = "complaint_search"
 SQLITE_VOCABULARY = "complaint_search_vocabulary"
@@ -25,3 +28,13 @@ def is_model_object(name: str | None, type_: str, parent_names: dict) -> bool:
     The prefix also covers FTS5's shadow tables (complaint_search_data, _idx, ...).
     """
     return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLE))
+
+
+def facet(name: str, value: str) -> str:
+    """The one token the index holds for a filter value, e.g. `0statusopen`.
+
+    Migration 0007 builds the same from the complaint's columns. The leading digit keeps
+    these tokens out of typo correction (only letter words are corrected); they sit in
+    their own FTS5 column, or at weight D on PostgreSQL, so no typed word can meet them.
+    """
+    return "0" + name + re.sub(r"[\W_]", "", value).lower()

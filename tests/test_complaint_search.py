@@ -192,16 +192,19 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("typed", HOSTILE)
-def test_hostile_input_answers_or_says_invalid(desk, typed):
+def test_hostile_input_answers_or_says_invalid(desk):
     """Nothing typed makes the database fail: each gives results or a clear InvalidInput."""
     open_session, clock, _ = desk
-    try:
-        results = search(open_session, clock, typed)
-    except InvalidInput as exc:
-        assert str(exc)
-        return
-    assert results.total >= len(results.matches)
+    answered = 0
+    for typed in HOSTILE:
+        try:
+            results = search(open_session, clock, typed)
+        except InvalidInput as exc:
+            assert str(exc), typed
+            continue
+        answered += 1
+        assert results.total >= len(results.matches), typed
+    assert answered >= len(HOSTILE) // 2  # most are searched, not refused
     with open_session() as session:  # the connection is still healthy
         assert session.execute(text("SELECT count(*) FROM complaint")).scalar() == 6
 

@@ -5,6 +5,9 @@ PostgreSQL: a tsvector side table with a GIN index, and the set of words it has
 indexed (for typo correction). Both are filled from the existing rows here.
 See models/search_index.py for what each object holds.
 
+The status, owner, category and severity are indexed too, as one token each (see
+models/search_index.py), so that words and these filters meet inside the index.
+
 Both tokenise the same way on purpose: words are runs of letters and digits, case
 folded, no stemming and no stop words (PostgreSQL's `simple` configuration after
 punctuation becomes spaces, like FTS5's unicode61), so a search finds the same
@@ -24,29 +27,37 @@ down_revision: Union[str, Sequence[str], None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
+# The complaint's columns the index holds: a change to any of them updates its entry.
+COMPLAINT_COLUMNS = "description, customer_name, customer_contact, resolution, status, owner_id, category, severity"
+
 # ----- SQLite ------------------------------------------------------------------------------
 SQLITE_NOTES = (
     "coalesce((SELECT group_concat(e.note, ' ') FROM complaint_event e "
     "WHERE e.complaint_id = {id} AND e.note <> ''), '')"
 )
+# One token per filter value, e.g. `0statusopen`, `0categorygiftcards` (FACET in models/search_index.py).
+SQLITE_FACETS = (
+    "'0status' || {row}.status || ' 0owner' || {row}.owner_id"
+    " || ' 0category' || replace(replace({row}.category, '-', ''), '_', '') || ' 0severity' || {row}.severity"
+)
 SQLITE_UPGRADE = [
     # remove_diacritics 0: PostgreSQL's `simple` configuration keeps accents too.
     "CREATE VIRTUAL TABLE complaint_search USING fts5("
-    "description, customer, resolution, notes, tokenize = 'unicode61 remove_diacritics 0')",
+    "description, customer, resolution, notes, facets, tokenize = 'unicode61 remove_diacritics 0')",
     "CREATE VIRTUAL TABLE complaint_search_vocabulary USING fts5vocab(complaint_search, 'row')",
     # The notes of events written before their complaint (an import) are picked up too.
     f"""CREATE TRIGGER complaint_search_insert AFTER INSERT ON complaint BEGIN
-        INSERT INTO complaint_search (rowid, description, customer, resolution, notes)
+        INSERT INTO complaint_search (rowid, description, customer, resolution, notes, facets)
         VALUES (new.id, new.description, new.customer_name || ' ' || new.customer_contact, new.resolution,
-                {SQLITE_NOTES.format(id='new.id')});
+                {SQLITE_NOTES.format(id='new.id')}, {SQLITE_FACETS.format(row='new')});
     END""",
     # Every change to a complaint updates its row (updated_at alone does not fire this).
-    """CREATE TRIGGER complaint_search_update AFTER UPDATE OF description, customer_name, customer_contact, resolution
-    ON complaint WHEN old.description IS NOT new.description OR old.customer_name IS NOT new.customer_name
-        OR old.customer_contact IS NOT new.customer_contact OR old.resolution IS NOT new.resolution
+    f"""CREATE TRIGGER complaint_search_update AFTER UPDATE OF {COMPLAINT_COLUMNS} ON complaint
+    WHEN {" OR ".join(f"old.{c} IS NOT new.{c}" for c in COMPLAINT_COLUMNS.split(", "))}
     BEGIN
         UPDATE complaint_search SET description = new.description,
-            customer = new.customer_name || ' ' || new.customer_contact, resolution = new.resolution
+            customer = new.customer_name || ' ' || new.customer_contact, resolution = new.resolution,
+            facets = {SQLITE_FACETS.format(row='new')}
         WHERE rowid = new.id;
     END""",
     """CREATE TRIGGER complaint_search_delete AFTER DELETE ON complaint BEGIN
@@ -63,8 +74,9 @@ SQLITE_UPGRADE = [
     f"""CREATE TRIGGER complaint_search_event_delete AFTER DELETE ON complaint_event BEGIN
         UPDATE complaint_search SET notes = {SQLITE_NOTES.format(id='old.complaint_id')} WHERE rowid = old.complaint_id;
     END""",
-    """INSERT INTO complaint_search (rowid, description, customer, resolution, notes)
-    SELECT c.id, c.description, c.customer_name || ' ' || c.customer_contact, c.resolution, coalesce(n.notes, '')
+    f"""INSERT INTO complaint_search (rowid, description, customer, resolution, notes, facets)
+    SELECT c.id, c.description, c.customer_name || ' ' || c.customer_contact, c.resolution, coalesce(n.notes, ''),
+        {SQLITE_FACETS.format(row='c')}
     FROM complaint c LEFT JOIN (
         SELECT complaint_id, group_concat(note, ' ') AS notes FROM complaint_event WHERE note <> '' GROUP BY complaint_id
     ) n ON n.complaint_id = c.id""",
@@ -91,15 +103,20 @@ POSTGRES_UPGRADE = [
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT setweight(to_tsvector('simple', regexp_replace(coalesce(body, ''), '[[:punct:]]+', ' ', 'g')), weight)
     $$""",
-    """CREATE FUNCTION complaint_search_document(description text, customer text, resolution text, notes text)
-    RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT complaint_search_words(description, 'A') || complaint_search_words(customer, 'B')
-            || complaint_search_words(resolution, 'C') || complaint_search_words(notes, 'D')
+    # Filter values are lexemes as they are (no parser), weighted D, which ranks nothing.
+    """CREATE FUNCTION complaint_search_document(c complaint, notes text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT complaint_search_words(c.description, 'A')
+            || complaint_search_words(c.customer_name || ' ' || c.customer_contact, 'B')
+            || complaint_search_words(c.resolution || ' ' || coalesce(notes, ''), 'C')
+            || setweight(array_to_tsvector(ARRAY[
+                '0status' || lower(c.status), '0owner' || lower(c.owner_id),
+                '0category' || lower(translate(c.category, '-_', '')), '0severity' || lower(c.severity)
+            ]), 'D')
     $$""",
     f"""CREATE FUNCTION complaint_search_refresh(target integer) RETURNS void LANGUAGE sql AS $$
         INSERT INTO complaint_search (complaint_id, document)
-        SELECT c.id, complaint_search_document(c.description, c.customer_name || ' ' || c.customer_contact,
-                                               c.resolution, {POSTGRES_NOTES})
+        SELECT c.id, complaint_search_document(c, {POSTGRES_NOTES})
         FROM complaint c WHERE c.id = target
         ON CONFLICT (complaint_id) DO UPDATE SET document = excluded.document
     $$""",
@@ -111,7 +128,7 @@ POSTGRES_UPGRADE = [
     """CREATE FUNCTION complaint_search_on_event() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
-            UPDATE complaint_search SET document = document || complaint_search_words(NEW.note, 'D')
+            UPDATE complaint_search SET document = document || complaint_search_words(NEW.note, 'C')
             WHERE complaint_id = NEW.complaint_id;
             RETURN NULL;
         END IF;
@@ -139,18 +156,15 @@ POSTGRES_UPGRADE = [
     # migration commits, so no complaint written meanwhile can be missed.
     "CREATE TRIGGER complaint_search_insert AFTER INSERT ON complaint "
     "FOR EACH ROW EXECUTE FUNCTION complaint_search_on_complaint()",
-    """CREATE TRIGGER complaint_search_update AFTER UPDATE OF description, customer_name, customer_contact, resolution
-    ON complaint FOR EACH ROW WHEN (
-        OLD.description IS DISTINCT FROM NEW.description OR OLD.customer_name IS DISTINCT FROM NEW.customer_name
-        OR OLD.customer_contact IS DISTINCT FROM NEW.customer_contact OR OLD.resolution IS DISTINCT FROM NEW.resolution
-    ) EXECUTE FUNCTION complaint_search_on_complaint()""",
+    f"""CREATE TRIGGER complaint_search_update AFTER UPDATE OF {COMPLAINT_COLUMNS} ON complaint FOR EACH ROW
+    WHEN ({" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in COMPLAINT_COLUMNS.split(", "))})
+    EXECUTE FUNCTION complaint_search_on_complaint()""",
     "CREATE TRIGGER complaint_search_event_insert AFTER INSERT ON complaint_event "
     "FOR EACH ROW WHEN (NEW.note <> '') EXECUTE FUNCTION complaint_search_on_event()",
     "CREATE TRIGGER complaint_search_event_change AFTER UPDATE OF note, complaint_id OR DELETE ON complaint_event "
     "FOR EACH ROW EXECUTE FUNCTION complaint_search_on_event()",
     """INSERT INTO complaint_search (complaint_id, document)
-    SELECT c.id, complaint_search_document(c.description, c.customer_name || ' ' || c.customer_contact,
-                                           c.resolution, n.notes)
+    SELECT c.id, complaint_search_document(c, n.notes)
     FROM complaint c LEFT JOIN (
         SELECT complaint_id, string_agg(note, ' ') AS notes FROM complaint_event WHERE note <> '' GROUP BY complaint_id
     ) n ON n.complaint_id = c.id""",
@@ -174,7 +188,7 @@ POSTGRES_DOWNGRADE = [
     "DROP FUNCTION complaint_search_on_event()",
     "DROP FUNCTION complaint_search_on_complaint()",
     "DROP FUNCTION complaint_search_refresh(integer)",
-    "DROP FUNCTION complaint_search_document(text, text, text, text)",
+    "DROP FUNCTION complaint_search_document(complaint, text)",
     'DROP FUNCTION complaint_search_words(text, "char")',
 ]
 
