@@ -138,38 +138,47 @@ def load_postgres(url: str, count: int, texts: list[str]) -> None:
 
 
 def build(backend: str, count: int, texts: list[str], workdir: Path, server_url: str | None) -> tuple[str, dict]:
-    """A loaded, fully migrated database, and how long loading and the index backfill took."""
-    before = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(SEARCH_REVISION).down_revision
+    """A loaded, fully migrated database, and how long loading and the index backfill took.
+
+    Built under another name and renamed when complete, so a run cut short leaves nothing
+    to be reused; a complete one is kept for the next run (SQLite's file in `workdir`,
+    PostgreSQL's database on the server) and then reports no timings.
+    """
     if backend == "sqlite":
         path = workdir / f"complaint-search-{count}.db"
-        url = f"sqlite:///{path}"
-        if path.exists():
-            upgrade(url)
-            return url, {}
-        partial = path.with_suffix(".partial")
-        for leftover in workdir.glob(partial.name + "*"):
-            leftover.unlink()
-        partial_url = f"sqlite:///{partial}"
+        if not path.exists():
+            partial = path.with_suffix(".partial")
+            for leftover in workdir.glob(partial.name + "*"):
+                leftover.unlink()
+            timings = _load_and_migrate(f"sqlite:///{partial}", lambda: load_sqlite(partial, count, texts))
+            partial.rename(path)
+            return f"sqlite:///{path}", timings
+        url, timings = f"sqlite:///{path}", {}
     else:
         name = f"bench_complaint_search_{count}"
+        server = server_url.rsplit("/", 1)[0]
+        url, timings = f"{server}/{name}", {}
         admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
+            if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name}_partial WITH (FORCE)"))
+                connection.execute(text(f"CREATE DATABASE {name}_partial"))
+                timings = _load_and_migrate(f"{url}_partial", lambda: load_postgres(f"{url}_partial", count, texts))
+                connection.execute(text(f"ALTER DATABASE {name}_partial RENAME TO {name}"))
         admin.dispose()
-        partial_url = url = server_url.rsplit("/", 1)[0] + "/" + name
-    upgrade(partial_url, before)
-    started = time.perf_counter()
-    if backend == "sqlite":
-        load_sqlite(partial, count, texts)
-    else:
-        load_postgres(url, count, texts)
-    loaded = time.perf_counter()
-    upgrade(partial_url)
-    timings = {"load_s": loaded - started, "backfill_s": time.perf_counter() - loaded}
-    if backend == "sqlite":
-        partial.rename(path)
+    upgrade(url)
     return url, timings
+
+
+def _load_and_migrate(url: str, load) -> dict:
+    """Migrate to just before the search index, load, then let its migration backfill it."""
+    before = ScriptDirectory.from_config(alembic_config(url)).get_revision(SEARCH_REVISION).down_revision
+    upgrade(url, before)
+    started = time.perf_counter()
+    load()
+    loaded = time.perf_counter()
+    upgrade(url)
+    return {"load_s": loaded - started, "backfill_s": time.perf_counter() - loaded}
 
 
 # ----- the searches ---------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ Words are looked up in the index migration 0007 keeps (FTS5 on SQLite, a tsvecto
 a GIN index on PostgreSQL; models/search_index.py), so a search reads the matching
 complaints, never every complaint. Every word must match (in the description, a note
 or response, the resolution, or the customer's name or contact). A word that matches
-nothing is replaced by the nearest indexed words (rapidfuzz over the index's own
-vocabulary), so typos still find things.
+nothing is replaced by the indexed words one slip away from it (ranked by rapidfuzz),
+so typos still find things.
 
-Filters (status, owner, category, severity) are tokens in the same index, so words and
-filters are intersected there. Best first: bm25 on SQLite, ts_rank on PostgreSQL, ties
-newest first. Ranking is
+Filters (status, owner, category, severity, the day and month logged) are tokens in
+the same index, so words and filters are intersected there. Best first: BM25 without
+IDF on SQLite (see bot/complaint_search_index.py), ts_rank on PostgreSQL; ties newest
+first. Ranking is
 bounded: the newest `RESULT_LIMIT` matches are ranked and paged; a search matching
 more says so (`total_is_lower_bound`) and can be narrowed with more words or filters.
 Without words, filters alone list complaints newest first, every page reachable.
@@ -17,15 +18,15 @@ Without words, filters alone list complaints newest first, every page reachable.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import column, func, literal_column, table, text
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.complaint_search_index import index_for, word_pattern
 from bot.complaint_search_query import SearchQuery, parse_search
 from bot.errors import InvalidInput
 from models.complaints import Complaint, ComplaintEvent
@@ -36,12 +37,9 @@ __all__ = ["SearchMatch", "SearchQuery", "SearchResults", "parse_search", "searc
 RESULT_LIMIT = 1000
 MAX_PAGE_SIZE = 50
 SNIPPET_LENGTH = 140
-# A correction must be this close (rapidfuzz ratio, 0-100); near-ties are all searched.
-CORRECTION_CUTOFF = 75
+# Of the indexed words one slip away, the closest (rapidfuzz ratio) and any nearly as close.
 CORRECTION_SPREAD = 5
 MAX_CORRECTIONS = 3
-# Relative weights of description, customer, resolution and notes in the ranking.
-WEIGHTS = (1.0, 0.75, 0.4, 0.4)
 
 
 @dataclass(frozen=True)
@@ -91,9 +89,11 @@ def search_complaints(
     if not query.uses_index:
         ids, total, capped, has_more = _filtered(session, query, offset, page_size)
         return _results(session, query, page, page_size, ids, total, capped, has_more, terms=())
-    index = _index_for(session)
+    index = index_for(session)
     groups, corrections, unmatched = _correct(index, query.words)
-    hits = [] if unmatched else index.hits(groups, query, RESULT_LIMIT + 1)
+    facets = _facet_groups(session, query, now)
+    hits = [] if unmatched or () in facets else index.hits(
+        groups, query.customer, facets, since=query.since, until=query.until, limit=RESULT_LIMIT + 1)
     capped = len(hits) > RESULT_LIMIT
     hits = hits[:RESULT_LIMIT]
     # Newest first (by reference) among equals, and without words all are equal.
@@ -115,8 +115,28 @@ def _facet_columns(query: SearchQuery):
             ("category", Complaint.category, query.category), ("severity", Complaint.severity, query.severity))
 
 
-def _facets(query: SearchQuery) -> list[str]:
-    return [facet(name, value) for name, _, value in _facet_columns(query) if value is not None]
+def _facet_groups(session: Session, query: SearchQuery, now: datetime) -> list[tuple[str, ...]]:
+    """The filters as index tokens; the dates as the UTC days and months that cover them."""
+    groups = [(facet(name, value),) for name, _, value in _facet_columns(query) if value is not None]
+    if query.since is not None or query.until is not None:
+        oldest = query.since or session.exec(select(func.min(Complaint.created_at))).one() or now
+        groups.append(tuple(_days_and_months(oldest, query.until or now + timedelta(days=1))))
+    return groups
+
+
+def _days_and_months(start: datetime, end: datetime) -> list[str]:
+    """`0day…` and `0month…` tokens covering [start, end) in UTC: whole months as months."""
+    day, last = start.astimezone(UTC).date(), (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+    tokens = []
+    while day <= last:
+        next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if day.day == 1 and next_month - timedelta(days=1) <= last:
+            tokens.append(facet("month", f"{day:%Y%m}"))
+            day = next_month
+        else:
+            tokens.append(facet("day", f"{day:%Y%m%d}"))
+            day += timedelta(days=1)
+    return tokens
 
 
 def _date_conditions(query: SearchQuery) -> list:
@@ -154,8 +174,12 @@ def _results(session, query, page, page_size, ids, total, capped, has_more, *, t
 
 
 # ----- typo correction ---------------------------------------------------------------------
+ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+ACCENTED = {"a": "àáâäãå", "c": "ç", "e": "èéêë", "i": "ìíîï", "n": "ñ", "o": "òóôöõø", "u": "ùúûü", "y": "ýÿ"}
+
+
 def _fold(word: str) -> str:
-    """Accents off, for comparing words only: `jose` is one edit from `josé`, not two."""
+    """Accents off, for ranking corrections: `josé` is the closest to `jose`."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
@@ -164,17 +188,30 @@ def correctable(word: str) -> bool:
     return 3 <= len(word) <= 40 and not any(ch.isdigit() for ch in word)
 
 
+def one_edit_away(word: str) -> set[str]:
+    """Every spelling one slip from `word`: a letter dropped, doubled, swapped or wrong
+    (an accent too). Most typos are one such slip; each is then looked up in the index,
+    which is far cheaper than reading its whole vocabulary (fts5vocab counts every
+    complaint under each word it lists: 0.5 s for one letter's words at a million)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in ALPHABET + ACCENTED.get(_fold(b[0]), "")}
+    edits |= {a + c + b for a, b in splits for c in ALPHABET}
+    return {edit for edit in edits if edit != word and correctable(edit)}
+
+
 def _correct(index, words: tuple[str, ...]):
+    known = index.known([word for word in words if correctable(word)])
     groups, corrections, unmatched = [], {}, []
     for word in words:
-        if not correctable(word) or index.has_term(word):
+        if not correctable(word) or word in known:
             groups.append((word,))
             continue
-        candidates = [term for term in index.terms_starting(word[0]) if correctable(term)]
-        near = process.extract(_fold(word), [_fold(t) for t in candidates], scorer=fuzz.ratio,
-                               score_cutoff=CORRECTION_CUTOFF, limit=MAX_CORRECTIONS)
+        found = sorted(index.known(sorted(one_edit_away(word))))
+        near = process.extract(_fold(word), [_fold(term) for term in found], scorer=fuzz.ratio, limit=MAX_CORRECTIONS)
         best = near[0][1] if near else 0
-        chosen = tuple(candidates[i] for _, score, i in near if score >= best - CORRECTION_SPREAD)
+        chosen = tuple(found[i] for _, score, i in near if score >= best - CORRECTION_SPREAD)
         if chosen:
             groups.append(chosen)
             corrections[word] = chosen
@@ -183,91 +220,12 @@ def _correct(index, words: tuple[str, ...]):
     return groups, corrections, tuple(unmatched)
 
 
-# ----- the two indexes -----------------------------------------------------------------------
-def _index_for(session: Session):
-    return _SqliteIndex(session) if session.get_bind().dialect.name == "sqlite" else _PostgresIndex(session)
-
-
-class _Index:
-    """Filters meet words inside the index (facet tokens); dates through the complaint rows."""
-
-    vocabulary_sql = ""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def terms_starting(self, letter: str) -> list[str]:
-        rows = self.session.execute(text(self.vocabulary_sql), {"lo": letter, "hi": chr(ord(letter) + 1)})
-        return [row[0] for row in rows]
-
-    def _newest(self, rowid, score, match, query: SearchQuery, limit: int) -> list[tuple[int, float]]:
-        statement = select(rowid, score).where(match)
-        if query.since is not None or query.until is not None:
-            statement = statement.join(Complaint, col(Complaint.id) == rowid).where(*_date_conditions(query))
-        return [tuple(row) for row in self.session.execute(statement.order_by(rowid.desc()).limit(limit))]
-
-
-class _SqliteIndex(_Index):
-    """FTS5: `complaint_search` (rowid = complaint id) and its fts5vocab table."""
-
-    search = table("complaint_search", column("rowid"))
-    vocabulary_sql = "SELECT term FROM complaint_search_vocabulary WHERE term >= :lo AND term < :hi"
-
-    def has_term(self, word: str) -> bool:
-        found = self.session.execute(text("SELECT 1 FROM complaint_search WHERE complaint_search MATCH :m LIMIT 1"),
-                                     {"m": _phrase(word)})
-        return found.first() is not None
-
-    def hits(self, groups, query: SearchQuery, limit: int) -> list[tuple[int, float]]:
-        parts = ["(" + " OR ".join(_phrase(t) for t in group) + ")" for group in groups]
-        if query.customer:
-            parts.append("customer : (" + " AND ".join(_phrase(t, prefix=True) for t in query.customer) + ")")
-        if _facets(query):
-            parts.append("facets : (" + " AND ".join(_phrase(t) for t in _facets(query)) + ")")
-        # bm25 is lower for better matches; negated so that higher is better on both databases.
-        score = -func.bm25(literal_column("complaint_search"), *WEIGHTS, 0.0)
-        match = text("complaint_search MATCH :match").bindparams(match=" AND ".join(parts))
-        return self._newest(self.search.c.rowid, score, match, query, limit)
-
-
-class _PostgresIndex(_Index):
-    """tsvector side table `complaint_search` and the words it has indexed."""
-
-    search = table("complaint_search", column("complaint_id"), column("document"))
-    vocabulary_sql = "SELECT term FROM complaint_search_term WHERE term >= :lo AND term < :hi"
-
-    def has_term(self, word: str) -> bool:
-        found = self.session.execute(text("SELECT 1 FROM complaint_search_term WHERE term = :w"), {"w": word})
-        return found.first() is not None
-
-    def hits(self, groups, query: SearchQuery, limit: int) -> list[tuple[int, float]]:
-        parts = ["(" + " | ".join(_quoted(t) for t in group) + ")" for group in groups]
-        # Weight B is the customer's name and contact, D the filter values (see the migration).
-        parts += [_quoted(t) + (":*B" if len(t) >= 3 else ":B") for t in query.customer]
-        parts += [_quoted(t) + ":D" for t in _facets(query)]
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(parts))
-        document = self.search.c.document
-        # ts_rank's weights run D, C, B, A: filter values (nothing), notes and resolution, customer, description.
-        weights = literal_column("'{0,%s,%s,%s}'::float4[]" % (WEIGHTS[2], WEIGHTS[1], WEIGHTS[0]))
-        score = func.ts_rank(weights, document, tsquery, 1)
-        return self._newest(self.search.c.complaint_id, score, document.op("@@")(tsquery), query, limit)
-
-
-def _phrase(term: str, prefix: bool = False) -> str:
-    # Terms are runs of letters and digits, so quoting them leaves no FTS5 syntax to inject.
-    return f'"{term}"' + (" *" if prefix and len(term) >= 3 else "")
-
-
-def _quoted(term: str) -> str:
-    return "'" + term + "'"
-
-
 # ----- snippets ------------------------------------------------------------------------------
 def _snippets(session: Session, complaints: list[Complaint], terms: tuple[str, ...]) -> dict[int, str]:
     """One line from each complaint, around the first searched word it contains."""
     if not terms:
         return {c.id: _cut(c.description, 0) for c in complaints}
-    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, terms)) + r")(?![^\W_])", re.IGNORECASE)
+    pattern = word_pattern(terms)
     snippets, need_notes = {}, []
     for complaint in complaints:
         for body in (complaint.description, complaint.resolution,

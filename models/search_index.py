@@ -6,11 +6,11 @@ SQLModel tables: an FTS5 virtual table (with its shadow tables) on SQLite, and a
 `tsvector` side table on PostgreSQL. Alembic's comparison skips them by name.
 
 SQLite: `complaint_search` (FTS5, rowid = complaint id; columns description, customer,
-resolution, notes, facets) and `complaint_search_vocabulary` (fts5vocab over it).
+resolution, notes, facets).
 PostgreSQL: `complaint_search` (complaint_id, document tsvector with weights A
 description, B customer, C resolution and notes, D facets; GIN index) and
 `complaint_search_term` (every word without digits of three or more characters ever
-indexed, for typo correction).
+indexed, for typo correction; on SQLite the FTS5 index itself answers).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 
 SEARCH_TABLE = "complaint_search"
-SQLITE_VOCABULARY = "complaint_search_vocabulary"
-POSTGRES_TERMS = "complaint_search_term"
 
 
 def is_model_object(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -31,7 +29,7 @@ def is_model_object(name: str | None, type_: str, parent_names: dict) -> bool:
 
 
 def facet(name: str, value: str) -> str:
-    """The one token the index holds for a filter value, e.g. `0statusopen`.
+    """The one token the index holds for a filter value, e.g. `0statusopen`, `0day20261126`.
 
     Migration 0007 builds the same from the complaint's columns. The leading digit keeps
     these tokens out of typo correction (only letter words are corrected); they sit in

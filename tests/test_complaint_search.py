@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bot import complaints as service
-from bot.complaint_search import SearchQuery, parse_search, search_complaints
+from bot.complaint_search import SearchQuery, _days_and_months, one_edit_away, parse_search, search_complaints
 from bot.complaints import ComplaintDraft, Permissions
 from bot.errors import InvalidInput
 from models.complaints import Severity
@@ -135,6 +136,9 @@ def test_dates_are_whole_days_both_ends_included(desk):
     everything = search(open_session, clock, f"since:{day} until:{day}")
     assert len(everything.matches) == 6
     assert search(open_session, clock, f"until:{day - timedelta(days=1)}").matches == []
+    # With words, the dates are met inside the index.
+    assert set(found(search(open_session, clock, f"card since:{day} until:{day}"))) == {ids["card"], ids["atm"]}
+    assert search(open_session, clock, f"card since:{day - timedelta(days=9)} until:{day - timedelta(days=1)}").matches == []
     with pytest.raises(InvalidInput, match="in the future"):
         search(open_session, clock, f"since:{day + timedelta(days=1)}")
 
@@ -255,3 +259,17 @@ def test_the_database_never_errors_on_a_query_object(desk):
     except DBAPIError as exc:  # pragma: no cover - the failure this test is here to catch
         pytest.fail(f"the database rejected a query: {exc}")
     assert results.matches == []
+
+
+def test_dates_become_the_days_and_months_that_cover_them():
+    tokens = _days_and_months(datetime(2026, 1, 30, 23, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+    assert tokens == ["0day20260130", "0day20260131", "0month202602", "0day20260301"]
+    # Tokyo's December runs from 15:00 UTC on 30 November to 15:00 UTC on 31 December.
+    tokyo = parse_search("since:2026-12-01 until:2026-12-31", categories=CATEGORIES, zone=ZoneInfo("Asia/Tokyo"))
+    assert _days_and_months(tokyo.since, tokyo.until) == ["0day20261130", "0month202612"]
+
+
+def test_one_slip_away():
+    edits = one_edit_away("card")
+    assert {"crad", "cad", "cardd", "cart", "carde"} <= edits and "card" not in edits
+    assert "josé" in one_edit_away("jose")

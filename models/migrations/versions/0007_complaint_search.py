@@ -1,12 +1,13 @@
 """complaint_search: full-text index over complaints, kept current by triggers
 
-SQLite: an FTS5 table (rowid = complaint id) and an fts5vocab view of its terms.
+SQLite: an FTS5 table (rowid = complaint id).
 PostgreSQL: a tsvector side table with a GIN index, and the set of words it has
 indexed (for typo correction). Both are filled from the existing rows here.
 See models/search_index.py for what each object holds.
 
-The status, owner, category and severity are indexed too, as one token each (see
-models/search_index.py), so that words and these filters meet inside the index.
+The status, owner, category, severity and the UTC day and month it was logged are
+indexed too, one token each (see models/search_index.py), so that words and filters
+meet inside the index.
 
 Both tokenise the same way on purpose: words are runs of letters and digits, case
 folded, no stemming and no stop words (PostgreSQL's `simple` configuration after
@@ -28,7 +29,9 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 # The complaint's columns the index holds: a change to any of them updates its entry.
-COMPLAINT_COLUMNS = "description, customer_name, customer_contact, resolution, status, owner_id, category, severity"
+COMPLAINT_COLUMNS = (
+    "description, customer_name, customer_contact, resolution, status, owner_id, category, severity, created_at"
+)
 
 # ----- SQLite ------------------------------------------------------------------------------
 SQLITE_NOTES = (
@@ -39,12 +42,13 @@ SQLITE_NOTES = (
 SQLITE_FACETS = (
     "'0status' || {row}.status || ' 0owner' || {row}.owner_id"
     " || ' 0category' || replace(replace({row}.category, '-', ''), '_', '') || ' 0severity' || {row}.severity"
+    # The UTC day and month it was logged (stored as UTC text, 'YYYY-MM-DD HH:MM:SS...').
+    " || ' 0day' || replace(substr({row}.created_at, 1, 10), '-', '') || ' 0month' || replace(substr({row}.created_at, 1, 7), '-', '')"
 )
 SQLITE_UPGRADE = [
     # remove_diacritics 0: PostgreSQL's `simple` configuration keeps accents too.
     "CREATE VIRTUAL TABLE complaint_search USING fts5("
     "description, customer, resolution, notes, facets, tokenize = 'unicode61 remove_diacritics 0')",
-    "CREATE VIRTUAL TABLE complaint_search_vocabulary USING fts5vocab(complaint_search, 'row')",
     # The notes of events written before their complaint (an import) are picked up too.
     f"""CREATE TRIGGER complaint_search_insert AFTER INSERT ON complaint BEGIN
         INSERT INTO complaint_search (rowid, description, customer, resolution, notes, facets)
@@ -86,7 +90,6 @@ SQLITE_UPGRADE = [
 SQLITE_DOWNGRADE = [
     *(f"DROP TRIGGER complaint_search_{name}" for name in ("insert", "update", "delete", "event_insert",
                                                              "event_update", "event_delete")),
-    "DROP TABLE complaint_search_vocabulary",
     "DROP TABLE complaint_search",
 ]
 
@@ -105,13 +108,15 @@ POSTGRES_UPGRADE = [
     $$""",
     # Filter values are lexemes as they are (no parser), weighted D, which ranks nothing.
     """CREATE FUNCTION complaint_search_document(c complaint, notes text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
         SELECT complaint_search_words(c.description, 'A')
             || complaint_search_words(c.customer_name || ' ' || c.customer_contact, 'B')
             || complaint_search_words(c.resolution || ' ' || coalesce(notes, ''), 'C')
             || setweight(array_to_tsvector(ARRAY[
                 '0status' || lower(c.status), '0owner' || lower(c.owner_id),
-                '0category' || lower(translate(c.category, '-_', '')), '0severity' || lower(c.severity)
+                '0category' || lower(translate(c.category, '-_', '')), '0severity' || lower(c.severity),
+                '0day' || to_char(c.created_at AT TIME ZONE 'UTC', 'YYYYMMDD'),
+                '0month' || to_char(c.created_at AT TIME ZONE 'UTC', 'YYYYMM')
             ]), 'D')
     $$""",
     f"""CREATE FUNCTION complaint_search_refresh(target integer) RETURNS void LANGUAGE sql AS $$
