@@ -34,7 +34,7 @@ from models.search_index import facet
 
 __all__ = ["SearchMatch", "SearchQuery", "SearchResults", "parse_search", "search_complaints"]
 
-RESULT_LIMIT = 1000
+RESULT_LIMIT = 500
 MAX_PAGE_SIZE = 50
 SNIPPET_LENGTH = 140
 # Of the indexed words one slip away, the closest (rapidfuzz ratio) and any nearly as close.
@@ -87,37 +87,38 @@ def search_complaints(
         raise InvalidInput(f"`since:{query.since.date().isoformat()}` is in the future: nothing was logged yet.")
     offset = (page - 1) * page_size
     if not query.uses_index:
-        ids, total, capped, has_more = _filtered(session, query, offset, page_size)
+        ids, total, capped, has_more = _by_date(session, query, offset, page_size)
         return _results(session, query, page, page_size, ids, total, capped, has_more, terms=())
     index = index_for(session)
     groups, corrections, unmatched = _correct(index, query.words)
     facets = _facet_groups(session, query, now)
-    hits = [] if unmatched or () in facets else index.hits(
-        groups, query.customer, facets, since=query.since, until=query.until, limit=RESULT_LIMIT + 1)
-    capped = len(hits) > RESULT_LIMIT
-    hits = hits[:RESULT_LIMIT]
-    # Newest first (by reference) among equals, and without words all are equal.
-    hits.sort(key=lambda hit: (-hit[1], -hit[0]) if groups else -hit[0])
-    ids = [hit[0] for hit in hits[offset:offset + page_size]]
+    dates = {"since": query.since, "until": query.until}
+    if unmatched or () in facets:
+        ids, total, capped, has_more = [], 0, False, False
+    elif groups:
+        hits = index.hits(groups, query.customer, facets, **dates, limit=RESULT_LIMIT + 1)
+        capped, hits = len(hits) > RESULT_LIMIT, hits[:RESULT_LIMIT]
+        hits.sort(key=lambda hit: (-hit[1], -hit[0]))  # best first; newest (by reference) among equals
+        ids, total, has_more = [hit[0] for hit in hits[offset:offset + page_size]], len(hits), offset + page_size < len(hits)
+    else:
+        # Filters alone: newest first, every page reachable, counted up to RESULT_LIMIT.
+        hits = index.hits(groups, query.customer, facets, **dates, limit=page_size + 1, offset=offset)
+        counted = len(index.hits(groups, query.customer, facets, **dates, limit=RESULT_LIMIT + 1))
+        ids, has_more = sorted((hit[0] for hit in hits), reverse=True)[:page_size], len(hits) > page_size
+        total, capped = min(counted, RESULT_LIMIT), counted > RESULT_LIMIT
     terms = tuple(term for group in groups for term in group)
-    results = _results(session, query, page, page_size, ids, len(hits), capped, offset + page_size < len(hits),
-                       terms=terms)
+    results = _results(session, query, page, page_size, ids, total, capped, has_more, terms=terms)
     return replace(results, corrections=corrections, unmatched=unmatched)
 
 
-def _conditions(query: SearchQuery) -> list:
-    conditions = [col(column_) == value for _, column_, value in _facet_columns(query) if value is not None]
-    return conditions + _date_conditions(query)
-
-
 def _facet_columns(query: SearchQuery):
-    return (("status", Complaint.status, query.status), ("owner", Complaint.owner_id, query.owner_id),
-            ("category", Complaint.category, query.category), ("severity", Complaint.severity, query.severity))
+    return (("status", query.status), ("owner", query.owner_id), ("category", query.category),
+            ("severity", query.severity))
 
 
 def _facet_groups(session: Session, query: SearchQuery, now: datetime) -> list[tuple[str, ...]]:
     """The filters as index tokens; the dates as the UTC days and months that cover them."""
-    groups = [(facet(name, value),) for name, _, value in _facet_columns(query) if value is not None]
+    groups = [(facet(name, value),) for name, value in _facet_columns(query) if value is not None]
     if query.since is not None or query.until is not None:
         oldest = query.since or session.exec(select(func.min(Complaint.created_at))).one() or now
         groups.append(tuple(_days_and_months(oldest, query.until or now + timedelta(days=1))))
@@ -148,9 +149,9 @@ def _date_conditions(query: SearchQuery) -> list:
     return conditions
 
 
-def _filtered(session: Session, query: SearchQuery, offset: int, page_size: int) -> tuple[list[int], int, bool, bool]:
-    """Filters alone: newest first, counted up to RESULT_LIMIT."""
-    conditions = _conditions(query)
+def _by_date(session: Session, query: SearchQuery, offset: int, page_size: int) -> tuple[list[int], int, bool, bool]:
+    """Dates alone (or nothing): newest first from the complaints' own index on created_at."""
+    conditions = _date_conditions(query)
     rows = session.exec(
         select(Complaint.id).where(*conditions)
         .order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc()).offset(offset).limit(page_size + 1)

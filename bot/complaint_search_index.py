@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import column, func, literal_column, table, text
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, text
+from sqlmodel import Session
 
 from models.complaints import Complaint
+
+CREATED_AT = Complaint.__table__.c.created_at.type
 
 # Relative weights of description, customer, resolution and notes in the ranking.
 WEIGHTS = (1.0, 0.75, 0.4, 0.4)
@@ -35,26 +36,37 @@ def word_pattern(terms: Sequence[str]) -> re.Pattern:
 
 
 class _Index:
+    # Written as SQL text: building these as expression trees cost more CPU than running them.
+    newest_sql = ""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _newest(self, rowid, columns, match, since: datetime | None, until: datetime | None, limit: int) -> list:
+    def _hits(self, columns: str, match_params: dict, *, since, until, limit: int, offset: int,
+              extra: dict) -> list[tuple[int, float]]:
         """Matches by descending complaint id; dates are checked on the complaint itself,
         the day and month tokens having narrowed the match to a superset."""
-        statement = select(rowid, *columns).where(match)
-        if since is not None or until is not None:
-            statement = statement.join(Complaint, col(Complaint.id) == rowid)
-            statement = statement.where(*([col(Complaint.created_at) >= since] if since else []),
-                                        *([col(Complaint.created_at) < until] if until else []))
-        return list(self.session.execute(statement.order_by(rowid.desc()).limit(limit)))
+        dates = "".join((" AND complaint.created_at >= :since" if since else "",
+                         " AND complaint.created_at < :until" if until else ""))
+        join = f" JOIN complaint ON complaint.id = {self.rowid}{dates}" if dates else ""
+        statement = text(self.newest_sql.format(columns=columns, join=join))
+        dated = {name: value for name, value in (("since", since), ("until", until)) if value is not None}
+        statement = statement.bindparams(*(bindparam(name, type_=CREATED_AT) for name in dated))
+        params = {**match_params, **extra, **dated, "limit": limit, "offset": offset}
+        return [(row[0], float(row[1])) for row in self.session.execute(statement, params).all()]
 
 
 class SqliteIndex(_Index):
     """FTS5 `complaint_search`, rowid = complaint id; columns description, customer,
     resolution, notes, facets."""
 
-    search = table("complaint_search", column("rowid"), column("description"), column("customer"),
-                   column("resolution"), column("notes"))
+    rowid = "complaint_search.rowid"
+    newest_sql = (
+        "SELECT id, {columns} FROM (SELECT complaint_search.rowid AS id, complaint_search.description AS description, "
+        "complaint_search.customer AS customer, complaint_search.resolution AS resolution, complaint_search.notes AS notes "
+        "FROM complaint_search{join} WHERE complaint_search MATCH :match "
+        "ORDER BY complaint_search.rowid DESC LIMIT :limit OFFSET :offset)"
+    )
 
     def known(self, words: Sequence[str]) -> set[str]:
         # One statement for all of them: a few hundred candidate spellings cost one round trip.
@@ -64,60 +76,61 @@ class SqliteIndex(_Index):
         )
         return {row[0] for row in self.session.execute(statement, {"words": json.dumps(list(words))})}
 
-    def hits(self, groups: Groups, customer: Sequence[str], facets: Groups, *, since, until, limit) -> list[tuple[int, float]]:
+    def hits(self, groups: Groups, customer: Sequence[str], facets: Groups, *, since, until, limit,
+             offset: int = 0) -> list[tuple[int, float]]:
         parts = ["(" + " OR ".join(_phrase(t) for t in group) + ")" for group in groups]
         if customer:
             parts.append("customer : (" + " AND ".join(_phrase(t, prefix=True) for t in customer) + ")")
         if facets:
             parts.append("facets : (" + " AND ".join("(" + " OR ".join(map(_phrase, g)) + ")" for g in facets) + ")")
-        match = text("complaint_search MATCH :match").bindparams(match=" AND ".join(parts))
-        s = self.search.c
-        rows = self._newest(s.rowid, [s.description, s.customer, s.resolution, s.notes] if groups else [],
-                            match, since, until, limit)
-        return _scored(rows, groups) if groups else [(row[0], 0.0) for row in rows]
+        score, terms = _bm25_without_idf(groups) if groups else ("0.0", {})
+        return self._hits(score, {"match": " AND ".join(parts)}, since=since, until=until, limit=limit,
+                          offset=offset, extra=terms)
 
 
 class PostgresIndex(_Index):
     """tsvector side table `complaint_search` (weights A description, B customer, C
     resolution and notes, D facets) and `complaint_search_term`, the words it holds."""
 
-    search = table("complaint_search", column("complaint_id"), column("document"))
+    rowid = "complaint_search.complaint_id"
+    # ts_rank's weights run D, C, B, A: filter tokens (nothing), notes and resolution, customer, description.
+    newest_sql = (
+        "SELECT complaint_search.complaint_id, {columns} FROM complaint_search{join}, "
+        "to_tsquery('simple'::regconfig, :match) AS query WHERE document @@ query "
+        "ORDER BY complaint_search.complaint_id DESC LIMIT :limit OFFSET :offset"
+    )
+    rank = "ts_rank('{0,%s,%s,%s}'::float4[], document, query, 1)" % (WEIGHTS[2], WEIGHTS[1], WEIGHTS[0])
 
     def known(self, words: Sequence[str]) -> set[str]:
         statement = text("SELECT term FROM complaint_search_term WHERE term = ANY(:words)")
         return {row[0] for row in self.session.execute(statement, {"words": list(words)})}
 
-    def hits(self, groups: Groups, customer: Sequence[str], facets: Groups, *, since, until, limit) -> list[tuple[int, float]]:
+    def hits(self, groups: Groups, customer: Sequence[str], facets: Groups, *, since, until, limit,
+             offset: int = 0) -> list[tuple[int, float]]:
         parts = ["(" + " | ".join(_quoted(t) for t in group) + ")" for group in groups]
         parts += [_quoted(t) + (":*B" if len(t) >= 3 else ":B") for t in customer]
         parts += ["(" + " | ".join(_quoted(t) + ":D" for t in group) + ")" for group in facets]
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(parts))
-        document = self.search.c.document
-        # ts_rank's weights run D, C, B, A: filter tokens (nothing), notes and resolution, customer, description.
-        weights = literal_column("'{0,%s,%s,%s}'::float4[]" % (WEIGHTS[2], WEIGHTS[1], WEIGHTS[0]))
-        score = func.ts_rank(weights, document, tsquery, 1)
-        rows = self._newest(self.search.c.complaint_id, [score], document.op("@@")(tsquery), since, until, limit)
-        return [(row[0], float(row[1])) for row in rows]
+        return self._hits(self.rank if groups else "0.0", {"match": " & ".join(parts)}, since=since, until=until,
+                          limit=limit, offset=offset, extra={})
 
 
-def _scored(rows, groups: Groups) -> list[tuple[int, float]]:
-    """BM25 over the matches at hand, without its IDF: every match holds every group, so
-    IDF would weigh them all alike, and FTS5's bm25() reads each word's whole list of
-    complaints to count them (95 ms for a common word at a million complaints)."""
-    patterns = [word_pattern(group) for group in groups]
-    lengths = [[len(row[1 + c] or "") for row in rows] for c in range(len(WEIGHTS))]
-    averages = [max(1.0, sum(column_) / max(1, len(column_))) for column_ in lengths]
-    scored = []
-    for number, row in enumerate(rows):
-        score = 0.0
-        for c, weight in enumerate(WEIGHTS):
-            body = row[1 + c] or ""
-            norm = K1 * (1 - B + B * lengths[c][number] / averages[c])
-            for pattern in patterns:
-                tf = len(pattern.findall(body))
-                score += weight * tf * (K1 + 1) / (tf + norm) if tf else 0.0
-        scored.append((row[0], score))
-    return scored
+def _bm25_without_idf(groups: Groups) -> tuple[str, dict[str, str]]:
+    """BM25 over the matches at hand, as SQL over the columns of SqliteIndex.newest_sql,
+    without its IDF: every match holds every group, so IDF would weigh them all alike,
+    and FTS5's bm25() reads each word's whole list of complaints to count them (95 ms
+    for a common word at a million complaints). A word's frequency is counted as a
+    substring of the lower-cased text: close enough to rank by, and all in SQLite's C."""
+    terms = {f"t{n}": term for n, term in enumerate(t for group in groups for t in group)}
+    names = iter(terms)
+    frequencies = [[next(names) for _ in group] for group in groups]
+    parts = []
+    for weight, body in zip(WEIGHTS, ("description", "customer", "resolution", "notes")):
+        norm = f"{K1} * (1 - {B} + {B} * length({body}) / max(1.0, avg(length({body})) OVER ()))"
+        for names_in_group in frequencies:
+            tf = " + ".join(f"(length({body}) - length(replace(lower({body}), :{name}, ''))) * 1.0 / length(:{name})"
+                            for name in names_in_group)
+            parts.append(f"{weight} * ({tf}) * {K1 + 1} / (({tf}) + {norm})")
+    return " + ".join(parts), terms
 
 
 def _phrase(term: str, prefix: bool = False) -> str:

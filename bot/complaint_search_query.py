@@ -52,7 +52,8 @@ class SearchQuery:
 
     @property
     def uses_index(self) -> bool:
-        return bool(self.words or self.customer)
+        """Everything but dates is found through the full-text index."""
+        return bool(self.words or self.customer or self.status or self.owner_id or self.category or self.severity)
 
     def as_text(self) -> str:
         """The query as it could be typed again: `parse_search(q.as_text()) == q`."""
