@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -139,6 +140,13 @@ def test_dates_are_whole_days_both_ends_included(desk):
     # With words, the dates are met inside the index.
     assert set(found(search(open_session, clock, f"card since:{day} until:{day}"))) == {ids["card"], ids["atm"]}
     assert search(open_session, clock, f"card since:{day - timedelta(days=9)} until:{day - timedelta(days=1)}").matches == []
+    # Kiritimati's 24 November began at 10:00 UTC on the 23rd, after these were logged:
+    # the day's token holds them, and their own times rule them out.
+    clock.advance(hours=2)
+    kiritimati = parse_search(f"card since:{day + timedelta(days=1)}", categories=CATEGORIES,
+                              zone=ZoneInfo("Pacific/Kiritimati"))
+    assert search(open_session, clock, query=kiritimati).matches == []
+    assert len(search(open_session, clock, query=replace(kiritimati, since=kiritimati.since - timedelta(hours=1))).matches) == 2
     with pytest.raises(InvalidInput, match="in the future"):
         search(open_session, clock, f"since:{day + timedelta(days=1)}")
 
