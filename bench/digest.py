@@ -120,22 +120,29 @@ def load_sqlite(path: Path, complaints: int, kudos: int, people: int) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
-    complaint_sql = f"INSERT INTO complaint ({', '.join(COMPLAINT_COLUMNS)}) VALUES ({', '.join('?' * len(COMPLAINT_COLUMNS))})"
-    event_sql = f"INSERT INTO complaint_event ({', '.join(EVENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, '')"
-    batch, events = [], []
-    for row, row_events in complaint_rows(complaints):
-        batch.append(_values(row, sqlite_time))
-        events += [(cid, kind, actor, sqlite_time(at), owner) for cid, kind, actor, at, owner in row_events]
-        if len(batch) >= 50_000:
-            connection.executemany(complaint_sql, batch)
-            connection.executemany(event_sql, events)
-            batch, events = [], []
-    connection.executemany(complaint_sql, batch)
-    connection.executemany(event_sql, events)
+    insert_history_sqlite(connection, ((row, [(*event, "") for event in events]) for row, events in complaint_rows(complaints)))
     insert_recognitions_sqlite(connection, recognitions(kudos, people, complaints))
     connection.commit()
     connection.execute("ANALYZE")
     connection.close()
+
+
+def insert_history_sqlite(connection, history) -> None:
+    """(complaint row, its events as (complaint_id, kind, actor_id, at, owner_id, note)), in batches."""
+    complaint_sql = f"INSERT INTO complaint ({', '.join(COMPLAINT_COLUMNS)}) VALUES ({', '.join('?' * len(COMPLAINT_COLUMNS))})"
+    event_sql = f"INSERT INTO complaint_event ({', '.join(EVENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)"
+    batch, events = [], []
+    for row, row_events in history:
+        batch.append(_values(row, sqlite_time))
+        events += [(cid, kind, actor, sqlite_time(at), owner, note) for cid, kind, actor, at, owner, note in row_events]
+        if len(batch) >= 50_000:
+            connection.executemany(complaint_sql, batch)
+            connection.executemany(event_sql, events)
+            connection.commit()
+            batch, events = [], []
+    connection.executemany(complaint_sql, batch)
+    connection.executemany(event_sql, events)
+    connection.commit()
 
 
 def load_postgres(url: str, complaints: int, kudos: int, people: int) -> None:

@@ -24,6 +24,8 @@ class Action(StrEnum):
     # On a resolved complaint's message: kudos to its owner.
     RECOGNISE = "kudos_recognise"
     FOLLOWED_UP = "complaint_followed_up"
+    # Under search results: the next page; the value carries the query and the page.
+    SEARCH_MORE = "complaint_search_more"
     # App Home
     HOME_LOG = "home_log_complaint"
     HOME_SEARCH_KB = "home_search_kb"
@@ -63,6 +65,7 @@ class Block(StrEnum):
     QUERY = "query"
     KB_RESULT = "kb_result"  # numbered: kb_result_1, kb_result_2, …
     KB_SUGGESTIONS = "kb_suggestions"
+    SEARCH_MORE = "complaint_search_more"
 
 
 class Event(StrEnum):

@@ -50,6 +50,8 @@ class ThrowawayCluster:
     root: Path
     port: int
     as_user: list[str]
+    # Tests trade durability for speed; a benchmark keeps PostgreSQL's own defaults.
+    durable: bool = False
 
     @property
     def url(self) -> str:
@@ -64,11 +66,11 @@ class ThrowawayCluster:
 
     def start(self) -> "ThrowawayCluster":
         data = self.root / "data"
-        self._run(str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        initdb = [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+        self._run(*initdb, *([] if self.durable else ["--no-sync"]))
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         return self
 
@@ -79,7 +81,7 @@ class ThrowawayCluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster() -> ThrowawayCluster:
+def start_cluster(*, durable: bool = False) -> ThrowawayCluster:
     bindir = find_bindir()
     root = Path(tempfile.mkdtemp(prefix="servicedesk-pg-"))
     as_user: list[str] = []
@@ -90,4 +92,4 @@ def start_cluster() -> ThrowawayCluster:
         shutil.chown(root, user="postgres", group="postgres")
         root.chmod(0o700)
         as_user = ["runuser", "-u", "postgres", "--"]
-    return ThrowawayCluster(bindir=bindir, root=root, port=_free_port(), as_user=as_user).start()
+    return ThrowawayCluster(bindir=bindir, root=root, port=_free_port(), as_user=as_user, durable=durable).start()
