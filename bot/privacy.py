@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput
-from models.complaints import Complaint, ComplaintEvent, Status
+from models.complaints import CLOSED_STATUSES, Complaint, ComplaintEvent
 from models.customers import keys_for
 from models.privacy import PrivacyAction, PrivacyRecord
 
@@ -103,7 +103,7 @@ def redact_expired(session: Session, *, now: datetime, retention_days: int, limi
     cutoff = now - timedelta(days=retention_days)
     complaints = list(session.exec(
         select(Complaint)
-        .where(Complaint.status == Status.RESOLVED.value, col(Complaint.resolved_at) < cutoff,
+        .where(col(Complaint.status).in_(CLOSED_STATUSES), col(Complaint.resolved_at) < cutoff,
                col(Complaint.customer_redacted_at).is_(None))
         .order_by(col(Complaint.resolved_at), col(Complaint.id))
         .limit(limit)
