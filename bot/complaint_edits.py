@@ -88,7 +88,7 @@ def _cleaned(edit: Edit) -> dict[str, str | None]:
         values[name] = None if value is None else clean_text(
             value, what=f"{LABELS[name]} field", limit=MAX_CUSTOMER_FIELD, required=False
         )
-    return values
+    return {name: values[name] for name in LABELS}  # in the order the history lists them
 
 
 def _shown(value: str) -> str:

@@ -19,7 +19,8 @@ from slack_sdk import WebClient
 
 from bot import complaints as service
 from bot.complaint_changes import Applied, Change, Verb, apply_change, check_allowed
-from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, plain_text
+from bot.complaint_edits import Edit
+from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, parse_edit, parse_merge, plain_text
 from bot.complaints import ComplaintDraft
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
 from bot.knowledge.suggestions import articles_for_complaint
@@ -38,7 +39,8 @@ from models.complaints import Complaint, ContactChannel, Severity
 logger = logging.getLogger(__name__)
 
 # The buttons that open a small form first; the others change the complaint at once.
-FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN, Action.FOLLOWED_UP)
+FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN, Action.FOLLOWED_UP,
+                Action.WAITING, Action.CUSTOMER_REPLIED)
 VERB_OF_ACTION = {
     Action.TAKE: Verb.TAKE,
     Action.REASSIGN: Verb.ASSIGN,
@@ -47,6 +49,9 @@ VERB_OF_ACTION = {
     Action.RESOLVE: Verb.RESOLVE,
     Action.FOLLOWED_UP: Verb.FOLLOWED_UP,
     Action.REOPEN: Verb.REOPEN,
+    Action.WAITING: Verb.WAIT,
+    Action.CUSTOMER_REPLIED: Verb.CUSTOMER_REPLIED,
+    Action.RESUME: Verb.RESUME,
 }
 VERB_OF_SUBCOMMAND = {
     "take": Verb.TAKE,
@@ -57,6 +62,11 @@ VERB_OF_SUBCOMMAND = {
     "reopen": Verb.REOPEN,
     "rate": Verb.RATE,
     "followed-up": Verb.FOLLOWED_UP,
+    "edit": Verb.EDIT,
+    "merge": Verb.MERGE,
+    "waiting": Verb.WAIT,
+    "customer-replied": Verb.CUSTOMER_REPLIED,
+    "resume": Verb.RESUME,
 }
 
 
@@ -140,6 +150,11 @@ class ComplaintListeners:
         if verb is Verb.RATE:
             score, _, comment = after_reference.partition(" ")
             return Change(verb, complaint_id, user_id, text=comment.strip(), score=service.parse_score(score))
+        if verb is Verb.EDIT:
+            edit = parse_edit(after_reference, categories=self.services.settings.complaint_categories)
+            return Change(verb, complaint_id, user_id, edit=edit)
+        if verb is Verb.MERGE:
+            return Change(verb, complaint_id, user_id, into_id=parse_merge(after_reference.split()))
         return Change(verb, complaint_id, user_id, text=after_reference)
 
     # ----- the log modal ------------------------------------------------------------
@@ -231,23 +246,63 @@ class ComplaintListeners:
         verb = VERB_OF_ACTION[Action(metadata["action"])]
         score = int(values[Block.SCORE]) if values.get(Block.SCORE, "").isdigit() else None
         complaint_id = int(metadata["id"])
-        try:
-            if verb is Verb.ASSIGN:
+        if verb is Verb.ASSIGN:
+            try:
                 self._check_owner(value)
-                change = Change(verb, complaint_id, user_id, new_owner_id=value)
-            else:
-                change = Change(verb, complaint_id, user_id, text=value, score=score)
+            except UserFacingError as exc:
+                ack(response_action="errors", errors={Block.NOTE: str(exc)[:2000]})
+                return
+            change = Change(verb, complaint_id, user_id, new_owner_id=value)
+        else:
+            change = Change(verb, complaint_id, user_id, text=value, score=score)
+        self._save_from_form(ack, client, view, change, error_block=Block.NOTE)
+
+    # ----- the Edit button and its form (the log form's fields, filled in) ------------------
+    def on_edit_button(self, ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        try:
+            with self.services.open_session() as session:
+                complaint = service.get_complaint(session, service.parse_reference(action.get("value", "")))
+            check_allowed(verb=Verb.EDIT, actor_id=user_id, complaint=complaint, permissions=self.services.permissions)
+        except UserFacingError as exc:
+            tell(client, user_id, (body.get("channel") or {}).get("id", ""), f":warning: {exc}")
+            return
+        view = views.edit_complaint_modal(complaint, categories=self.services.settings.complaint_categories)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def on_edit_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        user_id = body["user"]["id"]
+        values = input_values(view)
+        categories = self.services.settings.complaint_categories
+        edit = Edit(
+            # No description input when it is too long for the form: it is left as it is.
+            description=plain_text(values[Block.DESCRIPTION]) if Block.DESCRIPTION in values else None,
+            customer_name=plain_text(values.get(Block.CUSTOMER_NAME, "")),
+            customer_contact=plain_text(values.get(Block.CUSTOMER_CONTACT, "")),
+            contact_channel=_choice(ContactChannel, values.get(Block.CONTACT_CHANNEL), None),
+            category=values.get(Block.CATEGORY) if values.get(Block.CATEGORY) in categories else None,
+            severity=_choice(Severity, values.get(Block.SEVERITY), None),
+        )
+        change = Change(Verb.EDIT, int(private_metadata(view)["id"]), user_id, edit=edit)
+        error_block = Block.DESCRIPTION if Block.DESCRIPTION in values else Block.CUSTOMER_NAME
+        self._save_from_form(ack, client, view, change, error_block=error_block)
+
+    # ----- shared steps -----------------------------------------------------------------
+    def _save_from_form(self, ack: Ack, client: WebClient, view: dict, change: Change, *, error_block: str) -> None:
+        """Apply what a form asked for: a refusal stays on the form, beside `error_block`."""
+        try:
             applied = self._apply(change, key=f"view:{view['id']}")
         except UserFacingError as exc:
-            ack(response_action="errors", errors={Block.NOTE: str(exc)[:2000]})
+            ack(response_action="errors", errors={error_block: str(exc)[:2000]})
             return
         except DuplicateRequest:
             ack()
             return
         ack()
+        user_id = change.actor_id
         self._publish_change_later(client, applied, user_id, tell=lambda text: tell(client, user_id, "", text))
 
-    # ----- shared steps -----------------------------------------------------------------
     def _suggestions(self, complaint: Complaint) -> list[dict]:
         return suggestion_blocks(articles_for_complaint(self.services.knowledge, complaint.description))
 
@@ -289,6 +344,8 @@ class ComplaintListeners:
             problems = team_copy.publish_change(
                 self.services, client, applied.complaint, applied.previous_owner_id, actor_id
             )
+            for other in applied.also_changed:
+                problems += team_copy.publish_change(self.services, client, other, other.owner_id, actor_id)
             for problem in problems:
                 tell(f":warning: The change is saved, but {problem}.")
 
@@ -319,6 +376,8 @@ def register(app: App, services: Services) -> None:
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(listeners.on_message_shortcut)
     app.view(View.LOG_COMPLAINT.value)(listeners.on_log_submitted)
     app.view(View.COMPLAINT_CHANGE.value)(listeners.on_change_submitted)
+    app.action(Action.EDIT.value)(listeners.on_edit_button)
+    app.view(View.EDIT_COMPLAINT.value)(listeners.on_edit_submitted)
     app.action(re.compile(f"^({'|'.join(VERB_OF_ACTION)})$"))(listeners.on_button)
 
     def post_missing_team_copies() -> None:
