@@ -9,6 +9,7 @@ them with nothing more to do here; a new name or contact recomputes the customer
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -30,6 +31,10 @@ LABELS = {
     "customer_contact": "contact",
     "contact_channel": "contacted by",
 }
+
+
+# An edit note's earlier customer name or contact: `customer: “Jane Roe” → …`.
+EARLIER_CUSTOMER = re.compile(f"(?:{LABELS['customer_name']}|{LABELS['customer_contact']}): “([^”]*)” →")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,12 @@ def _cleaned(edit: Edit) -> dict[str, str | None]:
             value, what=f"{LABELS[name]} field", limit=MAX_CUSTOMER_FIELD, required=False
         )
     return {name: values[name] for name in LABELS}  # in the order the history lists them
+
+
+def earlier_customer_details(note: str) -> list[str]:
+    """The names and contacts an `edited` event's note says the customer had before,
+    so that redacting the customer also finds them (bot/privacy.py)."""
+    return EARLIER_CUSTOMER.findall(note)
 
 
 def _shown(value: str) -> str:

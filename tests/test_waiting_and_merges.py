@@ -11,6 +11,7 @@ import pytest
 from bot import complaint_waiting, complaints
 from bot.complaint_merges import merge
 from bot.complaints import ComplaintDraft
+from bot.customer_history import earlier_complaints, repeat_complainers
 from bot.digest import IsoWeek, weekly_digest
 from bot.permissions import Permissions
 from bot.reminders import NoticeKind, notices_due
@@ -189,3 +190,22 @@ def test_a_paused_complaint_breaches_in_the_week_its_moved_deadline_falls(open_s
                            permissions=EVERYONE, now=at(16, 16, 0))
     # Resolved an hour before the moved deadline: met, although 7 days after logging.
     assert digest(open_session).breaches == {"first_response": 0, "resolution": 0}
+
+
+def test_a_merged_duplicate_is_not_a_repeat_complaint(open_session):
+    ids = []
+    with unit_of_work(open_session) as session:
+        for day in (16, 17):
+            draft = ComplaintDraft(description="charged twice", customer_name="Jane Roe", customer_contact="jane@example.com")
+            ids.append(complaints.log_complaint(session, draft=draft, reporter_id=OWNER, now=at(day, 9, 0)).id)
+
+    def repeats() -> tuple[list[int], int]:
+        with open_session() as session:
+            later = complaints.get_complaint(session, ids[1])
+            return ([c.id for c in earlier_complaints(session, complaint=later)],
+                    repeat_complainers(session, start=at(16, 0, 0), end=at(23, 0, 0)))
+
+    assert repeats() == ([ids[0]], 1)
+    with unit_of_work(open_session) as session:
+        merge(session, complaint_id=ids[0], into_id=ids[1], actor_id=OWNER, permissions=EVERYONE, now=at(18, 9, 0))
+    assert repeats() == ([], 0)
