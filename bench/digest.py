@@ -6,9 +6,9 @@ real `recognition` table (made by bench/morale_report.py's generator: kudos amon
 `--people` staff, with planted reciprocal pairs and limit hitters), on SQLite and on
 a throwaway PostgreSQL cluster (tests/postgres.py), then times, for the latest week:
 
-* **sql**: `handlers.digest.compute`, what the bot runs: `bot.digest.weekly_digest`
-  with the real section providers (morale, knowledge gaps), on Services made by
-  `bot.app.build_services` (no Slack client, an empty knowledge folder);
+* **sql**: `bot.digest.compute_digest`, what the bot runs: the service figures with
+  the morale report and the knowledge gaps, on Services made by
+  `bot.services.build_services` (no people directory, an empty knowledge folder);
 * **naive**: the same figures, the morale report's included, from every complaint,
   event and recognition row loaded into Python.
 
@@ -44,9 +44,10 @@ from bench.morale_report import (
 )
 from bot.services import Services, build_services
 from bot.config import load_settings
-from bot.digest import IsoWeek
+from bot.digest import compute_digest
 from bot.sla import TargetKind
-from handlers.digest import compute
+from bot.weeks import IsoWeek
+from handlers.morale_views import people_shown
 from models.complaints import Complaint, ComplaintEvent, Status
 from models.db import make_engine, normalise_url, upgrade
 from models.kudos import Recognition
@@ -161,7 +162,11 @@ def load_postgres(url: str, complaints: int, kudos: int, people: int) -> None:
 
 # ----- the two variants -----------------------------------------------------------------------
 def sql_figures(services: Services) -> dict:
-    return comparable(compute(services, WEEK).as_json())
+    digest = compute_digest(
+        open_session=services.open_session, settings=services.settings, people=None, week=WEEK, now=services.clock(),
+        articles=services.knowledge.articles, shown=people_shown,
+    )
+    return comparable(digest.as_json())
 
 
 def naive_figures(services: Services) -> dict:
@@ -377,7 +382,7 @@ def main() -> int:
             agreed &= same
             sql_median, naive_median = statistics.median(sql["seconds"]), statistics.median(naive["seconds"])
             for variant, median, peak in (
-                ("sql (handlers.digest.compute)", sql_median, sql["peak_mb"]),
+                ("sql (bot.digest.compute_digest)", sql_median, sql["peak_mb"]),
                 ("naive (rows into Python)", naive_median, naive["peak_mb"]),
             ):
                 print(f"| {backend} | {variant} | {median:.3f} | {peak:.0f} | {median / sql_median:.1f}x | "

@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.library import KnowledgeLibrary  # noqa: E402
-from bot.knowledge.search import SearchIndex, SearchWeights  # noqa: E402
+from bot.knowledge.documents import SearchWeights  # noqa: E402
+from bot.knowledge.search import SearchIndex  # noqa: E402
 from bot.knowledge.semantic import Encoder, SemanticIndex, SemanticUnavailable, load_encoder  # noqa: E402
 
 QUESTIONS_PER_ARTICLE = 10

@@ -39,6 +39,7 @@ CHANNELS = ", ".join(channel.value for channel in ContactChannel)
 SUBCOMMANDS = {
     "list": "`list` — your open complaints; `list open` — everyone's open complaints",
     "show": "`show C-42` — details and full history",
+    "customer": "`customer jane@example.com` — a customer's complaints (by e-mail, phone or name)",
     "take": "`take C-42` — take ownership",
     "assign": "`assign C-42 @person` — hand it to someone else",
     "responded": "`responded C-42 [note]` — you got back to the customer",

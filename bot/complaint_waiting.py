@@ -37,7 +37,7 @@ def wait_on_customer(
 def customer_replied(session: Session, *, complaint_id: int, actor_id: str, note: str, now: datetime) -> Complaint:
     """What the customer said, kept as their note; a wait on them ends here."""
     complaint = get_complaint(session, complaint_id)
-    note = clean_text(note, what="what the customer said", limit=MAX_NOTE, required=True)
+    note = clean_text(note, what="note of what the customer said", limit=MAX_NOTE, required=True)
     record_event(session, complaint, EventKind.CUSTOMER_REPLIED, actor_id, now, note=note)
     return end_wait(session, complaint, actor_id, now)
 

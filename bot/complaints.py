@@ -67,9 +67,10 @@ def parse_score(text: str) -> int:
 
 
 def clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
+    """`what` is a noun for the text ("description", "note"), read after "the" and "a"."""
     text = (text or "").strip()
     if required and not text:
-        raise InvalidInput(f"Please add {what}.")
+        raise InvalidInput(f"Please add a {what}.")
     if len(text) > limit:
         raise InvalidInput(
             f"The {what} is {len(text):,} characters long; the limit is {limit:,}. "
@@ -82,7 +83,7 @@ def log_complaint(
     session: Session, *, draft: ComplaintDraft, reporter_id: str, now: datetime
 ) -> Complaint:
     description = clean_text(
-        draft.description, what="a description of the complaint", limit=MAX_DESCRIPTION,
+        draft.description, what="description", limit=MAX_DESCRIPTION,
         required=True,
     )
     owner_id = draft.owner_id or reporter_id
@@ -198,7 +199,7 @@ def resolve(
     if not complaint.is_open:
         raise InvalidInput(f"{complaint.reference} is already resolved.")
     resolution = clean_text(
-        resolution, what="how it was resolved", limit=MAX_NOTE, required=True
+        resolution, what="resolution", limit=MAX_NOTE, required=True
     )
     end_wait(session, complaint, actor_id, now)
     complaint.status = Status.RESOLVED.value

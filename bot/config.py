@@ -6,14 +6,17 @@ Every variable is documented in `.env.example`. A missing or invalid value raise
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.db import check_url
 from bot.sla import DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -22,6 +25,8 @@ DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "o
 DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+# Settings whose parser raises ValueError for a bad value; the value is kept as given.
+CHECKED_BY_PARSING = {"sla_targets": parse_targets, "quiet_hours": parse_quiet_hours, "database_url": check_url}
 
 
 class SettingsError(Exception):
@@ -54,6 +59,12 @@ class Settings(BaseSettings):
     slack_app_token: str = ""
     slack_api_url: str = SLACK_API_URL
     database_url: str = "sqlite:///servicedesk.db"
+    # How long `run` and `db upgrade` wait for an unreachable database (containers
+    # often start before theirs); 0 tries once.
+    database_wait_seconds: float = Field(default=30, ge=0, le=3600)
+    # The address HTTP mode listens on: every interface by default (a container or a
+    # server behind a proxy); 127.0.0.1 keeps it to this machine.
+    host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
     web_concurrency: int = Field(default=2, ge=1, le=64)
     complaints_channel: str = ""
@@ -140,16 +151,10 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}, e.g. Europe/London") from None
         return value
 
-    @field_validator("sla_targets")
+    @field_validator(*CHECKED_BY_PARSING)
     @classmethod
-    def _sla_targets(cls, value: str) -> str:
-        parse_targets(value)
-        return value
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours(cls, value: str) -> str:
-        parse_quiet_hours(value)
+    def _parsable(cls, value: str, info: ValidationInfo) -> str:
+        CHECKED_BY_PARSING[info.field_name](value)
         return value
 
     @field_validator("digest_schedule")
@@ -159,6 +164,22 @@ class Settings(BaseSettings):
 
         if not croniter.is_valid(value) or len(value.split()) != 5:
             raise ValueError(f"{value!r} is not a cron expression like '0 9 * * 1' (Monday 09:00)")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip().removeprefix("[").removesuffix("]")
+        try:
+            if ":" in value:  # only an IPv6 address has colons; "host:port" is a mistake
+                ipaddress.IPv6Address(value)
+            elif not re.fullmatch(r"[A-Za-z0-9.-]+", value):
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an address to listen on; give one without a port (PORT sets that), "
+                "e.g. 0.0.0.0, 127.0.0.1 or ::"
+            ) from None
         return value
 
     @field_validator("slack_api_url")

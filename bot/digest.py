@@ -3,96 +3,44 @@
 One ISO week in TZ: complaints logged, resolved and open (each with the week before),
 median and 90th-percentile times to first response and to resolution, SLA breaches,
 counts by category and by contact channel, the oldest open complaints, NPS, eight
-weeks of trend for the chart, and optional sections from other features.
+weeks of trend for the chart, and other features' parts (the morale report, the
+knowledge gaps).
 
 Every query reads one week's rows through an index (or a count), so the time and
 memory it takes follow a week's volume, not the size of the history. Percentiles are
 `percentile_cont` on PostgreSQL and the same interpolation on SQLite from the two
 rows around the rank (ORDER BY ... LIMIT 2 OFFSET k).
 
-`Digest` is plain data: Slack blocks, the terminal and `--json` all render it.
+`Digest` is plain data, figures only: Slack blocks, the terminal and `--json` all
+render it (handlers/digest_views.py). `compute_digest` asks the chat service what it
+needs (STAFF_CHANNEL's members, people's names) only while no session is open.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_
 from sqlmodel import Session, col, select
 
-from bot.errors import InvalidInput
+from bot.config import Settings
+from bot.knowledge.articles import Article
+from bot.knowledge.usage import GapSummary, gap_summary
+from bot.morale import MoraleReport, NamedReport, named_report
+from bot.people import PeopleDirectory
 from bot.sla import Target, TargetKind
+from bot.weeks import IsoWeek, Period
 from models.complaints import OPEN_STATUSES, Complaint
-from models.db import seconds_between
+from models.db import SessionFactory, seconds_between
 
 TREND_WEEKS = 8
 OLDEST_OPEN = 5
-ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 # A duplicate merged into another complaint is left out of every volume and time.
 COUNTED = col(Complaint.merged_into_id).is_(None)
-
-
-@dataclass(frozen=True, order=True)
-class IsoWeek:
-    year: int
-    week: int
-
-    @classmethod
-    def parse(cls, text: str) -> IsoWeek:
-        match = ISO_WEEK.match(text or "")
-        if match:
-            try:
-                return cls.containing(date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1))
-            except ValueError:
-                pass
-        raise InvalidInput(f"“{(text or '')[:20]}” is not an ISO week; they look like 2026-W47.")
-
-    @classmethod
-    def containing(cls, day: date) -> IsoWeek:
-        year, week, _ = day.isocalendar()
-        return cls(year, week)
-
-    @classmethod
-    def at(cls, moment: datetime, zone: ZoneInfo) -> IsoWeek:
-        return cls.containing(moment.astimezone(zone).date())
-
-    @property
-    def monday(self) -> date:
-        return date.fromisocalendar(self.year, self.week, 1)
-
-    def shift(self, weeks: int) -> IsoWeek:
-        return IsoWeek.containing(self.monday + timedelta(weeks=weeks))
-
-    def start(self, zone: ZoneInfo) -> datetime:
-        return datetime.combine(self.monday, time.min, tzinfo=zone)
-
-    def end(self, zone: ZoneInfo) -> datetime:
-        return self.shift(1).start(zone)
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.week:02d}"
-
-
-@dataclass(frozen=True)
-class Period:
-    """What a section provider is asked about: one week in TZ, as seen at `now`."""
-
-    week: IsoWeek
-    zone: ZoneInfo
-    now: datetime
-
-    @property
-    def start(self) -> datetime:
-        return self.week.start(self.zone)
-
-    @property
-    def end(self) -> datetime:
-        return self.week.end(self.zone)
 
 
 @dataclass(frozen=True)
@@ -152,23 +100,6 @@ class WeekPoint:
 
 
 @dataclass(frozen=True)
-class DigestSection:
-    """An optional part of the digest contributed by another feature.
-
-    `lines` are mrkdwn with any user text already escaped (handlers.text.escape);
-    `figures` is plain JSON-able data for `--json`.
-    """
-
-    key: str
-    title: str
-    lines: list[str]
-    figures: dict = field(default_factory=dict)
-
-
-SectionProvider = Callable[[Session, Period], DigestSection | None]
-
-
-@dataclass(frozen=True)
 class Digest:
     week: str
     starts_at: datetime
@@ -185,11 +116,19 @@ class Digest:
     oldest_open: list[OpenComplaint]
     nps: Nps
     trend: list[WeekPoint]
-    sections: list[DigestSection]
+    # Other features' parts: set by compute_digest, left out by weekly_digest alone.
+    morale: NamedReport | None = None
+    knowledge_gaps: GapSummary | None = None
+
+    def sections(self) -> list[tuple[str, NamedReport | GapSummary]]:
+        """Other features' parts by key, in the order they follow the service figures."""
+        parts = [("morale", self.morale), ("knowledge_gaps", self.knowledge_gaps)]
+        return [(key, part) for key, part in parts if part is not None]
 
     def as_json(self) -> dict:
         """Every figure, with times in ISO 8601 and derived figures spelled out."""
-        data = asdict(self)
+        data = asdict(replace(self, morale=None, knowledge_gaps=None))
+        del data["morale"], data["knowledge_gaps"]
         for name in ("logged", "resolved", "open"):
             data[name]["change"] = getattr(self, name).change
         data["nps"]["score"] = self.nps.score
@@ -197,6 +136,7 @@ class Digest:
         data["by_channel"] = dict(self.by_channel)
         for entry, complaint in zip(data["oldest_open"], self.oldest_open):
             entry["reference"] = complaint.reference
+        data["sections"] = [{"key": key, "figures": part.figures()} for key, part in self.sections()]
         return _iso_times(data)
 
 
@@ -357,8 +297,8 @@ def weekly_digest(
     zone: ZoneInfo,
     now: datetime,
     targets: dict[str, Target],
-    sections: Sequence[SectionProvider] = (),
 ) -> Digest:
+    """The service figures of `week` (no other features' parts: see compute_digest)."""
     period = Period(week, zone, now)
     before = Period(week.shift(-1), zone, now)
     start, end = period.start, period.end
@@ -382,29 +322,41 @@ def weekly_digest(
         oldest_open=oldest_open(session),
         nps=nps(session, start, end),
         trend=trend(session, week, zone),
-        sections=[section for provider in sections if (section := provider(session, period)) is not None],
     )
 
 
-def scheduled_week(now: datetime, *, schedule: str, zone: ZoneInfo) -> IsoWeek:
-    """The week the most recent scheduled digest (at or before `now`) covers.
+def compute_digest(
+    *,
+    open_session: SessionFactory,
+    settings: Settings,
+    people: PeopleDirectory | None,
+    week: IsoWeek,
+    now: datetime,
+    articles: Iterable[Article],
+    shown: Callable[[MoraleReport], Iterable[str]],
+) -> Digest:
+    """The digest for `week` with the morale report (for the week's Monday to Sunday in TZ)
+    and the knowledge gaps of the 30 days up to the week's end.
 
-    That is the last full ISO week before the scheduled time: Monday 09:00 reports on
-    the week that ended the night before. A digest missed while the bot was down is
-    therefore still due, under its own week, until the next one is.
+    `people` (None: people are shown by ID and STAFF_CHANNEL is left out) is asked only
+    between sessions; `shown` picks whom the morale part names (see morale.named_report).
     """
-    from croniter import croniter
+    zone = settings.zone
+    with open_session() as session:
+        figures = weekly_digest(session, week=week, zone=zone, now=now, targets=settings.targets)
+        gaps = gap_summary(session, now=min(week.end(zone), now), articles=articles)
+    morale = named_report(
+        open_session=open_session, people=people, staff_channel=settings.staff_channel,
+        end=week.end(zone).date(), zone=zone, daily_limit=settings.kudos_daily_limit, shown=shown,
+    )
+    return replace(figures, morale=morale, knowledge_gaps=gaps)
 
-    fired = croniter(schedule, now.astimezone(zone) + timedelta(seconds=1)).get_prev(datetime)
-    return IsoWeek.at(fired, zone).shift(-1)
 
-
-def next_scheduled_week(now: datetime, *, schedule: str, zone: ZoneInfo) -> IsoWeek:
-    """The week the next scheduled digest will cover (what a preview shows)."""
-    from croniter import croniter
-
-    due = croniter(schedule, now.astimezone(zone)).get_next(datetime)
-    return IsoWeek.at(due, zone).shift(-1)
+def recipients(*, settings: Settings) -> list[str]:
+    """Channel and/or manager user IDs, per DIGEST_DELIVERY (DMs when there is no channel)."""
+    channel = settings.manager_channel if settings.digest_delivery in ("channel", "both") else ""
+    wants_dms = settings.digest_delivery in ("dm", "both") or not settings.manager_channel
+    return ([channel] if channel else []) + (list(settings.manager_ids) if wants_dms else [])
 
 
 def _round(seconds: float | None) -> float | None:

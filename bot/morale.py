@@ -7,13 +7,16 @@ people recognised), because members of STAFF_CHANNEL arrive from Slack as plain 
 its memory grows with the team, never with the number of recognitions.
 
 `MoraleReport` is plain data: `/desk morale`, `servicedesk report morale` and the
-weekly digest render it their own way.
+weekly digest render it their own way. `named_report` adds what only the chat service
+knows (STAFF_CHANNEL's members, people's names), asked for through
+`bot.people.PeopleDirectory` before its session opens and after it closes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+import logging
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -24,8 +27,12 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
+from bot.people import PeopleDirectory, PeopleUnavailable
 from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
+from models.db import SessionFactory
 from models.kudos import Recognition
+
+logger = logging.getLogger(__name__)
 
 WEEK_DAYS = 7
 WINDOW_DAYS = 30
@@ -140,6 +147,63 @@ class MoraleReport:
 
     def to_json(self, names: Mapping[str, str] | None = None) -> str:
         return json.dumps(self.as_dict(names), ensure_ascii=False, indent=2)
+
+
+@dataclass(frozen=True)
+class StaffChannel:
+    """STAFF_CHANNEL's people (bots and deactivated accounts left out), or why they are unknown."""
+
+    channel: str = ""
+    members: tuple[str, ...] = ()
+    unreadable: str = ""  # the directory's reason, when the members could not be read
+
+
+@dataclass(frozen=True)
+class NamedReport:
+    """A report, the names of the people it shows (by ID), and STAFF_CHANNEL as it was read."""
+
+    report: MoraleReport
+    names: dict[str, str]
+    staff: StaffChannel
+
+    def figures(self) -> dict:
+        return self.report.as_dict(self.names)
+
+
+def staff_channel_people(*, people: PeopleDirectory | None, channel: str) -> StaffChannel:
+    """The people in `channel`; nobody when there is no channel or no directory to ask."""
+    if not channel or people is None:
+        return StaffChannel(channel)
+    try:
+        members = people.members(channel)
+    except PeopleUnavailable as exc:
+        logger.warning("the members of %s could not be read: %s", channel, exc)
+        return StaffChannel(channel, unreadable=str(exc))
+    return StaffChannel(channel, tuple(people.people(members)))
+
+
+def named_report(
+    *,
+    open_session: SessionFactory,
+    people: PeopleDirectory | None,
+    staff_channel: str,
+    end: date,
+    zone: ZoneInfo,
+    daily_limit: int,
+    shown: Callable[[MoraleReport], Iterable[str]],
+) -> NamedReport:
+    """The report for the days before `end`, STAFF_CHANNEL's members counted as staff, with
+    the names of the people `shown` picks (whom the caller's rendering names).
+
+    Without a directory (the terminal with no token) people are shown by ID. The
+    directory may call the chat service, so it is asked before the session opens and
+    after it closes: a slow answer never holds a database connection.
+    """
+    staff = staff_channel_people(people=people, channel=staff_channel)
+    with open_session() as session:
+        report = morale_report(session, end=end, zone=zone, daily_limit=daily_limit, staff_ids=staff.members)
+    names = {} if people is None else {user_id: people.display_name(user_id) for user_id in shown(report)}
+    return NamedReport(report, names, staff)
 
 
 def report_end(now: datetime, zone: ZoneInfo) -> date:

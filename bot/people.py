@@ -26,8 +26,9 @@ class Person:
 
 
 class PeopleDirectory(Protocol):
-    def lookup(self, user_id: str) -> Person | None:
-        """The person, or None if there is no such ID; PeopleUnavailable if it can't be told."""
+    def lookup(self, user_id: str, *, quick: bool = False) -> Person | None:
+        """The person, or None if there is no such ID; PeopleUnavailable if it can't be told
+        (`quick`: within about a second, for a request someone is waiting on)."""
 
     def display_name(self, user_id: str) -> str:
         """The person's name, or the ID itself when it can't be told."""

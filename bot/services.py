@@ -22,7 +22,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.scheduler import Job
 from bot.knowledge.library import KnowledgeLibrary
-from bot.knowledge.search import SearchWeights
+from bot.knowledge.documents import SearchWeights
 from bot.knowledge.semantic import encoder_if_available
 from bot.people import PeopleDirectory
 from bot.permissions import Permissions

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from bot.customer_history import REPEAT_WINDOW, CustomerHistory, PastComplaint
 from bot.sla import SlaState, SlaStatus, describe
 from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
 from handlers.ids import Action, Block, View
@@ -62,11 +63,31 @@ def sla_text(sla: SlaStatus) -> str:
     return " · ".join(parts)
 
 
-def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> list[dict]:
-    """The team's copy in COMPLAINTS_CHANNEL, updated in place on every change."""
-    customer = " · ".join(
-        escape(part) for part in (complaint.customer_name, complaint.customer_contact) if part
-    )
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def repeat_line(earlier: Sequence[PastComplaint]) -> str:
+    """`3rd complaint from this customer in 90 days: C-12, C-30` ("" for a first complaint)."""
+    if not earlier:
+        return ""
+    days = REPEAT_WINDOW.days
+    return (f":repeat: {ordinal(len(earlier) + 1)} complaint from this customer in {days} days: "
+            + ", ".join(past.reference for past in earlier))
+
+
+def complaint_message(
+    complaint: Complaint, sla: SlaStatus | None = None, *, earlier: Sequence[PastComplaint] = (),
+    show_contact: bool = False,
+) -> list[dict]:
+    """The team's copy in COMPLAINTS_CHANNEL, updated in place on every change.
+
+    The channel sees the customer's name only; `show_contact` (the owner, in private)
+    adds how to reach them.
+    """
+    shown = (complaint.customer_name, complaint.customer_contact) if show_contact else (complaint.customer_name,)
+    customer = " · ".join(escape(part) for part in shown if part)
     fields = [
         f"*Owner*\n<@{complaint.owner_id}>",
         f"*Status*\n{status_text(complaint)}"
@@ -86,6 +107,8 @@ def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> lis
         blocks.append(
             {"type": "context", "elements": [mrkdwn(f"<{complaint.source_permalink}|Original message>")]}
         )
+    if earlier:
+        blocks.append({"type": "context", "elements": [mrkdwn(repeat_line(earlier))]})
     if sla is not None:
         blocks.append({"type": "context", "elements": [mrkdwn(sla_text(sla))]})
     if complaint.is_merged:
@@ -119,9 +142,37 @@ def complaint_message(complaint: Complaint, sla: SlaStatus | None = None) -> lis
     return blocks
 
 
-def confirmation(complaint: Complaint, posted_to: str | None) -> str:
-    where = f" and posted to <#{posted_to}>" if posted_to else ""
-    return f"Logged {summary_text(complaint)}{where}. Use `/complaint show {complaint.reference}` to follow it."
+def confirmation(complaint: Complaint, channel: str | None, *, posted: bool | None, repeat: str = "") -> str:
+    """What the person who logged it is told: saved, and (only once it is true) posted.
+
+    `posted` is None while the team's copy is on its way, then whether it was posted;
+    `repeat` is the customer's earlier complaints (`repeat_line`).
+    """
+    if not channel or posted is False:
+        where = ""
+    elif posted:
+        where = f" and posted to <#{channel}>"
+    else:
+        where = f"; it will be posted to <#{channel}> in a moment"
+    text = f"Logged {summary_text(complaint)}{where}. Use `/complaint show {complaint.reference}` to follow it."
+    return f"{text}\n{repeat}" if repeat else text
+
+
+def customer_history_blocks(history: CustomerHistory, *, asked: str) -> list[dict]:
+    """`/complaint customer jane@example.com`: their complaints, newest first, with outcomes."""
+    if not history.total:
+        return [section(f"No complaints from “{escape(asked[:100])}”. Look them up by e-mail, phone or name.")]
+    name = escape(history.customer_name) or "this customer"
+    lines = [f"*{history.total} complaint{'s' if history.total != 1 else ''} from {name}*"]
+    for past in history.complaints:
+        outcome = past.status
+        if past.satisfaction_score is not None:
+            outcome += f", scored {past.satisfaction_score}/10"
+        resolution = f" — {escape(truncate(past.resolution, 120))}" if past.resolution else ""
+        lines.append(f"• *{past.reference}* #{escape(past.category)} · {slack_date(past.created_at)} · {outcome}{resolution}")
+    if history.total > len(history.complaints):
+        lines.append(f"…and {history.total - len(history.complaints)} older.")
+    return [section(truncate("\n".join(lines), SECTION_TEXT_LIMIT))]
 
 
 def confirmation_blocks(confirmation_text: str, suggestions: list[dict]) -> list[dict] | None:
@@ -130,15 +181,20 @@ def confirmation_blocks(confirmation_text: str, suggestions: list[dict]) -> list
 
 
 def owner_notice(complaint: Complaint, actor_id: str) -> str:
-    return f"<@{actor_id}> made you the owner of {summary_text(complaint)}"
+    """The new owner's DM, with how to reach the customer (the channel sees only their name)."""
+    contact = f" Customer: {escape(complaint.customer_name) or 'unnamed'}, {escape(complaint.customer_contact)}." \
+        if complaint.customer_contact else ""
+    return f"<@{actor_id}> made you the owner of {summary_text(complaint)}{contact}"
 
 
 def complaint_details(
-    complaint: Complaint, events: Sequence[ComplaintEvent], sla: SlaStatus | None = None
+    complaint: Complaint, events: Sequence[ComplaintEvent], sla: SlaStatus | None = None, *,
+    earlier: Sequence[PastComplaint] = (), show_contact: bool = False,
 ) -> list[dict]:
     """`show C-42`: the complaint and its full history (newest last)."""
     # No buttons in an ephemeral reply.
-    blocks = [block for block in complaint_message(complaint, sla) if block["type"] != "actions"]
+    blocks = [block for block in complaint_message(complaint, sla, earlier=earlier, show_contact=show_contact)
+              if block["type"] != "actions"]
     lines = [_event_line(event) for event in events]
     # Keep the newest history when it would not fit in one section.
     text = "*History*\n" + "\n".join(lines)

@@ -22,6 +22,7 @@ from bot.complaint_changes import Applied, Change, Verb, apply_change, check_all
 from bot.complaint_edits import Edit
 from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, parse_edit, parse_merge, plain_text
 from bot.complaints import ComplaintDraft
+from bot.customer_history import customer_history, earlier_complaints
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
 from bot.knowledge.suggestions import articles_for_complaint
 from bot.mentions import mentioned_users
@@ -106,12 +107,19 @@ class ComplaintListeners:
             self._check_owner(draft.owner_id)
         complaint = self._log(draft, user_id, key=f"command:{trigger_id}")
         channel = self.services.settings.complaints_channel
-        text = views.confirmation(complaint, channel or None)
-        ack(text=text, blocks=views.confirmation_blocks(text, self._suggestions(complaint)))
+        suggestions = self._suggestions(complaint)
+        repeat = self._repeat_line(complaint)
+        text = views.confirmation(complaint, channel, posted=None, repeat=repeat)
+        ack(text=text, blocks=views.confirmation_blocks(text, suggestions))
 
         def publish() -> None:
-            for problem in team_copy.publish_new(self.services, client, complaint):
-                respond(text=f":warning: {complaint.reference} is saved, but {problem}.")
+            problems = team_copy.publish_new(self.services, client, complaint)
+            if not channel and not problems:
+                return
+            # The confirmation said the copy is on its way; now say what happened.
+            text = views.confirmation(complaint, channel, posted=not problems, repeat=repeat)
+            text += "".join(f"\n:warning: {complaint.reference} is saved, but {problem}." for problem in problems)
+            respond(text=text, blocks=views.confirmation_blocks(text, suggestions), replace_original=True)
 
         self.services.after_ack(publish)
 
@@ -123,6 +131,12 @@ class ComplaintListeners:
             heading = "Open complaints" if everyone else "Your open complaints"
             ack(text=heading, blocks=views.complaint_list(rows, total, heading))
             return
+        if sub.name == "customer":
+            with self.services.open_session() as session:
+                history = customer_history(session, customer=plain_text(sub.rest))
+            ack(text=f"Complaints from {plain_text(sub.rest)[:100]}", blocks=views.customer_history_blocks(
+                history, asked=plain_text(sub.rest)))
+            return
         if not sub.args:
             raise InvalidInput(f"Which complaint? For example `/complaint {sub.name} C-42`.")
         complaint_id = service.parse_reference(sub.args[0])
@@ -130,8 +144,12 @@ class ComplaintListeners:
             with self.services.open_session() as session:
                 complaint = service.get_complaint(session, complaint_id)
                 events = service.history(session, complaint_id)
+                earlier = earlier_complaints(session, complaint=complaint)
             sla = team_copy.sla_now(self.services, complaint)
-            ack(text=views.summary_text(complaint), blocks=views.complaint_details(complaint, events, sla))
+            # The reply is seen by the asker alone; the contact only by those who work on it.
+            show_contact = self.services.permissions.can_manage(user_id, complaint)
+            ack(text=views.summary_text(complaint), blocks=views.complaint_details(
+                complaint, events, sla, earlier=earlier, show_contact=show_contact))
             return
         change = self._typed_change(VERB_OF_SUBCOMMAND[sub.name], complaint_id, user_id, sub.rest)
         applied = self._apply(change, key=f"command:{trigger_id}")
@@ -207,7 +225,7 @@ class ComplaintListeners:
                 self._attach_permalink(client, complaint, metadata["channel"], metadata["message_ts"])
             problems = team_copy.publish_new(self.services, client, complaint)
             channel = self.services.settings.complaints_channel
-            text = views.confirmation(complaint, channel if channel and not problems else None)
+            text = views.confirmation(complaint, channel, posted=not problems, repeat=self._repeat_line(complaint))
             text += "".join(f"\n:warning: {problem}." for problem in problems)
             blocks = views.confirmation_blocks(text, self._suggestions(complaint))
             tell(client, user_id, metadata.get("channel", ""), text, blocks)
@@ -303,12 +321,16 @@ class ComplaintListeners:
         user_id = change.actor_id
         self._publish_change_later(client, applied, user_id, tell=lambda text: tell(client, user_id, "", text))
 
+    def _repeat_line(self, complaint: Complaint) -> str:
+        with self.services.open_session() as session:
+            return views.repeat_line(earlier_complaints(session, complaint=complaint))
+
     def _suggestions(self, complaint: Complaint) -> list[dict]:
         return suggestion_blocks(articles_for_complaint(self.services.knowledge, complaint.description))
 
     def _check_owner(self, user_id: str) -> None:
         try:
-            user = self.users.lookup(user_id)
+            user = self.users.lookup(user_id, quick=True)
         except PeopleUnavailable:
             logger.warning("users.info failed for %s; accepting the owner unchecked", user_id)
             return

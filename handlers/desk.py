@@ -17,18 +17,16 @@ from datetime import date, datetime, time, timedelta
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.services import Services
 from bot.complaint_text import plain_text
-from bot.digest import IsoWeek, next_scheduled_week
+from bot.digest import compute_digest
 from bot.errors import InvalidInput, UserFacingError
 from bot.export import settings_rows, write_csv
-from bot.morale import report_end
+from bot.morale import named_report, report_end
+from bot.services import Services
+from bot.weeks import IsoWeek, next_scheduled_week
 from handlers import digest_views, morale_views
-from handlers.text import slack_error_text
-from handlers.digest import compute
 from handlers.ids import Command
-from handlers.morale import named_report
-from handlers.text import escape
+from handlers.text import escape, slack_error_text
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +69,15 @@ class DeskListeners:
     # ----- /desk morale ------------------------------------------------------------------------
     def morale(self, request: DeskRequest) -> None:
         request.ack()
-        end = report_end(self.services.clock(), self.services.settings.zone)
-        with self.services.open_session() as session:
-            report, names, note = named_report(self.services, session, end=end, client=request.client)
+        services, settings = self.services, self.services.settings
+        named = named_report(
+            open_session=services.open_session, people=services.people, staff_channel=settings.staff_channel,
+            end=report_end(services.clock(), settings.zone), zone=settings.zone,
+            daily_limit=settings.kudos_daily_limit, shown=morale_views.people_shown,
+        )
         request.respond(
-            text=morale_views.morale_text(report), blocks=morale_views.morale_blocks(report, names, note=note),
+            text=morale_views.morale_text(named.report),
+            blocks=morale_views.morale_blocks(named.report, named.names, note=morale_views.staff_note(named.staff)),
             response_type="ephemeral", replace_original=False,
         )
 
@@ -87,7 +89,10 @@ class DeskListeners:
         else:
             week = next_scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
         request.ack(text=f"Working out the digest for {week}…")
-        digest = compute(self.services, week, client=request.client)
+        digest = compute_digest(
+            open_session=self.services.open_session, settings=settings, people=self.services.people, week=week,
+            now=now, articles=self.services.knowledge.articles, shown=morale_views.people_shown,
+        )
         request.respond(
             text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest, now=now),
             response_type="ephemeral", replace_original=False,

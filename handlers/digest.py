@@ -4,6 +4,8 @@ The job runs every tick (bot/scheduler.py). It works out which week the latest
 scheduled digest covers, and for each recipient (MANAGER_CHANNEL and/or each of
 MANAGER_IDS, per DIGEST_DELIVERY) claims `digest:<week>:<recipient>` in the ledger:
 with two processes, or after a restart, each recipient gets each week's digest once.
+The figures come from `bot.digest.compute_digest`, which asks Slack (through
+`services.people`) only while it holds no database session.
 """
 
 from __future__ import annotations
@@ -15,32 +17,14 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import delivery_ledger
+from bot.digest import Digest, compute_digest, recipients
 from bot.services import Services
-from bot.digest import Digest, IsoWeek, scheduled_week, weekly_digest
-from handlers import digest_views, knowledge, morale
+from bot.weeks import scheduled_week
+from handlers import digest_views, morale_views
 from handlers.text import slack_error_text
 
 logger = logging.getLogger(__name__)
 DIGEST_KIND = "digest"
-
-
-def compute(services: Services, week: IsoWeek, *, client: WebClient | None = None) -> Digest:
-    """The digest for `week`; with a client, its morale section names people and counts STAFF_CHANNEL."""
-    settings = services.settings
-    # Other features' parts of the digest, in the order they appear after the service figures.
-    sections = [morale.digest_section(services, client), knowledge.digest_section(services)]
-    with services.open_session() as session:
-        return weekly_digest(
-            session, week=week, zone=settings.zone, now=services.clock(), targets=settings.targets, sections=sections
-        )
-
-
-def recipients(services: Services) -> list[str]:
-    """Channel and/or manager user IDs, per DIGEST_DELIVERY (DMs when there is no channel)."""
-    settings = services.settings
-    channel = settings.manager_channel if settings.digest_delivery in ("channel", "both") else ""
-    wants_dms = settings.digest_delivery in ("dm", "both") or not settings.manager_channel
-    return ([channel] if channel else []) + (list(settings.manager_ids) if wants_dms else [])
 
 
 def post_digest(client: WebClient, channel: str, digest: Digest, *, now: datetime, chart: bytes) -> None:
@@ -66,7 +50,7 @@ class DigestJob:
     def __call__(self) -> None:
         settings, now = self.services.settings, self.services.clock()
         week = scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
-        keys = {recipient: f"{DIGEST_KIND}:{week}:{recipient}" for recipient in recipients(self.services)}
+        keys = {recipient: f"{DIGEST_KIND}:{week}:{recipient}" for recipient in recipients(settings=settings)}
         with self.services.open_session() as session:
             settled = delivery_ledger.settled_keys(session, keys.values(), now=now)
         claimed = [
@@ -78,7 +62,11 @@ class DigestJob:
         # matplotlib adds about 40 MB to a process: load it only when a digest goes out.
         from bot.digest_chart import trend_chart
 
-        digest = compute(self.services, week, client=self.client)
+        services = self.services
+        digest = compute_digest(
+            open_session=services.open_session, settings=settings, people=services.people, week=week, now=now,
+            articles=services.knowledge.articles, shown=morale_views.people_shown,
+        )
         chart = trend_chart(digest.trend)
         for recipient in claimed:
             try:

@@ -1,4 +1,4 @@
-"""Block Kit for the weekly digest: pure functions of `bot.digest.Digest`."""
+"""Block Kit and `--json` for the weekly digest: pure functions of `bot.digest.Digest`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ from datetime import datetime, timedelta
 
 from bot.digest import Count, Digest, Durations
 from bot.sla import describe
+from handlers import knowledge_views, morale_views
 from handlers.blocks import mrkdwn, plain, section
 from handlers.complaint_views import SEVERITY_ICON
 from handlers.text import escape, truncate
+
+# Each of other features' parts of the digest (bot.digest.Digest.sections): its title,
+# and its lines in mrkdwn with user text escaped.
+PARTS = {
+    "morale": ("Morale", morale_views.digest_lines),
+    "knowledge_gaps": (knowledge_views.GAPS_TITLE, knowledge_views.digest_gap_lines),
+}
 
 
 def _change(count: Count) -> str:
@@ -72,7 +80,17 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
             for c in digest.oldest_open
         ]
         blocks.append(section("*Oldest open complaints*\n" + "\n".join(lines)))
-    for part in digest.sections:
+    for key, part in digest.sections():
+        title, lines = PARTS[key]
         blocks.append({"type": "divider"})
-        blocks.append(section(f"*{escape(part.title)}*\n" + "\n".join(part.lines)))
+        blocks.append(section(f"*{escape(title)}*\n" + "\n".join(lines(part))))
     return blocks[:50]
+
+
+def digest_json(digest: Digest) -> dict:
+    """Every figure (`Digest.as_json`), each part with its title and lines as the message shows them."""
+    data = digest.as_json()
+    for entry, (key, part) in zip(data["sections"], digest.sections()):
+        title, lines = PARTS[key]
+        entry.update(key=key, title=title, lines=lines(part), figures=entry.pop("figures"))
+    return data

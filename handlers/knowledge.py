@@ -17,10 +17,8 @@ import threading
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
 from bot.services import Services
-from bot.digest import DigestSection, Period, SectionProvider
 from bot.errors import DuplicateRequest, NotAllowed, NotFound, UserFacingError
 from bot.knowledge import usage
 from bot.knowledge.articles import Article, Problem
@@ -34,7 +32,6 @@ from models.db import unit_of_work
 
 logger = logging.getLogger(__name__)
 
-DIGEST_GAPS = 5
 MAX_PROBLEMS_PER_MESSAGE = 20
 
 
@@ -232,21 +229,6 @@ def send_review_reminders(services: Services, client: WebClient) -> int:
 
 def article_titles(services: Services) -> dict[str, str]:
     return {article.path: article.title for article in services.knowledge.articles}
-
-
-def digest_section(services: Services) -> SectionProvider:
-    """The top knowledge gaps of the 30 days up to the end of the digest's week."""
-
-    def provide(session: Session, period: Period) -> DigestSection:
-        gaps = usage.knowledge_gaps(session, now=min(period.end, services.clock()), limit=DIGEST_GAPS)
-        figures = {"gaps": [
-            {"question": g.question, "times": g.times, "unanswered": g.unanswered, "unhelpful": g.unhelpful,
-             "askers": g.askers, "shown": g.shown_paths} for g in gaps
-        ]}
-        lines = views.gap_lines(gaps, article_titles(services)) or [views.NO_GAPS]
-        return DigestSection("knowledge_gaps", "Knowledge gaps, last 30 days", lines, figures)
-
-    return provide
 
 
 def search_lines(services: Services, query: str, *, user_id: str) -> list[str]:

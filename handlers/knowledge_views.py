@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from bot.knowledge.articles import Article, Problem
 from bot.knowledge.markup import excerpt, pages
-from bot.knowledge.search import Hit
-from bot.knowledge.usage import Gap
+from bot.knowledge.documents import Hit
+from bot.knowledge.usage import Gap, GapSummary
 from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
 from handlers.ids import Action, Block, View
 from handlers.text import escape, truncate
@@ -148,6 +148,7 @@ def _sections(heading: str, lines: Sequence[str], *, limit: int) -> list[dict]:
     return blocks[:limit]
 
 
+GAPS_TITLE = "Knowledge gaps, last 30 days"
 NO_GAPS = "None: every question got a confident, helpful answer. 🎉"
 
 
@@ -171,8 +172,13 @@ def gap_lines(gaps: Sequence[Gap], titles: dict[str, str]) -> list[str]:
 
 def gaps_blocks(gaps: Sequence[Gap], titles: dict[str, str]) -> list[dict]:
     if not gaps:
-        return [section(f"*Knowledge gaps, last 30 days*\n{NO_GAPS}")]
-    return _sections("*Knowledge gaps, last 30 days* (most asked first)", gap_lines(gaps, titles), limit=45)
+        return [section(f"*{GAPS_TITLE}*\n{NO_GAPS}")]
+    return _sections(f"*{GAPS_TITLE}* (most asked first)", gap_lines(gaps, titles), limit=45)
+
+
+def digest_gap_lines(summary: GapSummary) -> list[str]:
+    """The knowledge-gaps part of the weekly digest."""
+    return gap_lines(summary.gaps, summary.titles) or [NO_GAPS]
 
 
 def review_blocks(due: dict[str, list[Article]], *, max_age_days: int, everyone: bool) -> list[dict]:

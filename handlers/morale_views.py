@@ -1,11 +1,11 @@
-"""Block Kit for the morale report; `morale_section` is reused by the weekly digest."""
+"""Block Kit for the morale report; `digest_lines` is its part of the weekly digest."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from bot.morale import RECIPROCAL_WINDOW, MoraleReport
+from bot.morale import RECIPROCAL_WINDOW, MoraleReport, NamedReport, StaffChannel
 from handlers.blocks import plain, section
 from handlers.text import escape
 
@@ -75,6 +75,22 @@ def morale_lines(report: MoraleReport, names: Mapping[str, str]) -> list[str]:
     """The report as mrkdwn lines (user text escaped), e.g. for a section of the digest."""
     name = _namer(names)
     return [*_summary_lines(report), *_unrecognised_lines(report, name), *_flag_lines(report, name)]
+
+
+def staff_note(staff: StaffChannel) -> str:
+    """Why STAFF_CHANNEL's members are missing from the report, or "" when they are not."""
+    if not staff.unreadable:
+        return ""
+    return (
+        f":warning: I couldn't read the members of <#{staff.channel}> ({staff.unreadable}), "
+        "so only people with recent activity count as staff."
+    )
+
+
+def digest_lines(named: NamedReport) -> list[str]:
+    """The morale part of the weekly digest, with the note on STAFF_CHANNEL if it has one."""
+    note = staff_note(named.staff)
+    return morale_lines(named.report, named.names) + ([note] if note else [])
 
 
 def morale_section(report: MoraleReport, names: Mapping[str, str]) -> list[dict]:

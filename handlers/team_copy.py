@@ -10,6 +10,7 @@ import logging
 from slack_sdk import WebClient
 
 from bot import complaints as service
+from bot.customer_history import earlier_complaints
 from bot.services import Services
 from bot.sla import SlaStatus, sla_status
 from bot.team_copies import claim_retries
@@ -23,6 +24,14 @@ logger = logging.getLogger(__name__)
 def sla_now(services: Services, complaint: Complaint) -> SlaStatus:
     settings = services.settings
     return sla_status(complaint, now=services.clock(), targets=settings.targets, due_soon=settings.due_soon)
+
+
+def team_message_blocks(services: Services, complaint: Complaint) -> list[dict]:
+    """The team's copy as it is now, with the customer's earlier complaints (read first;
+    no session is held while the message goes to Slack)."""
+    with services.open_session() as session:
+        earlier = earlier_complaints(session, complaint=complaint)
+    return views.complaint_message(complaint, sla_now(services, complaint), earlier=earlier)
 
 
 def publish_new(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
@@ -52,7 +61,7 @@ def post_team_copy(services: Services, client: WebClient, complaint: Complaint) 
     if not channel:
         return []
     try:
-        blocks = views.complaint_message(complaint, sla_now(services, complaint))
+        blocks = team_message_blocks(services, complaint)
         posted = client.chat_postMessage(channel=channel, text=views.summary_text(complaint), blocks=blocks)
         with services.open_session() as session:
             current = service.set_message_location(
@@ -64,7 +73,7 @@ def post_team_copy(services: Services, client: WebClient, complaint: Complaint) 
         logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
         return [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
     # A change made while the post was on its way had no message to update yet.
-    if views.complaint_message(current, sla_now(services, current)) != blocks:
+    if team_message_blocks(services, current) != blocks:
         return update_team_message(services, client, current)
     return []
 
@@ -74,7 +83,7 @@ def update_team_message(services: Services, client: WebClient, complaint: Compla
     try:
         client.chat_update(
             channel=complaint.slack_channel, ts=complaint.slack_ts,
-            text=views.summary_text(complaint), blocks=views.complaint_message(complaint, sla_now(services, complaint)),
+            text=views.summary_text(complaint), blocks=team_message_blocks(services, complaint),
         )
     except Exception as exc:  # noqa: BLE001
         logger.warning("updating the message of %s failed: %s", complaint.reference, exc)

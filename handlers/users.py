@@ -17,19 +17,31 @@ from bot.people import PeopleUnavailable, Person
 from handlers.text import slack_error_text
 
 
+# What a lookup on the acknowledgement path may cost at most: Slack wants the ack in
+# 3 s, and a complaint must be saved (and acked) even when Slack is slow or down.
+QUICK_TIMEOUT_SECONDS = 1.0
+
+
 class UserDirectory:
     def __init__(self, client: WebClient, *, ttl_seconds: int = 3600) -> None:
         self._client = client
+        self._quick_client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=QUICK_TIMEOUT_SECONDS, retry_handlers=[]
+        )
         self._cache: TTLCache[str, Person | None] = TTLCache(maxsize=10_000, ttl=ttl_seconds)
         self._lock = threading.Lock()
 
-    def lookup(self, user_id: str) -> Person | None:
-        """The user, or None if Slack does not know the ID; PeopleUnavailable on other errors."""
+    def lookup(self, user_id: str, *, quick: bool = False) -> Person | None:
+        """The user, or None if Slack does not know the ID; PeopleUnavailable on other errors.
+
+        `quick` gives Slack at most QUICK_TIMEOUT_SECONDS and no retries.
+        """
         with self._lock:
             if user_id in self._cache:
                 return self._cache[user_id]
         try:
-            data = self._client.users_info(user=user_id)["user"]
+            client = self._quick_client if quick else self._client
+            data = client.users_info(user=user_id)["user"]
         except SlackApiError as exc:
             if exc.response.get("error") != "user_not_found":
                 raise PeopleUnavailable(slack_error_text(exc)) from exc

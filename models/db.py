@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, Float, cast, event, func
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 SessionFactory = Callable[[], Session]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+BACKENDS = ("sqlite", "postgresql")
+# Waiting for a database: the first pause, doubled after each failure up to the last.
+FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS = 0.5, 5.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached in the time allowed; the message says where and why."""
 
 
 def normalise_url(url: str) -> str:
@@ -20,6 +30,57 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def check_url(url: str) -> None:
+    """Raise ValueError saying what is wrong with a database URL, without echoing its password."""
+    example = "use sqlite:///servicedesk.db or postgresql://user:password@host/database"
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise ValueError(f"not a database URL; {example}") from None
+    if parsed.get_backend_name() not in BACKENDS:
+        raise ValueError(f"{parsed.get_backend_name()!r} databases are not supported; {example}")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).parent
+        if not parsed.query.get("uri") and not folder.is_dir():
+            raise ValueError(f"the folder {str(folder.absolute())!r} for the SQLite file does not exist")
+
+
+def describe(url: str) -> str:
+    """The URL as it may be shown: the password hidden."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def wait_for_database(
+    url: str, *, wait_seconds: float, on_retry: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+) -> None:
+    """Return once a connection to `url` opens; retry with growing pauses for `wait_seconds`,
+    telling `on_retry` each time, then raise DatabaseUnavailable."""
+    deadline = monotonic() + wait_seconds
+    pause = FIRST_PAUSE_SECONDS
+    is_sqlite = make_url(normalise_url(url)).get_backend_name() == "sqlite"
+    # A host that drops packets would otherwise hold one attempt for minutes.
+    probe = create_engine(normalise_url(url), poolclass=NullPool, connect_args={} if is_sqlite else {"connect_timeout": 5})
+    try:
+        while True:
+            try:
+                with probe.connect():
+                    return
+            except DBAPIError as exc:
+                reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+            left = deadline - monotonic()
+            if left <= 0:
+                raise DatabaseUnavailable(
+                    f"could not reach the database at {describe(url)} within {wait_seconds:g} s: {reason}"
+                )
+            pause = min(pause, left)
+            on_retry(f"the database at {describe(url)} is not reachable yet ({reason}); trying again in {pause:.1f} s")
+            sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+    finally:
+        probe.dispose()
 
 
 def make_engine(url: str) -> Engine:

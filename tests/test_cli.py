@@ -169,7 +169,8 @@ def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url
     env.pop("SLACK_APP_TOKEN", None)
     server = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "run"], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    client = SignedClient(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack.response_url())
+    # Slack always says who typed a command; a request without user_id is refused.
+    client = SignedClient(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack.response_url(), user=ALICE)
     burst = 12  # more than the publisher threads of both workers, so some posts wait in a queue
     try:
         deadline = time.monotonic() + 30

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
+from slack_sdk import WebClient
 
-from bot.digest import DigestSection, IsoWeek, Period, weekly_digest
+from bot.config import load_settings
+from bot.digest import compute_digest, weekly_digest
 from bot.errors import InvalidInput
+from bot.knowledge.articles import Article
+from bot.knowledge.documents import Hit, SearchOutcome
+from bot.knowledge.usage import record_feedback, record_search
+from bot.morale import StaffChannel
 from bot.sla import DEFAULT_SLA_TARGETS, parse_targets
-from tests.digest_data import EXPECTED_W47, at, load_known_history
+from bot.weeks import IsoWeek
+from handlers.users import UserDirectory
+from models.db import unit_of_work
+from tests.digest_data import EXPECTED_W47, OWNER, at, load_known_history
+from tests.harness import BOB, BOT_USER, CAROL
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -62,17 +73,43 @@ def test_a_week_in_progress_only_counts_breaches_that_have_fallen_due(open_sessi
     assert digest.breaches["first_response"] == 2
 
 
-def test_optional_sections_come_from_providers_and_none_means_left_out(open_session):
-    seen = []
+def test_the_digest_carries_the_morale_report_and_the_knowledge_gaps_as_figures(open_session, slack):
+    load_known_history(open_session)  # every complaint logged and owned by OWNER; no kudos
+    refunds = Article(path="returns/refunds.md", title="Refunds", body="Refunds take five days.")
+    with unit_of_work(open_session) as session:
+        shown = SearchOutcome("moon shipping", [Hit(0, refunds.path, 1.0, 0.9)], answered=True)
+        search_id = record_search(session, outcome=shown, asker_id=CAROL, channel_id="", now=at(20, 9, 0)).id
+        record_feedback(session, search_id=search_id, article_path=refunds.path, user_id=CAROL, helpful=False,
+                        now=at(20, 9, 1))
+    slack.members["CSTAFF0001"] = [BOB, BOT_USER]
+    settings = load_settings(env_file=None, tz="UTC", staff_channel="CSTAFF0001", kudos_daily_limit=3)
+    digest = compute_digest(
+        open_session=open_session, settings=settings, week=IsoWeek.parse("2026-W47"), now=at(23, 9, 0),
+        people=UserDirectory(WebClient(token="xoxb-test", base_url=slack.api_url)), articles=[refunds],
+        shown=lambda report: report.unrecognised,
+    )
+    # The service figures are weekly_digest's; the other parts are data, not text.
+    assert replace(digest, morale=None, knowledge_gaps=None) == digest_for(open_session)
+    assert [key for key, _ in digest.sections()] == ["morale", "knowledge_gaps"]
+    morale = digest.morale
+    assert morale.staff == StaffChannel("CSTAFF0001", (BOB,))  # the bot is not staff
+    assert morale.report.end.isoformat() == "2026-11-23" and morale.report.unrecognised == (OWNER, BOB)
+    assert morale.names == {OWNER: "Alice", BOB: "Bob"}
+    [gap] = digest.knowledge_gaps.gaps
+    assert (gap.question, gap.unhelpful, gap.askers) == ("moon shipping", 1, [CAROL])
+    assert digest.knowledge_gaps.titles == {refunds.path: "Refunds"}
+    assert digest.as_json()["sections"] == [
+        {"key": "morale", "figures": morale.report.as_dict(morale.names)},
+        {"key": "knowledge_gaps", "figures": {"gaps": [{
+            "question": "moon shipping", "times": 1, "unanswered": 0, "unhelpful": 1, "askers": [CAROL],
+            "shown": [refunds.path],
+        }]}},
+    ]
 
-    def morale(session, period: Period):
-        seen.append((str(period.week), period.start.isoformat()))
-        return DigestSection("morale", "Morale", ["• 12 kudos"], {"kudos": 12})
 
-    digest = digest_for(open_session, sections=[morale, lambda session, period: None])
-    assert [s.key for s in digest.sections] == ["morale"]
-    assert seen == [("2026-W47", "2026-11-16T00:00:00+00:00")]
-    assert digest.as_json()["sections"][0]["figures"] == {"kudos": 12}
+def test_the_service_figures_alone_have_no_other_parts(open_session):
+    digest = digest_for(open_session)
+    assert digest.sections() == [] and digest.as_json()["sections"] == []
 
 
 def test_json_carries_every_figure(open_session):

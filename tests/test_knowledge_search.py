@@ -7,7 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.knowledge.search import SHARD_SIZE, Analyser, SearchDoc, SearchIndex, SearchWeights
+from bot.knowledge.documents import Analyser, SearchDoc, SearchWeights
+from bot.knowledge.index import SHARD_SIZE
+from bot.knowledge.search import SearchIndex
 
 DOCS = [
     SearchDoc("refunds.md", "Refunds", ("how long does a refund take", "customer was charged twice"),

@@ -17,7 +17,8 @@ import pytest
 
 from bot.app.cli import main
 from bot.knowledge.library import KnowledgeLibrary
-from bot.knowledge.search import SearchDoc, SearchIndex
+from bot.knowledge.documents import SearchDoc
+from bot.knowledge.search import SearchIndex
 from bot.knowledge.semantic import SemanticUnavailable, load_encoder
 from tests.harness import ALICE
 from tests.knowledge_files import write_article, write_sample

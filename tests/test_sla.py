@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import SettingsError, load_settings
-from bot.digest import IsoWeek, next_scheduled_week, scheduled_week
+from bot.weeks import IsoWeek, next_scheduled_week, scheduled_week
 from bot.sla import SlaState, in_quiet_hours, parse_quiet_hours, parse_targets, sla_status
 from models.complaints import Complaint
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from bot.services import build_services, make_client
 from bot.clock import system_clock
@@ -23,7 +24,7 @@ from models.db import make_engine, upgrade
 
 
 def _week(text: str):
-    from bot.digest import IsoWeek
+    from bot.weeks import IsoWeek
 
     try:
         return IsoWeek.parse(text)
@@ -32,10 +33,13 @@ def _week(text: str):
 
 
 def run_digest(args: argparse.Namespace) -> int:
-    from bot.app.console.session import render_blocks
-    from bot.digest import next_scheduled_week
+    from bot.app.console.render import render_blocks
+    from bot.digest import compute_digest
+    from bot.weeks import next_scheduled_week
     from handlers import digest as digest_handlers
-    from handlers.digest_views import digest_blocks
+    from handlers.digest_views import digest_blocks, digest_json
+    from handlers.morale_views import people_shown
+    from handlers.users import UserDirectory
 
     settings = load_settings()
     upgrade(settings.database_url)
@@ -43,13 +47,18 @@ def run_digest(args: argparse.Namespace) -> int:
     try:
         services = build_services(settings, engine=engine, clock=system_clock)
         if args.send:
-            digest_handlers.DigestJob(services, make_client(settings))()
+            client = make_client(settings)
+            digest_handlers.DigestJob(replace(services, people=UserDirectory(client)), client)()
             return 0
         now = services.clock()
         week = args.week or next_scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
-        digest = digest_handlers.compute(services, week)
+        # The preview asks Slack nothing: people are shown by ID, STAFF_CHANNEL left out.
+        digest = compute_digest(
+            open_session=services.open_session, settings=settings, people=None, week=week, now=now,
+            articles=services.knowledge.articles, shown=people_shown,
+        )
         if args.json:
-            json.dump(digest.as_json(), sys.stdout, indent=2, ensure_ascii=False)
+            json.dump(digest_json(digest), sys.stdout, indent=2, ensure_ascii=False)
             sys.stdout.write("\n")
         else:
             for line in render_blocks(digest_blocks(digest, now=now), lambda *_: 0):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
@@ -41,10 +43,11 @@ def create_app(
         # or more; Bolt's default of 5 threads would make new requests wait for those
         # calls before they can even be acknowledged.
         listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    client = client or make_client(settings)
     app = App(
-        client=client or make_client(settings),
+        client=client,
         signing_secret=settings.slack_signing_secret,
-        token_verification_enabled=False,
+        authorize=BotAuthorization(client).authorize_function(),
         process_before_response=process_before_response,
         logger=logger,
         listener_executor=listener_executor,
@@ -52,4 +55,32 @@ def create_app(
     services = replace(services or build_services(settings, engine=engine, clock=clock), people=UserDirectory(app.client))
     for handler in HANDLERS:
         handler.register(app, services)
+    app.error(answer_failed_request)
     return app
+
+
+SORRY = "Sorry, something went wrong on my side and I couldn't do that. Please try again in a moment."
+
+
+def answer_failed_request(error: Exception, body: dict, response: BoltResponse | None) -> BoltResponse | None:
+    """Bolt's answer when a listener or middleware raises: a polite one, never an empty 500.
+
+    A slash command shows the apology to the person; a form keeps its values and shows
+    it beside the first field; anything else gets a plain 400. After `ack()` Slack has
+    had its answer already (`response` is None) and the log is all there is.
+    """
+    kind = body.get("command") or body.get("type") or "request"
+    logger.error("could not handle a %s: %s", kind, error, exc_info=error)
+    if response is None:
+        return None
+    if body.get("command"):
+        return BoltResponse(status=200, body=f":warning: {SORRY}")
+    first_input = next(
+        (block.get("block_id") for block in (body.get("view") or {}).get("blocks") or []
+         if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id")),
+        None,
+    )
+    if body.get("type") == "view_submission" and first_input:
+        errors = {"response_action": "errors", "errors": {first_input: SORRY}}
+        return BoltResponse(status=200, body=json.dumps(errors), headers={"content-type": "application/json"})
+    return BoltResponse(status=400, body="")

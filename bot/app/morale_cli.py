@@ -14,7 +14,7 @@ from datetime import timedelta
 from bot.services import build_services, make_client
 from bot.clock import system_clock
 from bot.config import load_settings
-from bot.morale import MoraleReport, report_end
+from bot.morale import MoraleReport, named_report, report_end
 from models.db import make_engine, upgrade
 
 
@@ -49,24 +49,27 @@ def terminal_lines(report: MoraleReport, names: dict[str, str]) -> list[str]:
 
 
 def report_morale(args: argparse.Namespace) -> int:
-    from handlers.morale import named_report
+    from handlers.morale_views import people_shown, staff_note
+    from handlers.users import UserDirectory
 
     settings = load_settings()
     upgrade(settings.database_url)
     if settings.staff_channel and not settings.slack_bot_token:
         print("servicedesk: SLACK_BOT_TOKEN is not set, so STAFF_CHANNEL's members are left out", file=sys.stderr)
-    client = make_client(settings) if settings.slack_bot_token else None
+    people = UserDirectory(make_client(settings)) if settings.slack_bot_token else None
     engine = make_engine(settings.database_url)
     try:
         services = build_services(settings, engine=engine, clock=system_clock)
-        with services.open_session() as session:
-            report, names, note = named_report(
-                services, session, end=report_end(services.clock(), settings.zone), client=client
-            )
+        named = named_report(
+            open_session=services.open_session, people=people, staff_channel=settings.staff_channel,
+            end=report_end(services.clock(), settings.zone), zone=settings.zone,
+            daily_limit=settings.kudos_daily_limit, shown=people_shown,
+        )
     finally:
         engine.dispose()
-    if note:
+    if note := staff_note(named.staff):
         print(f"servicedesk: {note.removeprefix(':warning: ')}", file=sys.stderr)
+    report, names = named.report, named.names
     print(report.to_json(names) if args.json else "\n".join(terminal_lines(report, names)))
     return 0
 

@@ -11,42 +11,84 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy import text
 
 from bot.app.factory import create_app
+from bot.app.inbound import MAX_BODY_BYTES, Refused, slack_request
 from bot.services import build_services
 from bot.config import Settings, load_settings
 from bot.scheduler import Ticker
-from models.db import make_engine, upgrade
+from models.db import describe, make_engine, upgrade, wait_for_database
 
 logger = logging.getLogger("servicedesk")
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
-def make_wsgi_app(app: App, engine) -> Callable:
-    """The WSGI application: Bolt at /slack/events, a database-checking /healthz."""
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
+def make_wsgi_app(app: App, engine, *, signing_secret: str, max_body_bytes: int = MAX_BODY_BYTES) -> Callable:
+    """The WSGI application: Bolt at /slack/events, a database-checking /healthz.
+
+    Whatever arrives, the answer is a plain HTTP response from here, never an error
+    page from the server: 404 for an unknown path, 405 for a wrong method, and the 4xx
+    of `bot.app.inbound` for a request Bolt should not see.
+    """
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            try:
-                with engine.connect() as connection:
-                    connection.execute(text("SELECT 1"))
-                status, body = "200 OK", b"ok\n"
-            except Exception as exc:  # noqa: BLE001 — any failure means unhealthy
-                logger.warning("health check failed: %s", exc)
-                status, body = "503 Service Unavailable", b"database unavailable\n"
-            start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-            return [body]
-        return slack(environ, start_response)
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        try:
+            if path == HEALTH_PATH:
+                _allow(method, "GET")
+                return _health(engine, start_response)
+            if path != SLACK_PATH:
+                raise Refused(HTTPStatus.NOT_FOUND, "not found")
+            _allow(method, "POST")
+            request = slack_request(environ, signing_secret=signing_secret, max_body_bytes=max_body_bytes)
+            answer = app.dispatch(request)
+            response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+            start_response(response.status, response.get_headers())
+            return response.get_body()
+        except Refused as refusal:
+            # One line, the path quoted: strangers' requests must not write tracebacks or lines of their own.
+            logger.warning("refused %s %r: %s", method[:10], path[:200], refusal.reason)
+            return _plain(start_response, refusal.status, refusal.reason, refusal.headers)
+        except Exception:  # noqa: BLE001 — the server would answer its own HTML 500 page instead
+            logger.exception("could not handle %s %r", method[:10], path[:200])
+            return _plain(start_response, HTTPStatus.BAD_REQUEST, "this request could not be handled", (),
+                          exc_info=sys.exc_info())
 
     return wsgi
+
+
+def _allow(method: str, *allowed: str) -> None:
+    if method not in allowed:
+        raise Refused(HTTPStatus.METHOD_NOT_ALLOWED, f"use {' or '.join(allowed)}", headers=(("Allow", ", ".join(allowed)),))
+
+
+def _health(engine, start_response: Callable) -> Iterable[bytes]:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 — any failure means unhealthy
+        logger.warning("health check failed: %s", exc)
+        return _plain(start_response, HTTPStatus.SERVICE_UNAVAILABLE, "database unavailable")
+    return _plain(start_response, HTTPStatus.OK, "ok")
+
+
+def _plain(start_response: Callable, status: HTTPStatus, message: str, headers=(), exc_info=None) -> list[bytes]:
+    body = f"{message}\n".encode()
+    start_response(
+        f"{status.value} {status.phrase}",
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *headers],
+        exc_info,
+    )
+    return [body]
 
 
 def build_app(settings: Settings, engine=None) -> App:
@@ -62,12 +104,12 @@ def build_wsgi_app(settings: Settings) -> Callable:
     # Called in each gunicorn worker after the fork: every worker ticks, and the
     # ledger makes sure each reminder and digest is still sent once.
     engine = make_engine(settings.database_url)
-    return make_wsgi_app(build_app(settings, engine), engine)
+    return make_wsgi_app(build_app(settings, engine), engine, signing_secret=settings.slack_signing_secret)
 
 
 def gunicorn_options(settings: Settings, *, threads: int = 8) -> dict[str, object]:
     return {
-        "bind": f"0.0.0.0:{settings.port}",
+        "bind": f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}",
         "workers": settings.web_concurrency,
         "worker_class": "gthread",
         "threads": threads,
@@ -116,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if not settings.slack_app_token:
         settings.require("slack_signing_secret")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    upgrade(settings.database_url)
+    upgrade_when_reachable(settings)
     if settings.slack_app_token:
         serve_socket_mode(settings)
     else:
@@ -126,14 +168,23 @@ def run(args: argparse.Namespace) -> int:
 
 def db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
-    upgrade(settings.database_url)
-    print(f"database is up to date: {make_engine(settings.database_url).url.render_as_string()}")
+    upgrade_when_reachable(settings)
+    print(f"database is up to date: {describe(settings.database_url)}")
     return 0
+
+
+def upgrade_when_reachable(settings: Settings) -> None:
+    """Migrate once the database answers; raises DatabaseUnavailable after DATABASE_WAIT_SECONDS."""
+    wait_for_database(
+        settings.database_url, wait_seconds=settings.database_wait_seconds,
+        on_retry=lambda message: print(f"servicedesk: {message}", file=sys.stderr, flush=True),
+    )
+    upgrade(settings.database_url)
 
 
 def register_cli(subparsers) -> None:
     parser = subparsers.add_parser(
-        "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT)"
+        "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT)"
     )
     parser.set_defaults(run=run)
     db = subparsers.add_parser("db", help="database maintenance")

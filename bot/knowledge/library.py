@@ -30,7 +30,8 @@ from pathlib import Path
 
 from bot.knowledge.articles import Article, Problem, parse_article
 from bot.knowledge.checks import across_articles
-from bot.knowledge.search import Analyser, SearchDoc, SearchIndex, SearchOutcome, SearchWeights
+from bot.knowledge.documents import Analyser, SearchDoc, SearchOutcome, SearchWeights
+from bot.knowledge.search import SearchIndex
 from bot.knowledge.semantic import Encoder
 
 logger = logging.getLogger(__name__)

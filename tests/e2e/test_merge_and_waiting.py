@@ -147,7 +147,7 @@ def test_waiting_refusals_and_bad_input(desk, slack):
     log(desk, "#delivery parcel never came")
     assert "only the owner of C-1 (<@UALICE0001>) or a manager can pause the clock on it" in desk.client.command("waiting C-1", user=CAROL).text
     assert "C-1 is not waiting on the customer" in desk.client.command("resume C-1").text
-    assert "Please add what the customer said." in desk.client.command("customer-replied C-1").text
+    assert "Please add a note of what the customer said." in desk.client.command("customer-replied C-1").text
     assert "There is no complaint C-77" in desk.client.command("waiting C-77").text
     assert "limit is 3,000" in desk.client.command("waiting C-1 " + "y" * 3001).text
     assert reload(desk, 1).status == "open"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -96,10 +97,14 @@ class SignedClient:
     channel: str = ""
     # Called with every reply (tests check ack bodies against Slack's rules).
     on_reply: Callable[[Reply], None] | None = None
+    # Slack never repeats a trigger, view or event ID, and the request de-duplication
+    # keys on them: so neither may a later client (the next console session on the same
+    # database), hence a random part per client before the count.
+    _run: str = field(default_factory=lambda: secrets.token_hex(5).upper())
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):06d}"
+        return f"{prefix}{self._run}{next(self._ids):06d}"
 
     # ----- the raw request -------------------------------------------------------------
     def post(
@@ -173,7 +178,7 @@ class SignedClient:
             "response_url": self.response_url,
             "actions": [{
                 "type": "button", "action_id": action_id, "block_id": block_id, "value": value,
-                "text": {"type": "plain_text", "text": action_id}, "action_ts": str(time.time()),
+                "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}",
             }],
         })
 
@@ -265,7 +270,7 @@ class LoopbackDesk:
         self.services = build_services(settings, engine=self.engine, clock=clock, publisher=self.executor)
         self.app = create_app(settings, services=self.services, listener_executor=self.executor)
         self._server = make_server(
-            "127.0.0.1", 0, make_wsgi_app(self.app, self.engine),
+            "127.0.0.1", 0, make_wsgi_app(self.app, self.engine, signing_secret=settings.slack_signing_secret),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
         threading.Thread(

@@ -11,51 +11,20 @@ command (`servicedesk console scenarios/sample.txt`).
 
 from __future__ import annotations
 
-import argparse
-import html
-import logging
 import re
-import secrets
 import shlex
-import sys
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.engine import make_url
-
-from bot.clock import system_clock
-from bot.config import load_settings
 from bot.app.console.loopback import LoopbackDesk, Reply
+from bot.app.console.render import form_values, render_blocks, render_text
 from bot.app.console.slack_emulator import ApiCall, SlackEmulator
+from bot.app.console.workspace import CHANNEL_NAMES, GENERAL, NAMES_BY_ID, PEOPLE, Person
 from handlers.ids import Command
-from models.db import upgrade
 
-DEFAULT_DB = "sqlite:///servicedesk-console.db"
-GENERAL, COMPLAINTS, KUDOS = "C0GENERAL", "C0COMPLAINTS", "C0KUDOS"
-CHANNEL_NAMES = {GENERAL: "general", COMPLAINTS: "complaints", KUDOS: "kudos"}
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: str
-    name: str
-    role: str
-
-
-PEOPLE = {
-    person.name: person
-    for person in (
-        Person("U0ALICE", "alice", "staff"),
-        Person("U0BOB", "bob", "staff"),
-        Person("U0CAROL", "carol", "staff"),
-        Person("U0MONA", "mona", "manager"),
-        Person("U0ADAM", "adam", "admin"),
-    )
-}
-NAMES_BY_ID = {person.user_id: person.name for person in PEOPLE.values()}
 # Web API calls that are plumbing, not something a person would see in Slack.
 UNSEEN_METHODS = {
     "users.info", "conversations.open", "chat.getPermalink", "auth.test", "files.getUploadURLExternal",
@@ -67,9 +36,10 @@ Commands (you act as one person at a time; everyone is in #general):
   as NAME                 act as alice, bob, carol (staff), mona (manager) or adam (admin)
   /complaint ...          any slash command, exactly as in Slack (@name mentions someone)
   press N                 press button [N] (or just type N); press LABEL presses the latest
-                          button with that label, e.g. press Take ownership
-  submit FIELD=VALUE ...  submit the open form; fields keep their shown values unless given
-  cancel                  close the open form
+                          button with that label (emoji aside), e.g. press Take ownership
+  submit FIELD=VALUE ...  submit your open form; fields keep their values unless given, and
+                          a form the bot sends back with errors stays open as you typed it
+  cancel                  close your open form
   say TEXT                post a message in #general (they are numbered)
   shortcut N|TEXT         "Log as complaint" on message N, or on a new message saying TEXT
   react N EMOJI           react to message N (unreact N EMOJI takes it back)
@@ -93,13 +63,37 @@ class Button:
 
 
 @dataclass
+class OpenForm:
+    """A modal open for one person, as Slack keeps it: under one view ID until it
+    closes, with what they typed so far (kept when the bot answers with errors)."""
+
+    view: dict
+    view_id: str
+    values: dict[str, str]
+
+
+# Emoji as Slack writes them in text (:tada:), keycaps (1️⃣), and as characters:
+# symbols, their modifiers and the joiners and selectors between them.
+_EMOJI_CODE = re.compile(r":[a-z0-9_+'-]+:|[0-9#*]\ufe0f?\u20e3")
+_EMOJI_CATEGORIES = {"So", "Sk", "Cf", "Me", "Mn"}
+
+
+def plain_label(label: str) -> str:
+    """A button label as a person types it: no emoji, no case, single spaces."""
+    text = _EMOJI_CODE.sub(" ", label)
+    text = "".join(char for char in text if unicodedata.category(char) not in _EMOJI_CATEGORIES)
+    return " ".join(text.casefold().split())
+
+
+@dataclass
 class Console:
     desk: LoopbackDesk
     slack: SlackEmulator
     out: TextIO
     person: Person = PEOPLE["alice"]
     buttons: dict[int, Button] = field(default_factory=dict)
-    open_view: dict | None = None
+    # Open forms by the user ID of whoever opened them: a form is that person's alone.
+    forms: dict[str, OpenForm] = field(default_factory=dict)
     said: list[dict] = field(default_factory=list)
     _seen_calls: int = 0
     _seen_problems: int = 0
@@ -170,42 +164,62 @@ class Console:
         """Press button [N], or the latest button labelled `choice` (scenarios read better)."""
         if choice.isdigit():
             button = self.buttons.get(int(choice))
+            if button is None:
+                raise ConsoleError(f"there is no button [{choice}]")
         else:
-            labelled = [b for b in self.buttons.values() if b.label.lower() == choice.lower()]
-            button = labelled[-1] if labelled else None
-        if button is None:
-            raise ConsoleError(f"there is no button [{choice}]")
+            # Buttons are numbered as they are shown, so the last one is the latest.
+            labelled = [b for b in self.buttons.values() if plain_label(b.label) == plain_label(choice)]
+            if not labelled:
+                raise ConsoleError(f"there is no button labelled {choice!r}")
+            button = labelled[-1]
         self.show(self.desk.client.action(
             button.action_id, button.value, user=self.person.user_id, channel=button.channel,
             message_ts=button.message_ts, block_id=button.block_id,
         ))
 
     def submit(self, assignments: str) -> None:
-        if self.open_view is None:
-            raise ConsoleError("no form is open")
-        values = form_values(self.open_view)
+        form = self.my_form()
         try:
             pairs = shlex.split(assignments)
         except ValueError as exc:
             raise ConsoleError(f"could not read that: {exc}") from None
+        typed = dict(form.values)
         for pair in pairs:
             name, equals, value = pair.partition("=")
-            if not equals or name not in values:
-                raise ConsoleError(f"{pair!r}: write FIELD=VALUE with a field of this form: {', '.join(values)}")
-            values[name] = self.user_id_for(value) if value.startswith("@") else value
-        view, self.open_view = self.open_view, None
+            if not equals or name not in typed:
+                raise ConsoleError(f"{pair!r}: write FIELD=VALUE with a field of this form: {', '.join(typed)}")
+            typed[name] = self.user_id_for(value) if value.startswith("@") else value
         try:
-            reply = self.desk.client.submit_view(view, values, user=self.person.user_id)
-        except ValueError as exc:
-            self.open_view = view
+            reply = self.desk.client.submit_view(form.view, typed, user=self.person.user_id, view_id=form.view_id)
+        except ValueError as exc:  # a value Slack's form could not hold: the line is not taken
             raise ConsoleError(str(exc)) from None
+        form.values = typed
+        del self.forms[self.person.user_id]
+        answer = reply.json() if reply.status == 200 and reply.body.lstrip().startswith(b"{") else {}
+        rejected = answer.get("response_action") == "errors"
+        if rejected:
+            self.forms[self.person.user_id] = form
         self.show(reply)
+        if rejected:
+            self.write(f"  (the form is still open with what you typed: {self.describe_fields(form.values)};"
+                       " submit FIELD=VALUE ... again, or cancel)")
 
     def cancel(self) -> None:
-        if self.open_view is None:
-            raise ConsoleError("no form is open")
-        self.open_view = None
+        self.my_form()
+        del self.forms[self.person.user_id]
         self.write("  (form closed)")
+
+    def my_form(self) -> OpenForm:
+        """The current person's open form; if only others have one, say whose it is."""
+        form = self.forms.get(self.person.user_id)
+        if form is not None:
+            return form
+        others = [NAMES_BY_ID.get(user_id, user_id) for user_id in self.forms]
+        if others:
+            forms = "form is" if len(others) == 1 else "forms are"
+            whose = " and ".join(f"{name}'s" for name in others)
+            raise ConsoleError(f"the open {forms} {whose}, not yours; `as {others[-1]}` goes back to it")
+        raise ConsoleError("no form is open")
 
     def say(self, text: str) -> int:
         """Post a message in #general as the current person; returns its number."""
@@ -281,7 +295,7 @@ class Console:
         if body.get("response_action") == "errors":
             self.write("  ! the form needs another look:")
             for name, error in body.get("errors", {}).items():
-                self.write(f"    {name}: {error}")
+                self.write(f"    {name}: {render_text(error)}")
         elif body.get("response_action") in ("update", "push"):
             self.show_view(body["view"])
         elif body.get("text") or body.get("blocks"):
@@ -324,15 +338,16 @@ class Console:
             self.write(f"  [{method}]")
 
     def show_view(self, view: dict) -> None:
-        self.open_view = view
+        """Show a form the bot opened for the current person; it is theirs until it closes."""
+        view_id = view.get("id") or self.desk.client.next_id("VCONSOLE")
+        self.forms[self.person.user_id] = OpenForm(view, view_id, form_values(view))
         title = (view.get("title") or {}).get("text", "form")
         self.write(f"  ┌ form: {title}")
         for line in render_blocks(view.get("blocks", []), self.buttons_for("", "")):
             self.write(f"  │ {line}")
         fields = form_values(view)
         if fields:
-            shown = (f"{name}={self.name_of(value) if value in NAMES_BY_ID else repr(value)}" for name, value in fields.items())
-            self.write("  │ fields: " + ", ".join(shown))
+            self.write(f"  │ fields: {self.describe_fields(fields)}")
             self.write("  └ type: submit FIELD=VALUE ... (or cancel)")
         else:
             self.write("  └ (cancel to close)")
@@ -344,6 +359,10 @@ class Console:
         for line in lines or render_text(message.get("text", "")).splitlines():
             self.write(f"  │ {line}")
         self.write("  └")
+
+    def describe_fields(self, values: dict[str, str]) -> str:
+        return ", ".join(f"{name}={self.name_of(value) if value in NAMES_BY_ID else repr(value)}"
+                         for name, value in values.items())
 
     def latest_ts(self, channel: str) -> str:
         keys = [ts for (where, ts) in self.slack.messages if where == channel]
@@ -370,132 +389,3 @@ class Console:
 
     def write(self, text: str) -> None:
         print(text, file=self.out, flush=True)
-
-
-def form_values(view: dict) -> dict[str, str]:
-    """The current value of each input of a modal, by block_id (what `submit` sends)."""
-    values = {}
-    for block in view.get("blocks", []):
-        if block.get("type") != "input":
-            continue
-        element = block["element"]
-        initial = (
-            element.get("initial_value")
-            or (element.get("initial_option") or {}).get("value")
-            or element.get("initial_user")
-            or ",".join(element.get("initial_users", []))
-        )
-        values[block["block_id"]] = initial or ""
-    return values
-
-
-def render_blocks(blocks: list[dict], number_button) -> Iterator[str]:
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "header":
-            yield render_text(block["text"]["text"]).upper()
-        elif kind == "section":
-            if block.get("text"):
-                yield from render_text(block["text"]["text"]).splitlines()
-            for item in block.get("fields", []):
-                yield " ".join(render_text(item["text"]).splitlines())
-            accessory = block.get("accessory") or {}
-            if accessory.get("type") == "button" and accessory.get("action_id"):
-                yield f"[{number_button(accessory, block.get('block_id', ''))}] {accessory['text']['text']}"
-        elif kind == "context":
-            parts = [render_text(e.get("text", "")) for e in block.get("elements", []) if "text" in e]
-            yield "  " + " · ".join(parts)
-        elif kind == "divider":
-            yield "─" * 40
-        elif kind == "actions":
-            labels = []
-            for element in block.get("elements", []):
-                if element.get("type") == "button" and not element.get("url"):
-                    labels.append(f"[{number_button(element, block.get('block_id', ''))}] {element['text']['text']}")
-                elif element.get("url"):
-                    labels.append(f"{element['text']['text']} <{element['url']}>")
-            yield "  ".join(labels)
-        elif kind == "input":
-            label = block["label"]["text"] + ("" if block.get("optional") else " *")
-            yield f"{block['block_id']}: {label}"
-        elif kind == "image":
-            yield f"[image: {block.get('alt_text', '')}]"
-
-
-def render_text(mrkdwn: str) -> str:
-    """Slack mrkdwn as a terminal shows it: names for mentions, dates' fallback text."""
-    text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + NAMES_BY_ID.get(m.group(1), m.group(1)), mrkdwn)
-    text = re.sub(r"<#(\w+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or CHANNEL_NAMES.get(m.group(1), m.group(1))), text)
-    text = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", text)
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
-    return html.unescape(text)
-
-
-# ----- the command line ----------------------------------------------------------------------
-def open_script(name: str | None) -> Iterable[str] | None:
-    """The lines of a scenario (a file, or `-` for stdin); None means ask at a prompt."""
-    if name == "-" or (name is None and not sys.stdin.isatty()):
-        return sys.stdin
-    if name:
-        path = Path(name)
-        if not path.is_file():
-            raise ConsoleError(f"no such scenario file: {name}")
-        return path.read_text(encoding="utf-8").splitlines()
-    return None
-
-
-def run_console(args: argparse.Namespace) -> int:
-    if args.fresh:
-        url = make_url(args.db)
-        if url.get_backend_name() != "sqlite" or not url.database:
-            print("servicedesk console: --fresh only works with a SQLite file database", file=sys.stderr)
-            return 2
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.database + suffix).unlink(missing_ok=True)
-    try:
-        script = open_script(args.script)
-    except ConsoleError as exc:
-        print(f"servicedesk console: {exc}", file=sys.stderr)
-        return 2
-    upgrade(args.db)
-    # The console answers unknown commands itself; Bolt's advice on them is noise here.
-    logging.getLogger("servicedesk").setLevel(logging.ERROR)
-    slack = SlackEmulator().start()
-    for person in PEOPLE.values():
-        slack.add_user(person.user_id, person.name.title())
-    settings = load_settings(
-        slack_bot_token="xoxb-console",
-        slack_signing_secret=secrets.token_hex(16),
-        slack_app_token="",
-        slack_api_url=slack.api_url,
-        database_url=args.db,
-        complaints_channel=COMPLAINTS,
-        kudos_channel=KUDOS,
-        manager_ids=(PEOPLE["mona"].user_id,),
-        admin_ids=(PEOPLE["adam"].user_id,),
-    )
-    desk = LoopbackDesk(settings, clock=system_clock, response_url=slack.response_url(), channel=GENERAL)
-    console = Console(desk, slack, sys.stdout)
-    try:
-        if script is None:
-            console.write(f"servicedesk console: complaints are kept in {args.db}. Type help for commands.")
-            console.run(console.prompt_lines(), echo=False)
-        else:
-            console.run(script, echo=True)
-    finally:
-        desk.stop()
-        slack.stop()
-    return 0
-
-
-def register_cli(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "console", help="try the bot in the terminal, no Slack workspace needed",
-        description="Type slash commands as a chosen person and read the bot's answers as text. "
-        "With SCRIPT (a file, or - for stdin) the commands are read from it.",
-    )
-    parser.add_argument("script", nargs="?", metavar="SCRIPT", help="a scenario file to play, or - for stdin")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"database URL (default {DEFAULT_DB})")
-    parser.add_argument("--fresh", action="store_true", help="start from an empty database (SQLite files only)")
-    parser.set_defaults(run=run_console)

@@ -10,7 +10,9 @@ really updates them), records every call with its arguments, and records *proble
 * text that would ping a whole channel (`<!channel>`, `<!here>`, `<!everyone>`).
 
 Failures can be injected per method (`fail("chat.postMessage", "channel_not_found")`,
-or HTTP 429 with Retry-After) to prove the bot copes with them.
+or HTTP 429 with Retry-After) to prove the bot copes with them, and a method can be
+made to stall (`stall("users.info", seconds=5)`: its next call is held until the time
+is up or the stall is released), to prove nothing waits on a slow Slack that need not.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 from collections import defaultdict, deque
@@ -61,6 +64,25 @@ class Failure:
     retry_after: int | None = None
 
 
+@dataclass
+class Stall:
+    """One call held for up to `seconds`: `held` is set when it arrives, `answered` once it
+    has been let go (time up, or `release()`)."""
+
+    seconds: float
+    held: threading.Event = field(default_factory=threading.Event)
+    answered: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+    def hold(self) -> None:
+        self.held.set()
+        self._released.wait(self.seconds)
+        self.answered.set()
+
+
 @lru_cache(maxsize=4)
 def load_contract(spec_path: str) -> dict[str, tuple[set[str], set[str]]]:
     """method -> (required argument names, allowed argument names), from the spec."""
@@ -97,7 +119,11 @@ class SlackEmulator:
         self.members: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._stalls: dict[str, deque[Stall]] = defaultdict(deque)
+        # IDs Slack would never repeat, even for another emulator on the same database.
+        self._run = secrets.token_hex(5).upper()
         self._ids = itertools.count(1)
+        self._last_ts = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -157,6 +183,13 @@ class SlackEmulator:
         for _ in range(times):
             self._failures[method].append(Failure(error, status, retry_after))
 
+    def stall(self, method: str, *, seconds: float = 5.0) -> Stall:
+        """Hold the next call to `method` for `seconds`, or until the stall is released."""
+        stall = Stall(seconds)
+        with self._lock:
+            self._stalls[method].append(stall)
+        return stall
+
     def calls_to(self, method: str) -> list[ApiCall]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -193,6 +226,9 @@ class SlackEmulator:
         self._record(method, args, token)
         with self._lock:
             failure = self._failures[method].popleft() if self._failures[method] else None
+            stall = self._stalls[method].popleft() if self._stalls[method] else None
+        if stall:
+            stall.hold()
         if failure:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return self._send(request, failure.status, {"ok": False, "error": failure.error}, headers=headers)
@@ -256,7 +292,15 @@ class SlackEmulator:
 
     # ----- Slack-shaped answers ------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ids):06d}"
+        """A message timestamp as Slack writes them (seconds.microseconds), later than any
+        this emulator gave before, so messages of successive sessions never share one."""
+        with self._lock:
+            self._last_ts = max(time.time_ns() // 1000, self._last_ts + 1)
+            seconds, micros = divmod(self._last_ts, 1_000_000)
+        return f"{seconds}.{micros:06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}{self._run}{next(self._ids):06d}"
 
     def _respond(self, method: str, args: dict) -> dict:
         channel = args.get("channel", "")
@@ -298,7 +342,7 @@ class SlackEmulator:
             ts = args.get("message_ts", "").replace(".", "")
             return {"ok": True, "channel": channel, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
         if method.startswith("views."):
-            view = dict(args.get("view") or {}, id=f"V{next(self._ids):08d}", team_id=self.team_id)
+            view = dict(args.get("view") or {}, id=self._next_id("V"), team_id=self.team_id)
             return {"ok": True, "view": view}
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
@@ -306,7 +350,7 @@ class SlackEmulator:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + args.get("users", "U")[1:]}}
         if method == "files.getUploadURLExternal":
-            file_id = f"F{next(self._ids):08d}"
+            file_id = self._next_id("F")
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = args.get("files") or []
