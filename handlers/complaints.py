@@ -19,7 +19,6 @@ from slack_sdk import WebClient
 
 from bot import complaints as service
 from bot.complaint_changes import Applied, Change, Verb, apply_change, check_allowed
-from bot.complaint_edits import Edit
 from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, parse_edit, parse_merge, plain_text
 from bot.complaints import ComplaintDraft
 from bot.customer_history import customer_history, earlier_complaints
@@ -31,7 +30,8 @@ from bot.request_dedup import run_once
 from bot.services import Services
 from handlers import complaint_views as views
 from handlers import team_copy
-from handlers.forms import input_values, private_metadata
+from handlers.complaint_edit_form import EditForm
+from handlers.forms import choice, input_values, private_metadata
 from handlers.ids import Action, Block, Command, Shortcut, View
 from handlers.knowledge_views import suggestion_blocks
 from handlers.messaging import tell
@@ -200,9 +200,9 @@ class ComplaintListeners:
             description=plain_text(values.get(Block.DESCRIPTION, "")),
             customer_name=values.get(Block.CUSTOMER_NAME, ""),
             customer_contact=values.get(Block.CUSTOMER_CONTACT, ""),
-            contact_channel=_choice(ContactChannel, values.get(Block.CONTACT_CHANNEL), ContactChannel.OTHER),
+            contact_channel=choice(ContactChannel, values.get(Block.CONTACT_CHANNEL), ContactChannel.OTHER),
             category=values.get(Block.CATEGORY) if values.get(Block.CATEGORY) in self.services.settings.complaint_categories else "other",
-            severity=_choice(Severity, values.get(Block.SEVERITY), Severity.NORMAL),
+            severity=choice(Severity, values.get(Block.SEVERITY), Severity.NORMAL),
             owner_id=values.get(Block.OWNER) or user_id,
         )
         try:
@@ -273,41 +273,10 @@ class ComplaintListeners:
             change = Change(verb, complaint_id, user_id, new_owner_id=value)
         else:
             change = Change(verb, complaint_id, user_id, text=value, score=score)
-        self._save_from_form(ack, client, view, change, error_block=Block.NOTE)
-
-    # ----- the Edit button and its form (the log form's fields, filled in) ------------------
-    def on_edit_button(self, ack: Ack, body: dict, action: dict, client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        try:
-            with self.services.open_session() as session:
-                complaint = service.get_complaint(session, service.parse_reference(action.get("value", "")))
-            check_allowed(verb=Verb.EDIT, actor_id=user_id, complaint=complaint, permissions=self.services.permissions)
-        except UserFacingError as exc:
-            tell(client, user_id, (body.get("channel") or {}).get("id", ""), f":warning: {exc}")
-            return
-        view = views.edit_complaint_modal(complaint, categories=self.services.settings.complaint_categories)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    def on_edit_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        values = input_values(view)
-        categories = self.services.settings.complaint_categories
-        edit = Edit(
-            # No description input when it is too long for the form: it is left as it is.
-            description=plain_text(values[Block.DESCRIPTION]) if Block.DESCRIPTION in values else None,
-            customer_name=plain_text(values.get(Block.CUSTOMER_NAME, "")),
-            customer_contact=plain_text(values.get(Block.CUSTOMER_CONTACT, "")),
-            contact_channel=_choice(ContactChannel, values.get(Block.CONTACT_CHANNEL), None),
-            category=values.get(Block.CATEGORY) if values.get(Block.CATEGORY) in categories else None,
-            severity=_choice(Severity, values.get(Block.SEVERITY), None),
-        )
-        change = Change(Verb.EDIT, int(private_metadata(view)["id"]), user_id, edit=edit)
-        error_block = Block.DESCRIPTION if Block.DESCRIPTION in values else Block.CUSTOMER_NAME
-        self._save_from_form(ack, client, view, change, error_block=error_block)
+        self.save_from_form(ack, client, view, change, error_block=Block.NOTE)
 
     # ----- shared steps -----------------------------------------------------------------
-    def _save_from_form(self, ack: Ack, client: WebClient, view: dict, change: Change, *, error_block: str) -> None:
+    def save_from_form(self, ack: Ack, client: WebClient, view: dict, change: Change, *, error_block: str) -> None:
         """Apply what a form asked for: a refusal stays on the form, beside `error_block`."""
         try:
             applied = self._apply(change, key=f"view:{view['id']}")
@@ -385,21 +354,15 @@ class ComplaintListeners:
         complaint.source_permalink = permalink
 
 
-def _choice(enum, value, default):
-    try:
-        return enum(value)
-    except ValueError:
-        return default
-
-
 def register(app: App, services: Services) -> None:
     listeners = ComplaintListeners(services)
     app.command(Command.COMPLAINT.value)(listeners.on_command)
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(listeners.on_message_shortcut)
     app.view(View.LOG_COMPLAINT.value)(listeners.on_log_submitted)
     app.view(View.COMPLAINT_CHANGE.value)(listeners.on_change_submitted)
-    app.action(Action.EDIT.value)(listeners.on_edit_button)
-    app.view(View.EDIT_COMPLAINT.value)(listeners.on_edit_submitted)
+    edit_form = EditForm(services, save=listeners.save_from_form)
+    app.action(Action.EDIT.value)(edit_form.on_button)
+    app.view(View.EDIT_COMPLAINT.value)(edit_form.on_submitted)
     app.action(re.compile(f"^({'|'.join(VERB_OF_ACTION)})$"))(listeners.on_button)
 
     def post_missing_team_copies() -> None:
