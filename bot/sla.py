@@ -67,6 +67,8 @@ class TargetStatus:
     done_at: datetime | None
     # Share of the target's time used so far (or used when it was reached).
     used: float
+    # The clock stands still: waiting on the customer, with the target not yet missed.
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,9 @@ def target_status(complaint: Complaint, kind: TargetKind, target: Target, now: d
         state = SlaState.DUE_SOON
     else:
         state = SlaState.ON_TRACK
-    return TargetStatus(kind, due_at, state, done_at, used)
+    paused = (kind is TargetKind.RESOLUTION and done_at is None and complaint.waiting_since is not None
+              and state is not SlaState.BREACHED)
+    return TargetStatus(kind, due_at, state, done_at, used, paused)
 
 
 def sla_status(complaint: Complaint, *, now: datetime, targets: dict[str, Target], due_soon: float) -> SlaStatus:

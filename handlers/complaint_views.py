@@ -55,7 +55,9 @@ def sla_text(sla: SlaStatus) -> str:
     """`🟡 due soon · first response due <date> · resolution due <date>`."""
     parts = [f"{SLA_ICON[sla.state]} SLA {sla.state}"]
     for target in sla.targets:
-        if target.done_at is None:
+        if target.paused:
+            parts.append(f"{target.kind.label} paused while waiting on the customer")
+        elif target.done_at is None:
             when = "overdue since" if target.state is SlaState.BREACHED else "due"
             parts.append(f"{target.kind.label} {when} {slack_date(target.due_at)}")
         elif target.state is SlaState.BREACHED:
@@ -109,12 +111,12 @@ def complaint_message(
         )
     if earlier:
         blocks.append({"type": "context", "elements": [mrkdwn(repeat_line(earlier))]})
-    if sla is not None:
-        blocks.append({"type": "context", "elements": [mrkdwn(sla_text(sla))]})
     if complaint.is_merged:
-        # A duplicate is worked on through the complaint it was merged into: no buttons.
+        # A duplicate is worked on through the complaint it was merged into: no SLA, no buttons.
         blocks.append(section(f"*Merged into* C-{complaint.merged_into_id}: see that complaint for what happens next."))
         return blocks
+    if sla is not None:
+        blocks.append({"type": "context", "elements": [mrkdwn(sla_text(sla))]})
     if complaint.is_open:
         waiting = [(Action.CUSTOMER_REPLIED, "Customer replied", None), (Action.RESUME, "Resume the clock", None)]
         buttons = [

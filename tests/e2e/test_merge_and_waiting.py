@@ -43,6 +43,7 @@ def test_merge_closes_the_duplicate_copies_its_notes_and_updates_both_messages(d
     updated = {call.args["ts"] for call in slack.calls_to("chat.update")[updates_before:]}
     assert updated == {kept.slack_ts, duplicate.slack_ts}
     assert "Merged into* C-1" in str(team_message(desk, merged)["blocks"]) and buttons(desk, 2) == []
+    assert "SLA" not in str(team_message(desk, merged)["blocks"])
     assert "C-2 · normal · #billing · merged into C-1" in str(team_message(desk, merged)["blocks"])
 
     # It is no longer worked on: not listed, not changeable.
@@ -94,7 +95,7 @@ def test_waiting_pauses_the_clock_until_the_customer_replies(desk, slack, clock)
     assert reply.text.startswith("Done:")
     assert reload(desk, 1).status == "waiting"
     message = str(team_message(desk, reload(desk, 1))["blocks"])
-    assert "waiting on the customer since" in message
+    assert "waiting on the customer since" in message and "resolution paused while waiting on the customer" in message
     assert {"complaint_customer_replied", "complaint_resume"} <= set(buttons(desk, 1))
     assert "complaint_waiting" not in buttons(desk, 1)
     assert "· waiting on the customer" in str(desk.client.command("list").json()["blocks"])
