@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.complaints import ComplaintDraft
+from bot.complaint_edits import Edit
+from bot.complaints import ComplaintDraft, parse_reference
 from bot.errors import InvalidInput
 from bot.mentions import USER_MENTION, mentioned_users
-from models.complaints import Severity
+from models.complaints import ContactChannel, Severity
 from models.customers import contact_key
 
 # A `#word` Slack recognised as a channel arrives as <#C123|word>.
@@ -30,6 +31,13 @@ LOOKALIKES = {"close": "resolve", "status": "show", "comment": "note", "reassign
 # @channel/@here/@everyone arrive as <!channel> etc.; stored as plain words so they
 # can never ping anyone when the text is shown again.
 SPECIAL_MENTION = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
+# `/complaint edit C-42 customer Jane Roe; contact jane@example.com; via email`: the
+# word that starts each `;`-separated part, and the field it sets. `description` takes
+# the rest of the line, `;` and all; so does any text that starts with no such word.
+EDIT_FIELDS = {"customer": "customer_name", "contact": "customer_contact", "via": "contact_channel",
+               "description": "description"}
+CLEARED = "none"
+CHANNELS = ", ".join(channel.value for channel in ContactChannel)
 
 SUBCOMMANDS = {
     "list": "`list` — your open complaints; `list open` — everyone's open complaints",
@@ -43,6 +51,16 @@ SUBCOMMANDS = {
     "reopen": "`reopen C-42` — open it again",
     "rate": "`rate C-42 9 [comment]` — the customer's answer (0–10) to “how likely are you to recommend us?”",
     "followed-up": "`followed-up C-42 [note]` — you checked back with the customer after resolving it",
+    "edit": (
+        "`edit C-42 !urgent #billing` — correct it (owner, managers and admins): `!severity`, `#category`, "
+        f"then `customer <name>; contact <email or phone>; via <{CHANNELS.replace(', ', '|')}>` "
+        f"(`{CLEARED}` clears a customer field), or any other text as the new description "
+        "(`description <text>` when it starts with one of those words)"
+    ),
+    "merge": "`merge C-43 into C-42` — close C-43 as a duplicate of C-42, copying its notes across",
+    "waiting": "`waiting C-42 [note]` — waiting on the customer: the resolution clock stops",
+    "customer-replied": "`customer-replied C-42 <what they said>` — the customer's answer; the clock runs again",
+    "resume": "`resume C-42 [note]` — start the clock again without a reply (`responded` also does)",
     "help": "`help` — this message",
 }
 
@@ -122,8 +140,8 @@ def _nearest_subcommand(word: str) -> str | None:
     return near[0] if near else None
 
 
-def parse_draft(text: str, *, categories: tuple[str, ...]) -> ComplaintDraft:
-    """`!high #billing <@U1> customer was charged twice` -> a draft."""
+def _take_severity(text: str) -> tuple[Severity | None, str]:
+    """The `!severity` in `text` (refusing unknown and conflicting ones), and the text without it."""
     for word in BANG_WORD.findall(text):
         if word.lower() not in {severity.value for severity in Severity}:
             raise InvalidInput(
@@ -132,7 +150,11 @@ def parse_draft(text: str, *, categories: tuple[str, ...]) -> ComplaintDraft:
     severities = SEVERITY_TOKEN.findall(text)
     if len({s.lower() for s in severities}) > 1:
         raise InvalidInput("Give one severity only: !low, !normal, !high or !urgent.")
-    text = SEVERITY_TOKEN.sub(" ", text)
+    return (Severity(severities[0].lower()) if severities else None), SEVERITY_TOKEN.sub(" ", text)
+
+
+def _take_category(text: str, categories: tuple[str, ...]) -> tuple[str | None, str]:
+    """The `#category` in `text` (refusing unknown and conflicting ones), and the text without it."""
     text = CHANNEL_LINK.sub(lambda m: f"#{m.group(1)}", text)
 
     category = None
@@ -146,7 +168,13 @@ def parse_draft(text: str, *, categories: tuple[str, ...]) -> ComplaintDraft:
                 f"“#{name[:40]}” is not a category. Use one of: "
                 + ", ".join(f"#{c}" for c in categories)
             )
-    text = CATEGORY_TOKEN.sub(" ", text)
+    return category, CATEGORY_TOKEN.sub(" ", text)
+
+
+def parse_draft(text: str, *, categories: tuple[str, ...]) -> ComplaintDraft:
+    """`!high #billing <@U1> customer was charged twice` -> a draft."""
+    severity, text = _take_severity(text)
+    category, text = _take_category(text, categories)
 
     owners = set(mentioned_users(text))
     if len(owners) > 1:
@@ -158,10 +186,63 @@ def parse_draft(text: str, *, categories: tuple[str, ...]) -> ComplaintDraft:
         raise InvalidInput("Please describe the complaint, e.g. `/complaint !high #billing charged twice for order 1182`.")
     return ComplaintDraft(
         description=description,
-        severity=Severity(severities[0].lower()) if severities else Severity.NORMAL,
+        severity=severity or Severity.NORMAL,
         category=category or ("other" if "other" in categories else categories[-1]),
         owner_id=owners.pop() if owners else None,
     )
+
+
+def parse_edit(text: str, *, categories: tuple[str, ...]) -> Edit:
+    """What follows `/complaint edit C-42`: `!urgent #billing customer Jane Roe; via phone`."""
+    severity, text = _take_severity(text)
+    category, text = _take_category(text, categories)
+    if mentioned_users(text):
+        raise InvalidInput("An edit doesn't change the owner: use `/complaint assign C-42 @person` for that.")
+    rest = " ".join(text.split())
+    first = rest.partition(" ")[0].lower()
+    fields = _edit_fields(rest) if first in EDIT_FIELDS else ({"description": rest} if rest else {})
+    if "contact_channel" in fields:
+        fields["contact_channel"] = _contact_channel(fields["contact_channel"])
+    return Edit(severity=severity, category=category, **fields)
+
+
+def _edit_fields(text: str) -> dict[str, str]:
+    """`customer Jane Roe; contact jane@example.com; description …` -> values by field."""
+    values: dict[str, str] = {}
+    while text.strip():
+        word, _, after = text.strip().partition(" ")
+        name = EDIT_FIELDS.get(word.lower())
+        if name is None:
+            raise InvalidInput(
+                f"“{word[:30]}” is not something I can edit. Separate the parts with `;`, e.g. "
+                "`customer Jane Roe; contact jane@example.com; via email; description …`."
+            )
+        if name in values:
+            raise InvalidInput(f"Give `{word.lower()}` once only.")
+        if name == "description":
+            value, text = after, ""
+        else:
+            value, _, text = after.partition(";")
+        value = value.strip()
+        if not value:
+            raise InvalidInput(f"Give the new value after `{word.lower()}` (`{word.lower()} {CLEARED}` clears it).")
+        values[name] = "" if value.lower() == CLEARED and name != "description" else value
+    return values
+
+
+def _contact_channel(text: str) -> ContactChannel:
+    try:
+        return ContactChannel(text.lower())
+    except ValueError:
+        raise InvalidInput(f"“{text[:30]}” is not a way of contacting us. Use one of: {CHANNELS}.") from None
+
+
+def parse_merge(args: list[str]) -> int:
+    """What follows `/complaint merge C-43`: `into C-42` (or just `C-42`) -> 42."""
+    words = [word for word in args if word.lower() != "into"]
+    if len(words) != 1:
+        raise InvalidInput("Say which complaint to keep, e.g. `/complaint merge C-43 into C-42`.")
+    return parse_reference(words[0])
 
 
 def help_text(hint: str = "") -> str:

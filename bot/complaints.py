@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.permissions import Permissions
+from bot.sla import describe
 from models.complaints import (
+    OPEN_STATUSES,
     Complaint,
     ComplaintEvent,
     ContactChannel,
@@ -64,7 +66,7 @@ def parse_score(text: str) -> int:
     return int(match.group(1))
 
 
-def _clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
+def clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
     """`what` is a noun for the text ("description", "note"), read after "the" and "a"."""
     text = (text or "").strip()
     if required and not text:
@@ -80,7 +82,7 @@ def _clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
 def log_complaint(
     session: Session, *, draft: ComplaintDraft, reporter_id: str, now: datetime
 ) -> Complaint:
-    description = _clean_text(
+    description = clean_text(
         draft.description, what="description", limit=MAX_DESCRIPTION,
         required=True,
     )
@@ -101,7 +103,7 @@ def log_complaint(
     )
     session.add(complaint)
     session.flush()
-    _record(session, complaint, EventKind.LOGGED, reporter_id, now, owner_id=owner_id)
+    record_event(session, complaint, EventKind.LOGGED, reporter_id, now, owner_id=owner_id)
     return complaint
 
 
@@ -129,7 +131,7 @@ def list_complaints(
     if owner_id is not None:
         conditions.append(Complaint.owner_id == owner_id)
     if open_only:
-        conditions.append(Complaint.status == Status.OPEN.value)
+        conditions.append(col(Complaint.status).in_(OPEN_STATUSES))
     total = session.exec(select(func.count()).select_from(Complaint).where(*conditions)).one()
     rows = session.exec(
         select(Complaint).where(*conditions).order_by(col(Complaint.created_at)).limit(limit)
@@ -155,7 +157,7 @@ def assign(
     now: datetime,
 ) -> Complaint:
     complaint = get_complaint(session, complaint_id)
-    _require_manage(permissions, actor_id, complaint, "reassign")
+    require_manage(permissions, actor_id, complaint, "reassign")
     if complaint.owner_id == new_owner_id:
         raise InvalidInput(f"<@{new_owner_id}> already owns {complaint.reference}.")
     return _change_owner(session, complaint, new_owner_id, actor_id, now)
@@ -165,18 +167,20 @@ def record_response(
     session: Session, *, complaint_id: int, actor_id: str, note: str, now: datetime
 ) -> Complaint:
     complaint = get_complaint(session, complaint_id)
-    note = _clean_text(note, what="note", limit=MAX_NOTE, required=False)
+    note = clean_text(note, what="note", limit=MAX_NOTE, required=False)
     if complaint.first_responded_at is None:
         complaint.first_responded_at = now
-    return _record(session, complaint, EventKind.RESPONDED, actor_id, now, note=note)
+    record_event(session, complaint, EventKind.RESPONDED, actor_id, now, note=note)
+    # Getting back to the customer is what a wait on them ends with.
+    return end_wait(session, complaint, actor_id, now)
 
 
 def add_note(
     session: Session, *, complaint_id: int, actor_id: str, note: str, now: datetime
 ) -> Complaint:
     complaint = get_complaint(session, complaint_id)
-    note = _clean_text(note, what="note", limit=MAX_NOTE, required=True)
-    return _record(session, complaint, EventKind.NOTED, actor_id, now, note=note)
+    note = clean_text(note, what="note", limit=MAX_NOTE, required=True)
+    return record_event(session, complaint, EventKind.NOTED, actor_id, now, note=note)
 
 
 def resolve(
@@ -191,16 +195,17 @@ def resolve(
 ) -> Complaint:
     """Close a complaint; `score` is the customer's answer if they gave one then."""
     complaint = get_complaint(session, complaint_id)
-    _require_manage(permissions, actor_id, complaint, "resolve")
+    require_manage(permissions, actor_id, complaint, "resolve")
     if not complaint.is_open:
         raise InvalidInput(f"{complaint.reference} is already resolved.")
-    resolution = _clean_text(
+    resolution = clean_text(
         resolution, what="resolution", limit=MAX_NOTE, required=True
     )
+    end_wait(session, complaint, actor_id, now)
     complaint.status = Status.RESOLVED.value
     complaint.resolution = resolution
     complaint.resolved_at = now
-    _record(session, complaint, EventKind.RESOLVED, actor_id, now, note=resolution)
+    record_event(session, complaint, EventKind.RESOLVED, actor_id, now, note=resolution)
     if score is not None:
         rate(session, complaint_id=complaint_id, actor_id=actor_id, score=score, comment="", now=now)
     return complaint
@@ -213,12 +218,12 @@ def rate(
     complaint = get_complaint(session, complaint_id)
     if not 0 <= score <= 10:
         raise InvalidInput("Scores go from 0 to 10.")
-    comment = _clean_text(comment, what="comment", limit=MAX_NOTE, required=False)
+    comment = clean_text(comment, what="comment", limit=MAX_NOTE, required=False)
     complaint.satisfaction_score = score
     complaint.satisfaction_comment = comment
     complaint.satisfaction_at = now
     note = f"{score}/10" + (f": {comment}" if comment else "")
-    return _record(session, complaint, EventKind.RATED, actor_id, now, note=note)
+    return record_event(session, complaint, EventKind.RATED, actor_id, now, note=note)
 
 
 def record_follow_up(
@@ -231,9 +236,9 @@ def record_follow_up(
             f"{complaint.reference} is still open: follow-ups are for after it is resolved. "
             f"Use `/complaint responded {complaint.reference}` to record contact now."
         )
-    note = _clean_text(note, what="note", limit=MAX_NOTE, required=False)
+    note = clean_text(note, what="note", limit=MAX_NOTE, required=False)
     complaint.followed_up_at = now
-    return _record(session, complaint, EventKind.FOLLOWED_UP, actor_id, now, note=note)
+    return record_event(session, complaint, EventKind.FOLLOWED_UP, actor_id, now, note=note)
 
 
 def reopen(
@@ -245,14 +250,36 @@ def reopen(
     now: datetime,
 ) -> Complaint:
     complaint = get_complaint(session, complaint_id)
-    _require_manage(permissions, actor_id, complaint, "reopen")
+    require_manage(permissions, actor_id, complaint, "reopen")
     if complaint.is_open:
         raise InvalidInput(f"{complaint.reference} is already open.")
     complaint.status = Status.OPEN.value
     complaint.resolved_at = None
     # A new resolution will need its own follow-up.
     complaint.followed_up_at = None
-    return _record(session, complaint, EventKind.REOPENED, actor_id, now)
+    return record_event(session, complaint, EventKind.REOPENED, actor_id, now)
+
+
+def end_wait(session: Session, complaint: Complaint, actor_id: str, now: datetime) -> Complaint:
+    """If the complaint waits on the customer, start its resolution clock again.
+
+    The wait's length joins `paused_seconds`, by which the resolution target moves.
+    """
+    waited = stop_waiting(complaint, now)
+    if waited is None:
+        return complaint
+    complaint.status = Status.OPEN.value
+    return record_event(session, complaint, EventKind.RESUMED, actor_id, now, note=f"waited {describe(waited)}")
+
+
+def stop_waiting(complaint: Complaint, now: datetime) -> timedelta | None:
+    """Add the current wait, if any, to `paused_seconds`; returns how long it was."""
+    if complaint.waiting_since is None:
+        return None
+    waited = max(now - complaint.waiting_since, timedelta(0))
+    complaint.paused_seconds = (complaint.paused_seconds or 0) + int(waited.total_seconds())
+    complaint.waiting_since = None
+    return waited
 
 
 def set_message_location(
@@ -294,7 +321,7 @@ def set_source_permalink(session: Session, *, complaint_id: int, permalink: str)
     get_complaint(session, complaint_id).source_permalink = permalink[:1000]
 
 
-def _require_manage(
+def require_manage(
     permissions: Permissions, actor_id: str, complaint: Complaint, verb: str
 ) -> None:
     if not permissions.can_manage(actor_id, complaint):
@@ -312,10 +339,10 @@ def _change_owner(
     session: Session, complaint: Complaint, new_owner_id: str, actor_id: str, now: datetime
 ) -> Complaint:
     complaint.owner_id = new_owner_id
-    return _record(session, complaint, EventKind.ASSIGNED, actor_id, now, owner_id=new_owner_id)
+    return record_event(session, complaint, EventKind.ASSIGNED, actor_id, now, owner_id=new_owner_id)
 
 
-def _record(
+def record_event(
     session: Session,
     complaint: Complaint,
     kind: EventKind,

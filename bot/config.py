@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     sla_due_soon_percent: int = Field(default=75, ge=1, le=99)
     # Days after resolution to remind the owner to check back with the customer (0: never).
     follow_up_days: int = Field(default=3, ge=0, le=90)
+    # Days a complaint may wait on the customer before its owner is reminded, once per wait (0: never).
+    waiting_reminder_days: int = Field(default=3, ge=0, le=90)
     # Days after resolution when a complaint's customer name, contact and their mentions
     # in free text are redacted (0: kept; see bot/privacy.py).
     customer_data_retention_days: int = Field(default=0, ge=0, le=36500)

@@ -14,6 +14,8 @@ from models.complaints import Complaint
 from models.customers import keys_for
 
 REPEAT_WINDOW = timedelta(days=90)
+# A duplicate merged into another complaint is that complaint again, not a repeat.
+NOT_MERGED = col(Complaint.merged_into_id).is_(None)
 HISTORY_LIMIT = 20
 
 
@@ -54,7 +56,7 @@ def earlier_complaints(session: Session, *, complaint: Complaint, window: timede
         return []
     statement = (
         select(Complaint)
-        .where(Complaint.customer_key == complaint.customer_key, Complaint.id != complaint.id,
+        .where(Complaint.customer_key == complaint.customer_key, Complaint.id != complaint.id, NOT_MERGED,
                col(Complaint.created_at) >= complaint.created_at - window,
                col(Complaint.created_at) <= complaint.created_at)
         .order_by(col(Complaint.created_at), col(Complaint.id))
@@ -79,7 +81,7 @@ def repeat_complainers(session: Session, *, start: datetime, end: datetime, wind
     """Customers who complained in [start, end) and also in the `window` before their complaint."""
     this_week = (
         select(Complaint.customer_key, func.min(Complaint.created_at).label("first"))
-        .where(Complaint.customer_key != "", col(Complaint.created_at) >= start, col(Complaint.created_at) < end)
+        .where(Complaint.customer_key != "", NOT_MERGED, col(Complaint.created_at) >= start, col(Complaint.created_at) < end)
         .group_by(Complaint.customer_key)
         .subquery()
     )
@@ -87,7 +89,7 @@ def repeat_complainers(session: Session, *, start: datetime, end: datetime, wind
         select(this_week.c.customer_key)
         .select_from(this_week)
         .join(Complaint, Complaint.customer_key == this_week.c.customer_key)
-        .where(col(Complaint.created_at) < end, col(Complaint.created_at) >= this_week.c.first - window)
+        .where(NOT_MERGED, col(Complaint.created_at) < end, col(Complaint.created_at) >= this_week.c.first - window)
         .group_by(this_week.c.customer_key)
         .having(func.count() > 1)
     )

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, literal_column, or_
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
@@ -35,11 +35,13 @@ from bot.morale import MoraleReport, NamedReport, named_report
 from bot.people import PeopleDirectory
 from bot.sla import Target, TargetKind
 from bot.weeks import IsoWeek, Period
-from models.complaints import Complaint, Status
-from models.db import SessionFactory
+from models.complaints import OPEN_STATUSES, Complaint
+from models.db import SessionFactory, seconds_between
 
 TREND_WEEKS = 8
 OLDEST_OPEN = 5
+# A duplicate merged into another complaint is left out of every volume and time.
+COUNTED = col(Complaint.merged_into_id).is_(None)
 
 
 @dataclass(frozen=True)
@@ -152,23 +154,17 @@ def _iso_times(value):
 
 
 # ----- SQL building blocks ------------------------------------------------------------------
-def seconds_between(session: Session, start, end) -> ColumnElement[float]:
-    """`end - start` in seconds, in the dialect's own date arithmetic."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return cast(func.extract("epoch", end - start), Float)
-
-
 def within(column, period_start: datetime, period_end: datetime) -> ColumnElement[bool]:
     return (column >= period_start) & (column < period_end)
 
 
 def count(session: Session, *conditions) -> int:
-    return session.exec(select(func.count()).select_from(Complaint).where(*conditions)).one()
+    return session.exec(select(func.count()).select_from(Complaint).where(COUNTED, *conditions)).one()
 
 
 def percentiles(session: Session, value, *conditions, quantiles: Sequence[float] = (0.5, 0.9)) -> tuple[int, list[float | None]]:
     """How many rows match, and the continuous percentiles of `value` over them."""
+    conditions = (COUNTED, *conditions)
     if session.get_bind().dialect.name == "postgresql":
         columns = [func.percentile_cont(q).within_group(value) for q in quantiles]
         row = session.exec(select(func.count(), *columns).select_from(Complaint).where(*conditions)).one()
@@ -220,19 +216,41 @@ def breaches(session: Session, period: Period, targets: dict[str, Target]) -> di
         missed = 0
         for severity, target in targets.items():
             allowed = target.of(kind)
-            missed += count(
-                session,
-                Complaint.severity == severity,
-                within(Complaint.created_at, period.start - allowed, until - allowed),
-                or_(col(done).is_(None), seconds_between(session, Complaint.created_at, done) > allowed.total_seconds()),
-            )
+            if kind is TargetKind.RESOLUTION:
+                conditions = _resolution_missed(session, period.start, until, allowed)
+            else:
+                conditions = (
+                    within(Complaint.created_at, period.start - allowed, until - allowed),
+                    or_(col(done).is_(None), seconds_between(session, Complaint.created_at, done) > allowed.total_seconds()),
+                )
+            missed += count(session, Complaint.severity == severity, *conditions)
         result[kind.value] = missed
     return result
 
 
+def _resolution_missed(session: Session, start: datetime, until: datetime, allowed: timedelta) -> tuple:
+    """Resolution targets due in [start, until) and missed, where waits on the customer
+    move a target by `paused_seconds` and a wait begun before the target stops it.
+    Unpaused complaints are read by their creation time, paused ones by their own index."""
+    def since_created(moment) -> ColumnElement[float]:
+        return seconds_between(session, Complaint.created_at, moment)
+
+    budget = allowed.total_seconds() + col(Complaint.paused_seconds)
+    due_in_window = or_(
+        and_(Complaint.paused_seconds == 0, within(Complaint.created_at, start - allowed, until - allowed)),
+        and_(Complaint.paused_seconds > 0, col(Complaint.created_at) < until - allowed,
+             since_created(start) <= budget, since_created(until) > budget),
+    )
+    unresolved = and_(
+        col(Complaint.resolved_at).is_(None),
+        or_(col(Complaint.waiting_since).is_(None), since_created(Complaint.waiting_since) >= budget),
+    )
+    return due_in_window, or_(unresolved, since_created(Complaint.resolved_at) > budget)
+
+
 def grouped(session: Session, column, *conditions) -> list[tuple[str, int]]:
     total = func.count().label("total")
-    statement = select(column, total).where(*conditions).group_by(column).order_by(total.desc(), column)
+    statement = select(column, total).where(COUNTED, *conditions).group_by(column).order_by(total.desc(), column)
     return [(name, n) for name, n in session.exec(statement)]
 
 
@@ -240,7 +258,7 @@ def oldest_open(session: Session, limit: int = OLDEST_OPEN) -> list[OpenComplain
     rows = session.exec(
         select(Complaint.id, Complaint.severity, Complaint.category, Complaint.owner_id, Complaint.created_at,
                func.substr(Complaint.description, 1, 200))
-        .where(Complaint.status == Status.OPEN.value)
+        .where(col(Complaint.status).in_(OPEN_STATUSES))
         .order_by(col(Complaint.created_at), col(Complaint.id))
         .limit(limit)
     )
@@ -254,7 +272,7 @@ def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     row = session.exec(
-        select(func.count(), answers(score >= 9), answers((score >= 7) & (score <= 8)), answers(score <= 6)).where(within(Complaint.satisfaction_at, period_start, period_end), score.is_not(None))
+        select(func.count(), answers(score >= 9), answers((score >= 7) & (score <= 8)), answers(score <= 6)).where(COUNTED, within(Complaint.satisfaction_at, period_start, period_end), score.is_not(None))
     ).one()
     return Nps(*(int(value) for value in row))
 

@@ -28,7 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from bot.people import PeopleDirectory, PeopleUnavailable
-from models.complaints import Complaint, ComplaintEvent, EventKind, Status
+from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
 from models.db import SessionFactory
 from models.kudos import Recognition
 
@@ -293,7 +293,7 @@ def _active_people(session: Session, window, *, since: datetime, until: datetime
         # Complaints someone owned during the window: open now, or resolved since it began.
         # (For a past window, "open now" may include a few complaints logged after it,
         # whose owners were active anyway.) One query a side, each reading its own index.
-        select(Complaint.owner_id).where(Complaint.status == Status.OPEN.value).distinct(),
+        select(Complaint.owner_id).where(col(Complaint.status).in_(OPEN_STATUSES)).distinct(),
         select(Complaint.owner_id).where(col(Complaint.resolved_at) >= since).distinct(),
         # Whoever resolved a complaint in the window, or was made its owner then.
         select(ComplaintEvent.actor_id).where(in_window, ComplaintEvent.kind == EventKind.RESOLVED.value).distinct(),

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput
-from models.complaints import Complaint, ComplaintEvent, Status
+from bot.complaint_edits import earlier_customer_details
+from models.complaints import CLOSED_STATUSES, Complaint, ComplaintEvent, EventKind
 from models.customers import keys_for
 from models.privacy import PrivacyAction, PrivacyRecord
 
@@ -103,7 +104,7 @@ def redact_expired(session: Session, *, now: datetime, retention_days: int, limi
     cutoff = now - timedelta(days=retention_days)
     complaints = list(session.exec(
         select(Complaint)
-        .where(Complaint.status == Status.RESOLVED.value, col(Complaint.resolved_at) < cutoff,
+        .where(col(Complaint.status).in_(CLOSED_STATUSES), col(Complaint.resolved_at) < cutoff,
                col(Complaint.customer_redacted_at).is_(None))
         .order_by(col(Complaint.resolved_at), col(Complaint.id))
         .limit(limit)
@@ -138,7 +139,10 @@ def _pattern(words: Iterable[str]) -> re.Pattern | None:
 def _redact(session: Session, complaints: list[Complaint], *, also: list[str], now: datetime) -> None:
     events = _events(session, [complaint.id for complaint in complaints])
     for complaint in complaints:
-        pattern = _pattern([complaint.customer_name, complaint.customer_contact, *also])
+        # Earlier names and contacts live on in the history's edits.
+        earlier = [detail for event in events.get(complaint.id, []) if event.kind == EventKind.EDITED.value
+                   for detail in earlier_customer_details(event.note)]
+        pattern = _pattern([complaint.customer_name, complaint.customer_contact, *also, *earlier])
         if pattern is not None:
             for name in ("description", "resolution", "satisfaction_comment"):
                 setattr(complaint, name, pattern.sub(REDACTED, getattr(complaint, name)))

@@ -5,6 +5,9 @@
 * **Escalation**: when a target is missed, the managers hear about it once.
 * **Follow-up**: `FOLLOW_UP_DAYS` after a complaint is resolved, the owner is asked to
   check back with the customer (until `/complaint followed-up` records it).
+* **Still waiting**: a complaint waiting on the customer for `WAITING_REMINDER_DAYS`
+  reminds its owner, once per wait. While it waits its resolution target stands
+  still, so nothing is said about that target meanwhile.
 
 Notices that fell due more than `LOOKBACK` ago are not sent any more, so installing
 the bot on an old history, or a long outage, does not bury people in stale news.
@@ -23,10 +26,11 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from bot.sla import SlaState, Target, TargetStatus, in_quiet_hours, sla_status
-from models.complaints import Complaint, Severity, Status
+from bot.sla import SlaState, Target, TargetKind, TargetStatus, in_quiet_hours, sla_status
+from models.complaints import OPEN_STATUSES, Complaint, Severity, Status
 
 LOOKBACK = timedelta(days=7)
 REMINDER_GAP = timedelta(hours=1)
@@ -38,20 +42,25 @@ class NoticeKind(StrEnum):
     REMINDER = "reminder"
     ESCALATION = "escalation"
     FOLLOW_UP = "follow_up"
+    WAITING = "waiting"
 
 
 @dataclass(frozen=True)
 class Notice:
     kind: NoticeKind
     complaint: Complaint
-    # When it fell due: the 75% point, the deadline, or resolution + FOLLOW_UP_DAYS.
+    # When it fell due: the 75% point, the deadline, resolution + FOLLOW_UP_DAYS, or
+    # the start of a wait + WAITING_REMINDER_DAYS.
     due_at: datetime
     # The SLA target it is about (None for follow-ups).
     target: TargetStatus | None = None
 
     @property
     def key(self) -> str:
-        """The ledger key: one send per complaint, target and kind (per resolution for follow-ups)."""
+        """The ledger key: one send per complaint, target and kind (per resolution for
+        follow-ups, per wait for waiting reminders)."""
+        if self.kind is NoticeKind.WAITING:
+            return f"{self.kind}:{self.complaint.id}:{self.complaint.waiting_since:%Y%m%dT%H%M%S}"
         if self.target is None:
             return f"{self.kind}:{self.complaint.id}:{self.complaint.resolved_at:%Y%m%dT%H%M%S}"
         return f"{self.kind}:{self.complaint.id}:{self.target.kind}"
@@ -77,17 +86,23 @@ def notices_due(
     targets: dict[str, Target],
     due_soon: float,
     follow_up_days: int,
+    waiting_days: int,
 ) -> list[Notice]:
     """Every notice these complaints call for at `now` (sent or not: the ledger knows)."""
     notices = []
     for complaint in complaints:
-        if complaint.status == Status.OPEN:
+        if complaint.is_open:
+            if complaint.is_waiting and waiting_days:
+                due_at = complaint.waiting_since + timedelta(days=waiting_days)
+                if now >= due_at:
+                    notices.append(Notice(NoticeKind.WAITING, complaint, due_at))
+            target_of = targets[complaint.severity]
             for target in sla_status(complaint, now=now, targets=targets, due_soon=due_soon).targets:
-                if target.done_at is not None:
+                if target.done_at is not None or (complaint.is_waiting and target.kind is TargetKind.RESOLUTION):
                     continue
-                allowed = target.due_at - complaint.created_at
+                allowed = target_of.of(target.kind)
                 if target.state in (SlaState.DUE_SOON, SlaState.BREACHED):
-                    notices.append(Notice(NoticeKind.REMINDER, complaint, complaint.created_at + allowed * due_soon, target))
+                    notices.append(Notice(NoticeKind.REMINDER, complaint, target.due_at - allowed * (1 - due_soon), target))
                 if target.state is SlaState.BREACHED:
                     notices.append(Notice(NoticeKind.ESCALATION, complaint, target.due_at, target))
         elif follow_up_days and complaint.followed_up_at is None and complaint.resolved_at is not None:
@@ -125,11 +140,16 @@ def plan_notices(
 
 def candidates(session: Session, *, now: datetime, targets: dict[str, Target], follow_up_days: int) -> list[Complaint]:
     """Complaints that may need a notice: open ones young enough for a notice within
-    LOOKBACK, and recently resolved ones not followed up. Both are index range reads,
-    whatever the size of the history."""
+    LOOKBACK (or whose deadline waits on the customer moved, or waiting now), and
+    recently resolved ones not followed up. All are index reads (the open ones by
+    status), whatever the size of the history."""
     longest = max(target.resolution for target in targets.values())
     complaints = list(session.exec(
-        select(Complaint).where(Complaint.status == Status.OPEN.value, Complaint.created_at >= now - longest - LOOKBACK)
+        select(Complaint).where(
+            col(Complaint.status).in_(OPEN_STATUSES),
+            or_(Complaint.created_at >= now - longest - LOOKBACK, Complaint.paused_seconds > 0,
+                Complaint.status == Status.WAITING.value),
+        )
     ))
     if follow_up_days:
         resolved_before = now - timedelta(days=follow_up_days)

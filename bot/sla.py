@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from models.complaints import Complaint, Severity, Status
+from models.complaints import OPEN_STATUSES, Complaint, Severity
+from models.db import seconds_between
 
 DEFAULT_SLA_TARGETS = "urgent=1h/8h,high=4h/24h,normal=8h/72h,low=24h/120h"
 DURATION = re.compile(r"^(\d{1,5})([mhd])$")
@@ -66,6 +67,8 @@ class TargetStatus:
     done_at: datetime | None
     # Share of the target's time used so far (or used when it was reached).
     used: float
+    # The clock stands still: waiting on the customer, with the target not yet missed.
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,27 @@ def in_quiet_hours(moment: datetime, quiet: tuple[time, time] | None, zone: Zone
     return start <= local < end if start < end else (local >= start or local < end)
 
 
+def resolution_due(complaint: Complaint, allowed: timedelta, now: datetime) -> datetime:
+    """The resolution deadline, moved by the waits on the customer.
+
+    Earlier waits move it by `paused_seconds`. A wait still going on moves it with the
+    clock (the target stands still), unless the wait began after the deadline: a
+    target already missed stays missed.
+    """
+    due_at = complaint.created_at + allowed + timedelta(seconds=complaint.paused_seconds or 0)
+    if complaint.waiting_since is not None and due_at > complaint.waiting_since:
+        due_at += max(now - complaint.waiting_since, timedelta(0))
+    return due_at
+
+
 def target_status(complaint: Complaint, kind: TargetKind, target: Target, now: datetime, due_soon: float) -> TargetStatus:
     allowed = target.of(kind)
-    due_at = complaint.created_at + allowed
-    done_at = complaint.first_responded_at if kind is TargetKind.FIRST_RESPONSE else complaint.resolved_at
-    used = ((done_at or now) - complaint.created_at) / allowed
+    if kind is TargetKind.FIRST_RESPONSE:
+        due_at, done_at = complaint.created_at + allowed, complaint.first_responded_at
+    else:
+        due_at, done_at = resolution_due(complaint, allowed, now), complaint.resolved_at
+    # The share of the target's own time used: paused time does not count.
+    used = ((done_at or now) - (due_at - allowed)) / allowed
     if done_at is not None:
         state = SlaState.MET if done_at <= due_at else SlaState.BREACHED
     elif now >= due_at:
@@ -145,7 +164,9 @@ def target_status(complaint: Complaint, kind: TargetKind, target: Target, now: d
         state = SlaState.DUE_SOON
     else:
         state = SlaState.ON_TRACK
-    return TargetStatus(kind, due_at, state, done_at, used)
+    paused = (kind is TargetKind.RESOLUTION and done_at is None and complaint.waiting_since is not None
+              and state is not SlaState.BREACHED)
+    return TargetStatus(kind, due_at, state, done_at, used, paused)
 
 
 def sla_status(complaint: Complaint, *, now: datetime, targets: dict[str, Target], due_soon: float) -> SlaStatus:
@@ -168,18 +189,24 @@ def describe(delta: timedelta) -> str:
 
 
 def breached_open(session: Session, *, now: datetime, targets: dict[str, Target], limit: int) -> tuple[list[Complaint], int]:
-    """Open complaints past a target (oldest first, up to `limit`) and how many there are."""
+    """Open complaints past a target (oldest first, up to `limit`) and how many there are.
+
+    The resolution target is missed once its time, less the waits on the customer, has
+    passed: by now, or by the start of a wait still going on (as `resolution_due`).
+    """
+    clock_ran = seconds_between(session, Complaint.created_at, func.coalesce(Complaint.waiting_since, now))
     missed = or_(*(
         and_(
             Complaint.severity == severity,
             or_(
-                col(Complaint.created_at) < now - target.resolution,
+                and_(col(Complaint.created_at) < now - target.resolution,
+                     clock_ran - col(Complaint.paused_seconds) >= target.resolution.total_seconds()),
                 and_(col(Complaint.first_responded_at).is_(None), col(Complaint.created_at) < now - target.first_response),
             ),
         )
         for severity, target in targets.items()
     ))
-    condition = and_(Complaint.status == Status.OPEN.value, missed)
+    condition = and_(col(Complaint.status).in_(OPEN_STATUSES), missed)
     total = session.exec(select(func.count()).select_from(Complaint).where(condition)).one()
     rows = session.exec(select(Complaint).where(condition).order_by(col(Complaint.created_at), col(Complaint.id)).limit(limit))
     return list(rows), total

@@ -23,13 +23,24 @@ CHANGE_FORMS = {
     Action.RESOLVE: ("Resolve", "How was it resolved?", True),
     Action.FOLLOWED_UP: ("Followed up", "What did the customer say? (optional)", False),
     Action.REASSIGN: ("Reassign", "New owner", True),
+    Action.WAITING: ("Waiting on customer", "What are you waiting for? (optional)", False),
+    Action.CUSTOMER_REPLIED: ("Customer replied", "What did the customer say?", True),
 }
+# The longest description the edit form can hold (Slack's limit for a text input);
+# a longer one is edited with `/complaint edit C-42 description …`.
+FORM_DESCRIPTION_LIMIT = 3000
 
 
 def title_line(complaint: Complaint) -> str:
     icon = SEVERITY_ICON.get(complaint.severity, "")
-    state = "resolved" if not complaint.is_open else "open"
-    return f"{icon} {complaint.reference} · {complaint.severity} · #{complaint.category} · {state}"
+    return f"{icon} {complaint.reference} · {complaint.severity} · #{complaint.category} · {status_text(complaint)}"
+
+
+def status_text(complaint: Complaint) -> str:
+    """`open`, `waiting on the customer`, `resolved` or `merged into C-42`."""
+    if complaint.is_merged:
+        return f"merged into C-{complaint.merged_into_id}"
+    return "waiting on the customer" if complaint.is_waiting else complaint.status
 
 
 def summary_text(complaint: Complaint) -> str:
@@ -44,7 +55,9 @@ def sla_text(sla: SlaStatus) -> str:
     """`🟡 due soon · first response due <date> · resolution due <date>`."""
     parts = [f"{SLA_ICON[sla.state]} SLA {sla.state}"]
     for target in sla.targets:
-        if target.done_at is None:
+        if target.paused:
+            parts.append(f"{target.kind.label} paused while waiting on the customer")
+        elif target.done_at is None:
             when = "overdue since" if target.state is SlaState.BREACHED else "due"
             parts.append(f"{target.kind.label} {when} {slack_date(target.due_at)}")
         elif target.state is SlaState.BREACHED:
@@ -79,7 +92,8 @@ def complaint_message(
     customer = " · ".join(escape(part) for part in shown if part)
     fields = [
         f"*Owner*\n<@{complaint.owner_id}>",
-        f"*Status*\n{complaint.status}",
+        f"*Status*\n{status_text(complaint)}"
+        + (f" since {slack_date(complaint.waiting_since)}" if complaint.waiting_since else ""),
         f"*Customer*\n{truncate(customer, 1900) or '—'}",
         f"*Contacted by*\n{complaint.contact_channel}",
         f"*Logged by*\n<@{complaint.reporter_id}> {slack_date(complaint.created_at)}",
@@ -97,19 +111,27 @@ def complaint_message(
         )
     if earlier:
         blocks.append({"type": "context", "elements": [mrkdwn(repeat_line(earlier))]})
+    if complaint.is_merged:
+        # A duplicate is worked on through the complaint it was merged into: no SLA, no buttons.
+        blocks.append(section(f"*Merged into* C-{complaint.merged_into_id}: see that complaint for what happens next."))
+        return blocks
     if sla is not None:
         blocks.append({"type": "context", "elements": [mrkdwn(sla_text(sla))]})
     if complaint.is_open:
+        waiting = [(Action.CUSTOMER_REPLIED, "Customer replied", None), (Action.RESUME, "Resume the clock", None)]
         buttons = [
             (Action.TAKE, "Take ownership", "primary"),
             (Action.RESPONDED, "Responded to customer", None),
+            *(waiting if complaint.is_waiting else [(Action.WAITING, "Waiting on customer", None)]),
             (Action.NOTE, "Add note", None),
             (Action.REASSIGN, "Reassign", None),
+            (Action.EDIT, "Edit", None),
             (Action.RESOLVE, "Resolve", "danger"),
         ]
     else:
         blocks.append(section(f"*Resolution*: {escape(complaint.resolution)}"))
-        buttons = [(Action.RECOGNISE, "Recognise", None), (Action.NOTE, "Add note", None), (Action.REOPEN, "Reopen", None)]
+        buttons = [(Action.RECOGNISE, "Recognise", None), (Action.NOTE, "Add note", None),
+                   (Action.EDIT, "Edit", None), (Action.REOPEN, "Reopen", None)]
         if complaint.followed_up_at is None:
             buttons.insert(0, (Action.FOLLOWED_UP, "Followed up with customer", "primary"))
     blocks.append(
@@ -177,7 +199,8 @@ def complaint_details(
 ) -> list[dict]:
     """`show C-42`: the complaint and its full history (newest last)."""
     # No buttons in an ephemeral reply.
-    blocks = complaint_message(complaint, sla, earlier=earlier, show_contact=show_contact)[:-1]
+    blocks = [block for block in complaint_message(complaint, sla, earlier=earlier, show_contact=show_contact)
+              if block["type"] != "actions"]
     lines = [_event_line(event) for event in events]
     # Keep the newest history when it would not fit in one section.
     text = "*History*\n" + "\n".join(lines)
@@ -198,6 +221,13 @@ def _event_line(event: ComplaintEvent) -> str:
         EventKind.REOPENED: "reopened it",
         EventKind.RATED: "recorded the customer's score",
         EventKind.FOLLOWED_UP: "followed up with the customer",
+        EventKind.EDITED: "edited it",
+        EventKind.WAITING: "started waiting on the customer (the resolution clock stopped)",
+        EventKind.CUSTOMER_REPLIED: "recorded the customer's reply",
+        EventKind.RESUMED: "restarted the resolution clock",
+        EventKind.MERGED: "merged it as a duplicate",
+        EventKind.MERGED_IN: "merged in a duplicate",
+        EventKind.COPIED_NOTE: "wrote, on the duplicate",
     }[EventKind(event.kind)]
     note = f": {escape(truncate(event.note, 300))}" if event.note else ""
     return f"• {slack_date(event.at)} <@{event.actor_id}> {verb}{note}"
@@ -211,6 +241,35 @@ def complaint_list(complaints: Sequence[Complaint], total: int, heading: str) ->
     return [section(f"*{heading}* ({total})\n" + "\n".join(lines) + more)]
 
 
+def _select(block_id: str, label: str, values: Sequence[str], initial: str) -> dict:
+    element = {"type": "static_select", "action_id": Action.INPUT,
+               "options": [{"text": plain(v, 75), "value": v} for v in values[:100]]}
+    if initial in values:
+        element["initial_option"] = {"text": plain(initial, 75), "value": initial}
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
+
+
+def _text_input(block_id: str, label: str, *, optional: bool, multiline=False, initial="", max_length=200) -> dict:
+    element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": multiline, "max_length": max_length}
+    if initial:
+        element["initial_value"] = truncate(initial, max_length)
+    return {"type": "input", "block_id": block_id, "optional": optional, "label": plain(label, 2000), "element": element}
+
+
+def _customer_and_kind_inputs(
+    categories: Sequence[str], *, name: str = "", contact: str = "", channel: str = ContactChannel.OTHER.value,
+    category: str = "other", severity: str = Severity.NORMAL.value,
+) -> list[dict]:
+    """The log form's fields after the description, as the edit form shows them too."""
+    return [
+        _text_input(Block.CUSTOMER_NAME, "Customer name", optional=True, initial=name),
+        _text_input(Block.CUSTOMER_CONTACT, "Customer contact (email or phone)", optional=True, initial=contact),
+        _select(Block.CONTACT_CHANNEL, "How did they contact us?", [c.value for c in ContactChannel], channel),
+        _select(Block.CATEGORY, "Category", list(categories), category),
+        _select(Block.SEVERITY, "Severity", [s.value for s in Severity], severity),
+    ]
+
+
 def log_complaint_modal(
     *,
     categories: Sequence[str],
@@ -218,21 +277,6 @@ def log_complaint_modal(
     description: str = "",
     metadata: dict | None = None,
 ) -> dict:
-    def options(values: Sequence[str]) -> list[dict]:
-        return [{"text": plain(v, 75), "value": v} for v in values[:100]]
-
-    def select(block_id: str, label: str, values: Sequence[str], initial: str) -> dict:
-        element = {"type": "static_select", "action_id": Action.INPUT, "options": options(values)}
-        if initial in values:
-            element["initial_option"] = {"text": plain(initial, 75), "value": initial}
-        return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
-
-    def text_input(block_id: str, label: str, *, optional: bool, multiline=False, initial="", max_length=200) -> dict:
-        element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": multiline, "max_length": max_length}
-        if initial:
-            element["initial_value"] = truncate(initial, max_length)
-        return {"type": "input", "block_id": block_id, "optional": optional, "label": plain(label, 2000), "element": element}
-
     return {
         "type": "modal",
         "callback_id": View.LOG_COMPLAINT,
@@ -241,18 +285,42 @@ def log_complaint_modal(
         "close": plain("Cancel", 24),
         "private_metadata": json.dumps(metadata or {})[:3000],
         "blocks": [
-            text_input(Block.DESCRIPTION, "What went wrong?", optional=False, multiline=True, initial=description, max_length=3000),
-            text_input(Block.CUSTOMER_NAME, "Customer name", optional=True),
-            text_input(Block.CUSTOMER_CONTACT, "Customer contact (email or phone)", optional=True),
-            select(Block.CONTACT_CHANNEL, "How did they contact us?", [c.value for c in ContactChannel], ContactChannel.OTHER.value),
-            select(Block.CATEGORY, "Category", list(categories), "other"),
-            select(Block.SEVERITY, "Severity", [s.value for s in Severity], Severity.NORMAL.value),
+            _text_input(Block.DESCRIPTION, "What went wrong?", optional=False, multiline=True, initial=description,
+                        max_length=FORM_DESCRIPTION_LIMIT),
+            *_customer_and_kind_inputs(categories),
             {
                 "type": "input",
                 "block_id": Block.OWNER,
                 "label": plain("Owner", 2000),
                 "element": {"type": "users_select", "action_id": Action.INPUT, "initial_user": reporter_id},
             },
+        ],
+    }
+
+
+def edit_complaint_modal(complaint: Complaint, *, categories: Sequence[str]) -> dict:
+    """The log form's fields, filled in as the complaint is now (the owner changes by Reassign)."""
+    if len(complaint.description) <= FORM_DESCRIPTION_LIMIT:
+        description = _text_input(Block.DESCRIPTION, "What went wrong?", optional=False, multiline=True,
+                                  initial=complaint.description, max_length=FORM_DESCRIPTION_LIMIT)
+    else:
+        description = section(
+            f"The description is too long for this form; change it with "
+            f"`/complaint edit {complaint.reference} description <new text>`."
+        )
+    return {
+        "type": "modal",
+        "callback_id": View.EDIT_COMPLAINT,
+        "title": plain(f"Edit {complaint.reference}", 24),
+        "submit": plain("Save", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"id": complaint.id}),
+        "blocks": [
+            description,
+            *_customer_and_kind_inputs(
+                categories, name=complaint.customer_name, contact=complaint.customer_contact,
+                channel=complaint.contact_channel, category=complaint.category, severity=complaint.severity,
+            ),
         ],
     }
 

@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 
 from bot import complaints as service
 from bot.complaint_changes import Applied, Change, Verb, apply_change, check_allowed
-from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, plain_text
+from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, parse_edit, parse_merge, plain_text
 from bot.complaints import ComplaintDraft
 from bot.customer_history import customer_history, earlier_complaints
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
@@ -30,7 +30,8 @@ from bot.request_dedup import run_once
 from bot.services import Services
 from handlers import complaint_views as views
 from handlers import team_copy
-from handlers.forms import input_values, private_metadata
+from handlers.complaint_edit_form import EditForm
+from handlers.forms import choice, input_values, private_metadata
 from handlers.ids import Action, Block, Command, Shortcut, View
 from handlers.knowledge_views import suggestion_blocks
 from handlers.messaging import guarded, replace_answer, tell
@@ -39,7 +40,8 @@ from models.complaints import Complaint, ContactChannel, Severity
 logger = logging.getLogger(__name__)
 
 # The buttons that open a small form first; the others change the complaint at once.
-FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN, Action.FOLLOWED_UP)
+FORM_ACTIONS = (Action.NOTE, Action.RESPONDED, Action.RESOLVE, Action.REASSIGN, Action.FOLLOWED_UP,
+                Action.WAITING, Action.CUSTOMER_REPLIED)
 VERB_OF_ACTION = {
     Action.TAKE: Verb.TAKE,
     Action.REASSIGN: Verb.ASSIGN,
@@ -48,6 +50,9 @@ VERB_OF_ACTION = {
     Action.RESOLVE: Verb.RESOLVE,
     Action.FOLLOWED_UP: Verb.FOLLOWED_UP,
     Action.REOPEN: Verb.REOPEN,
+    Action.WAITING: Verb.WAIT,
+    Action.CUSTOMER_REPLIED: Verb.CUSTOMER_REPLIED,
+    Action.RESUME: Verb.RESUME,
 }
 VERB_OF_SUBCOMMAND = {
     "take": Verb.TAKE,
@@ -58,6 +63,11 @@ VERB_OF_SUBCOMMAND = {
     "reopen": Verb.REOPEN,
     "rate": Verb.RATE,
     "followed-up": Verb.FOLLOWED_UP,
+    "edit": Verb.EDIT,
+    "merge": Verb.MERGE,
+    "waiting": Verb.WAIT,
+    "customer-replied": Verb.CUSTOMER_REPLIED,
+    "resume": Verb.RESUME,
 }
 
 
@@ -159,6 +169,11 @@ class ComplaintListeners:
         if verb is Verb.RATE:
             score, _, comment = after_reference.partition(" ")
             return Change(verb, complaint_id, user_id, text=comment.strip(), score=service.parse_score(score))
+        if verb is Verb.EDIT:
+            edit = parse_edit(after_reference, categories=self.services.settings.complaint_categories)
+            return Change(verb, complaint_id, user_id, edit=edit)
+        if verb is Verb.MERGE:
+            return Change(verb, complaint_id, user_id, into_id=parse_merge(after_reference.split()))
         return Change(verb, complaint_id, user_id, text=after_reference)
 
     # ----- the log modal ------------------------------------------------------------
@@ -186,9 +201,9 @@ class ComplaintListeners:
             description=plain_text(values.get(Block.DESCRIPTION, "")),
             customer_name=values.get(Block.CUSTOMER_NAME, ""),
             customer_contact=values.get(Block.CUSTOMER_CONTACT, ""),
-            contact_channel=_choice(ContactChannel, values.get(Block.CONTACT_CHANNEL), ContactChannel.OTHER),
+            contact_channel=choice(ContactChannel, values.get(Block.CONTACT_CHANNEL), ContactChannel.OTHER),
             category=values.get(Block.CATEGORY) if values.get(Block.CATEGORY) in self.services.settings.complaint_categories else "other",
-            severity=_choice(Severity, values.get(Block.SEVERITY), Severity.NORMAL),
+            severity=choice(Severity, values.get(Block.SEVERITY), Severity.NORMAL),
             owner_id=values.get(Block.OWNER) or user_id,
         )
         try:
@@ -250,23 +265,32 @@ class ComplaintListeners:
         verb = VERB_OF_ACTION[Action(metadata["action"])]
         score = int(values[Block.SCORE]) if values.get(Block.SCORE, "").isdigit() else None
         complaint_id = int(metadata["id"])
-        try:
-            if verb is Verb.ASSIGN:
+        if verb is Verb.ASSIGN:
+            try:
                 self._check_owner(value)
-                change = Change(verb, complaint_id, user_id, new_owner_id=value)
-            else:
-                change = Change(verb, complaint_id, user_id, text=value, score=score)
+            except UserFacingError as exc:
+                ack(response_action="errors", errors={Block.NOTE: str(exc)[:2000]})
+                return
+            change = Change(verb, complaint_id, user_id, new_owner_id=value)
+        else:
+            change = Change(verb, complaint_id, user_id, text=value, score=score)
+        self.save_from_form(ack, client, view, change, error_block=Block.NOTE)
+
+    # ----- shared steps -----------------------------------------------------------------
+    def save_from_form(self, ack: Ack, client: WebClient, view: dict, change: Change, *, error_block: str) -> None:
+        """Apply what a form asked for: a refusal stays on the form, beside `error_block`."""
+        try:
             applied = self._apply(change, key=f"view:{view['id']}")
         except UserFacingError as exc:
-            ack(response_action="errors", errors={Block.NOTE: str(exc)[:2000]})
+            ack(response_action="errors", errors={error_block: str(exc)[:2000]})
             return
         except DuplicateRequest:
             ack()
             return
         ack()
+        user_id = change.actor_id
         self._publish_change_later(client, applied, user_id, tell=lambda text: tell(client, user_id, "", text))
 
-    # ----- shared steps -----------------------------------------------------------------
     def _repeat_line(self, complaint: Complaint) -> str:
         with self.services.open_session() as session:
             return views.repeat_line(earlier_complaints(session, complaint=complaint))
@@ -312,6 +336,8 @@ class ComplaintListeners:
             problems = team_copy.publish_change(
                 self.services, client, applied.complaint, applied.previous_owner_id, actor_id
             )
+            for other in applied.also_changed:
+                problems += team_copy.publish_change(self.services, client, other, other.owner_id, actor_id)
             for problem in problems:
                 tell(f":warning: The change is saved, but {problem}.")
 
@@ -329,19 +355,15 @@ class ComplaintListeners:
         complaint.source_permalink = permalink
 
 
-def _choice(enum, value, default):
-    try:
-        return enum(value)
-    except ValueError:
-        return default
-
-
 def register(app: App, services: Services) -> None:
     listeners = ComplaintListeners(services)
     app.command(Command.COMPLAINT.value)(guarded(listeners.on_command))
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(guarded(listeners.on_message_shortcut))
     app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted))
     app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted))
+    edit_form = EditForm(services, save=listeners.save_from_form)
+    app.action(Action.EDIT.value)(guarded(edit_form.on_button))
+    app.view(View.EDIT_COMPLAINT.value)(guarded(edit_form.on_submitted))
     app.action(re.compile(f"^({'|'.join(VERB_OF_ACTION)})$"))(guarded(listeners.on_button))
 
     def post_missing_team_copies() -> None:

@@ -21,6 +21,14 @@ def input_values(view: dict) -> dict[str, str]:
     return values
 
 
+def choice(enum, value, default):
+    """`value` as a member of `enum` (a select's choice), or `default`."""
+    try:
+        return enum(value)
+    except ValueError:
+        return default
+
+
 def private_metadata(view: dict) -> dict:
     """What the modal was opened with (its `private_metadata`, JSON)."""
     return json.loads(view.get("private_metadata") or "{}")

@@ -26,6 +26,10 @@ class Action(StrEnum):
     FOLLOWED_UP = "complaint_followed_up"
     # Under search results: the next page; the value carries the query and the page.
     SEARCH_MORE = "complaint_search_more"
+    EDIT = "complaint_edit"
+    WAITING = "complaint_waiting"
+    CUSTOMER_REPLIED = "complaint_customer_replied"
+    RESUME = "complaint_resume"
     # App Home
     HOME_LOG = "home_log_complaint"
     HOME_SEARCH_KB = "home_search_kb"
@@ -40,6 +44,7 @@ class Action(StrEnum):
 class View(StrEnum):
     LOG_COMPLAINT = "complaint_log"
     COMPLAINT_CHANGE = "complaint_change"
+    EDIT_COMPLAINT = "complaint_edit_form"
     GIVE_KUDOS = "kudos_give"
     HOME = "home"
     KB_SEARCH = "home_kb_search"

@@ -21,6 +21,11 @@ def _about(notice: Notice) -> str:
 
 
 def _what_is_due(notice: Notice, now: datetime) -> str:
+    if notice.kind is NoticeKind.WAITING:
+        return (
+            f"waiting on the customer since {slack_date(notice.complaint.waiting_since)}: chase them, or when they "
+            f"answer `/complaint customer-replied {notice.complaint.reference} [what they said]`"
+        )
     if notice.kind is NoticeKind.FOLLOW_UP:
         return (
             f"resolved {slack_date(notice.complaint.resolved_at)}: check back with the customer, then "

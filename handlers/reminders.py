@@ -36,7 +36,7 @@ class ReminderJob:
             complaints = candidates(session, now=now, targets=settings.targets, follow_up_days=settings.follow_up_days)
             due = notices_due(
                 complaints, now=now, targets=settings.targets, due_soon=settings.due_soon,
-                follow_up_days=settings.follow_up_days,
+                follow_up_days=settings.follow_up_days, waiting_days=settings.waiting_reminder_days,
             )
             settled = delivery_ledger.settled_keys(session, [notice.key for notice in due], now=now)
         if not self.escalation_targets():

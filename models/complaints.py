@@ -27,7 +27,17 @@ class ContactChannel(StrEnum):
 
 class Status(StrEnum):
     OPEN = "open"
+    # Open, with the resolution clock paused until the customer answers.
+    WAITING = "waiting"
     RESOLVED = "resolved"
+    # Closed as a duplicate of `merged_into_id`; left out of every figure.
+    MERGED = "merged"
+
+
+# Still being worked on: what lists, reminders and the App Home show.
+OPEN_STATUSES = (Status.OPEN.value, Status.WAITING.value)
+# Closed, with `resolved_at` saying when: resolved, or merged into another complaint.
+CLOSED_STATUSES = (Status.RESOLVED.value, Status.MERGED.value)
 
 
 class EventKind(StrEnum):
@@ -39,6 +49,15 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     RATED = "rated"
     FOLLOWED_UP = "followed up"
+    EDITED = "edited"
+    WAITING = "waiting"
+    CUSTOMER_REPLIED = "customer replied"
+    RESUMED = "resumed"
+    # On the duplicate: merged into another; on the one kept: another merged into it.
+    MERGED = "merged"
+    MERGED_IN = "merged in"
+    # A note of the duplicate, copied into the history of the one kept.
+    COPIED_NOTE = "copied note"
 
 
 class Complaint(SQLModel, table=True):
@@ -59,6 +78,12 @@ class Complaint(SQLModel, table=True):
         ),
         # A customer's complaints, newest first (models/customers.py makes the key).
         Index("ix_complaint_customer_key", "customer_key", "created_at"),
+        # The few complaints whose resolution clock was paused: the digest's breaches read
+        # them by creation time beside the unpaused ones.
+        Index(
+            "ix_complaint_paused_created_at", "created_at",
+            sqlite_where=text("paused_seconds > 0"), postgresql_where=text("paused_seconds > 0"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,6 +113,12 @@ class Complaint(SQLModel, table=True):
     satisfaction_at: datetime | None = Field(default=None, index=True)
     # When the owner checked back with the customer after resolving it.
     followed_up_at: datetime | None = None
+    # Waiting on the customer: since when (None when not waiting), and the seconds of
+    # earlier waits, by which the resolution target moves (bot/sla.py).
+    waiting_since: datetime | None = None
+    paused_seconds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A duplicate points at the complaint it was merged into.
+    merged_into_id: int | None = Field(default=None, foreign_key="complaint.id")
     # Where the team's copy of the complaint was posted, so it can be updated in place.
     slack_channel: str = Field(default="", max_length=32)
     slack_ts: str = Field(default="", max_length=32)
@@ -98,7 +129,16 @@ class Complaint(SQLModel, table=True):
 
     @property
     def is_open(self) -> bool:
-        return self.status == Status.OPEN
+        """Still being worked on, waiting on the customer or not."""
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == Status.WAITING
+
+    @property
+    def is_merged(self) -> bool:
+        return self.status == Status.MERGED
 
 
 class ComplaintEvent(SQLModel, table=True):

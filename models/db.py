@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, Float, cast, event, func
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
@@ -114,6 +114,13 @@ def session_factory(engine: Engine) -> SessionFactory:
         return Session(engine, expire_on_commit=False)
 
     return open_session
+
+
+def seconds_between(session: Session, start, end) -> ColumnElement[float]:
+    """`end - start` in seconds, in the dialect's own date arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return cast(func.extract("epoch", end - start), Float)
 
 
 @contextmanager

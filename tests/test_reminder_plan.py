@@ -20,9 +20,9 @@ def complaint(number: int, severity: str = "normal", owner: str = "U1", **times)
                      created_at=T0, updated_at=T0, **times)
 
 
-def due(complaints, minutes: float, follow_up_days: int = 3):
+def due(complaints, minutes: float, follow_up_days: int = 3, waiting_days: int = 3):
     return notices_due(complaints, now=T0 + timedelta(minutes=minutes), targets=TARGETS, due_soon=0.75,
-                       follow_up_days=follow_up_days)
+                       follow_up_days=follow_up_days, waiting_days=waiting_days)
 
 
 def test_notices_fall_due_at_75_percent_and_at_the_deadline():
