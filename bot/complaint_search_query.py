@@ -17,9 +17,7 @@ from bot.complaint_text import CHANNEL_LINK, USER_MENTION, plain_text
 from bot.errors import InvalidInput
 from models.complaints import Severity, Status
 
-# Waiting-on-customer (issue 12, point 6) is a status being added beside this search;
-# until it exists, `status:waiting` is understood and matches nothing.
-STATUSES = tuple(dict.fromkeys([*(s.value for s in Status), "waiting"]))
+STATUSES = tuple(s.value for s in Status)
 SEVERITIES = tuple(s.value for s in Severity)
 FILTER_NAMES = ("status", "owner", "customer", "since", "until")
 MAX_QUERY_LENGTH = 500

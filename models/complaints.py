@@ -118,7 +118,7 @@ class Complaint(SQLModel, table=True):
     waiting_since: datetime | None = None
     paused_seconds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # A duplicate points at the complaint it was merged into.
-    merged_into_id: int | None = Field(default=None, foreign_key="complaint.id")
+    merged_into_id: int | None = None
     # Where the team's copy of the complaint was posted, so it can be updated in place.
     slack_channel: str = Field(default="", max_length=32)
     slack_ts: str = Field(default="", max_length=32)

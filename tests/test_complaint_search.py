@@ -175,7 +175,7 @@ def test_pages_hold_everything_once(open_session, typed):
 @pytest.mark.parametrize("typed, message", [
     ("stauts:open", "Did you mean `status:`"),
     ("colour:red", "is not a filter"),
-    ("status:closed", "`status:open`, `status:resolved`, `status:waiting`"),
+    ("status:closed", "`status:open`, `status:waiting`, `status:resolved`, `status:merged`"),
     ("since:yesterday", "write it like `since:2026-11-30`"),
     ("until:2026-13-01", "is not a date"),
     ("!critical", "!low, !normal, !high, !urgent"),

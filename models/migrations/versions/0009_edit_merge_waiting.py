@@ -19,19 +19,18 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('complaint') as batch:
-        batch.add_column(sa.Column('waiting_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column('paused_seconds', sa.Integer(), server_default='0', nullable=False))
-        batch.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch.create_foreign_key('fk_complaint_merged_into_id_complaint', 'complaint', ['merged_into_id'], ['id'])
+    # Plain ALTER TABLE ADD/DROP COLUMN, never a batch rebuild: rebuilding `complaint` on
+    # SQLite would drop the search index's triggers (0008). `merged_into_id` is checked
+    # by the domain (bot/complaint_merges.py) rather than by a foreign key for that reason.
+    op.add_column('complaint', sa.Column('waiting_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column('complaint', sa.Column('paused_seconds', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('complaint', sa.Column('merged_into_id', sa.Integer(), nullable=True))
     op.create_index('ix_complaint_paused_created_at', 'complaint', ['created_at'], unique=False,
                     sqlite_where=sa.text('paused_seconds > 0'), postgresql_where=sa.text('paused_seconds > 0'))
 
 
 def downgrade() -> None:
     op.drop_index('ix_complaint_paused_created_at', table_name='complaint')
-    with op.batch_alter_table('complaint') as batch:
-        batch.drop_constraint('fk_complaint_merged_into_id_complaint', type_='foreignkey')
-        batch.drop_column('merged_into_id')
-        batch.drop_column('paused_seconds')
-        batch.drop_column('waiting_since')
+    op.drop_column('complaint', 'merged_into_id')
+    op.drop_column('complaint', 'paused_seconds')
+    op.drop_column('complaint', 'waiting_since')
