@@ -237,7 +237,8 @@ def complaint_list(complaints: Sequence[Complaint], total: int, heading: str) ->
     if not complaints:
         return [section(f"{heading}: none. 🎉")]
     lines = [f"• {title_line(c)} — <@{c.owner_id}>: {escape(truncate(c.description, 120))}" for c in complaints]
-    more = f"\n…and {total - len(complaints)} more." if total > len(complaints) else ""
+    more = (f"\n…and {total - len(complaints)} more: `/complaint search status:open` pages through them all."
+            if total > len(complaints) else "")
     return [section(f"*{heading}* ({total})\n" + "\n".join(lines) + more)]
 
 

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from bot import complaints as service
 from bot.complaint_changes import Applied, Change, Verb, apply_change, check_allowed
 from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, parse_edit, parse_merge, plain_text
+from bot.complaint_search import SearchQuery
 from bot.complaints import ComplaintDraft
 from bot.customer_history import customer_history, earlier_complaints
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
@@ -28,8 +29,8 @@ from bot.mentions import mentioned_users
 from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
 from bot.services import Services
+from handlers import complaint_search, team_copy
 from handlers import complaint_views as views
-from handlers import team_copy
 from handlers.complaint_edit_form import EditForm
 from handlers.forms import choice, input_values, private_metadata
 from handlers.ids import Action, Block, Command, Shortcut, View
@@ -54,6 +55,8 @@ VERB_OF_ACTION = {
     Action.CUSTOMER_REPLIED: Verb.CUSTOMER_REPLIED,
     Action.RESUME: Verb.RESUME,
 }
+# `list <word>` that pages through search results; `closed` is what many people call resolved.
+LISTED_BY_SEARCH = {"resolved": "resolved", "closed": "resolved", "waiting": "waiting", "merged": "merged"}
 VERB_OF_SUBCOMMAND = {
     "take": Verb.TAKE,
     "assign": Verb.ASSIGN,
@@ -125,8 +128,20 @@ class ComplaintListeners:
         self.services.after_ack(publish)
 
     def _run_subcommand(self, ack, respond, client, sub: Subcommand, user_id: str, trigger_id: str) -> None:
+        if sub.name == "search":
+            text, blocks = complaint_search.search_page(self.services, complaint_search.parse(self.services, sub.rest))
+            ack(text=text, blocks=blocks)
+            return
+        if sub.name == "list" and sub.args and sub.args[0].lower() in LISTED_BY_SEARCH:
+            status = LISTED_BY_SEARCH[sub.args[0].lower()]
+            text, blocks = complaint_search.search_page(self.services, SearchQuery(status=status))
+            ack(text=text, blocks=blocks)
+            return
         if sub.name == "list":
-            everyone = bool(sub.args) and sub.args[0].lower() in ("open", "all")
+            if sub.args and sub.args[0].lower() not in ("open", "all"):
+                raise InvalidInput("List which complaints? `list` (yours), `list open`, `list waiting`, "
+                                   "`list resolved` or `list merged`; `search` finds any of them.")
+            everyone = bool(sub.args)
             with self.services.open_session() as session:
                 rows, total = service.list_complaints(session, owner_id=None if everyone else user_id)
             heading = "Open complaints" if everyone else "Your open complaints"

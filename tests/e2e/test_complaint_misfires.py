@@ -53,3 +53,12 @@ def test_exclamation_marks_in_ordinary_text_are_kept(desk):
     with desk.open_session() as session:
         complaint = session.exec(select(Complaint)).one()
     assert (complaint.severity, complaint.description) == ("high", "customer said never again! and hung up")
+
+
+@pytest.mark.parametrize("typed", ["close C-1 done", "edit C-1 !urgent", "status C-1", "search refund"])
+def test_the_words_that_used_to_log_complaints_log_nothing(desk, slack, typed):
+    reply = desk.client.command(typed)
+    desk.settle()
+    assert reply.status == 200 and reply.text
+    assert saved(desk) == 0
+    assert slack.calls_to("chat.postMessage") == []
