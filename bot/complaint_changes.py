@@ -63,6 +63,7 @@ class Applied:
     complaint: Complaint
     previous_owner_id: str
     also_changed: tuple[Complaint, ...] = ()
+    verb: Verb | None = None
 
 
 def check_allowed(*, verb: Verb, actor_id: str, complaint: Complaint, permissions: Permissions) -> None:
@@ -109,11 +110,11 @@ def apply_change(session: Session, *, change: Change, permissions: Permissions, 
             complaint = edit_complaint(session, edit=change.edit or Edit(), permissions=permissions, **common)
         case Verb.MERGE:
             complaint, kept = complaint_merges.merge(session, into_id=change.into_id, permissions=permissions, **common)
-            return Applied(complaint, previous_owner_id, also_changed=(kept,))
+            return Applied(complaint, previous_owner_id, also_changed=(kept,), verb=change.verb)
         case Verb.WAIT:
             complaint = complaint_waiting.wait_on_customer(session, note=change.text, permissions=permissions, **common)
         case Verb.CUSTOMER_REPLIED:
             complaint = complaint_waiting.customer_replied(session, note=change.text, **common)
         case Verb.RESUME:
             complaint = complaint_waiting.resume(session, note=change.text, **common)
-    return Applied(complaint, previous_owner_id)
+    return Applied(complaint, previous_owner_id, verb=change.verb)

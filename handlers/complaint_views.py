@@ -193,6 +193,16 @@ def owner_notice(complaint: Complaint, actor_id: str) -> str:
     return f"<@{actor_id}> made you the owner of {summary_text(complaint)}{contact}"
 
 
+def handed_over_notice(complaint: Complaint, actor_id: str) -> str:
+    """To the previous owner, when someone else takes or reassigns their complaint."""
+    who = "took" if complaint.owner_id == actor_id else f"handed to <@{complaint.owner_id}>"
+    return f"<@{actor_id}> {who} your complaint {summary_text(complaint)}"
+
+
+def resolved_for_you_notice(complaint: Complaint, actor_id: str) -> str:
+    return f"<@{actor_id}> resolved your complaint {summary_text(complaint)} — {escape(truncate(complaint.resolution, 300))}"
+
+
 def complaint_details(
     complaint: Complaint, events: Sequence[ComplaintEvent], sla: SlaStatus | None = None, *,
     earlier: Sequence[PastComplaint] = (), show_contact: bool = False,

@@ -349,7 +349,8 @@ class ComplaintListeners:
 
         def publish() -> None:
             problems = team_copy.publish_change(
-                self.services, client, applied.complaint, applied.previous_owner_id, actor_id
+                self.services, client, applied.complaint, applied.previous_owner_id, actor_id,
+                resolved=applied.verb is Verb.RESOLVE,
             )
             for other in applied.also_changed:
                 problems += team_copy.publish_change(self.services, client, other, other.owner_id, actor_id)

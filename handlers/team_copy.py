@@ -43,9 +43,11 @@ def publish_new(services: Services, client: WebClient, complaint: Complaint) -> 
 
 
 def publish_change(
-    services: Services, client: WebClient, complaint: Complaint, previous_owner_id: str, actor_id: str
+    services: Services, client: WebClient, complaint: Complaint, previous_owner_id: str, actor_id: str, *,
+    resolved: bool = False,
 ) -> list[str]:
-    """Update the team's copy after a change and DM a new owner (unless they made the change)."""
+    """Update the team's copy after a change and DM a new owner (unless they made the change);
+    `resolved`: the change resolved it."""
     if not complaint.slack_ts:
         # The team's copy may have been posted while this change was being made.
         with services.open_session() as session:
@@ -53,7 +55,22 @@ def publish_change(
     problems = update_team_message(services, client, complaint) if complaint.slack_ts else []
     if complaint.owner_id not in (previous_owner_id, actor_id):
         problems += notify_owner(client, complaint, actor_id)
+    # The owner hears when someone else takes their complaint away or closes it for them.
+    if previous_owner_id not in (actor_id, complaint.owner_id):
+        problems += _direct_message(client, previous_owner_id, views.handed_over_notice(complaint, actor_id),
+                                    "the previous owner")
+    elif resolved and actor_id != complaint.owner_id:
+        problems += _direct_message(client, complaint.owner_id, views.resolved_for_you_notice(complaint, actor_id),
+                                    "the owner")
     return problems
+
+
+def _direct_message(client: WebClient, user_id: str, text: str, who: str) -> list[str]:
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except Exception as exc:  # noqa: BLE001
+        return [f"I couldn't message {who}: {slack_error_text(exc)}"]
+    return []
 
 
 def post_team_copy(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
@@ -92,11 +109,7 @@ def update_team_message(services: Services, client: WebClient, complaint: Compla
 
 
 def notify_owner(client: WebClient, complaint: Complaint, actor_id: str) -> list[str]:
-    try:
-        client.chat_postMessage(channel=complaint.owner_id, text=views.owner_notice(complaint, actor_id))
-    except Exception as exc:  # noqa: BLE001
-        return [f"I couldn't message the new owner: {slack_error_text(exc)}"]
-    return []
+    return _direct_message(client, complaint.owner_id, views.owner_notice(complaint, actor_id), "the new owner")
 
 
 def post_missing_team_copies(services: Services, client: WebClient) -> None:
