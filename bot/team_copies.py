@@ -13,7 +13,7 @@ from bot.request_dedup import run_once
 from models.complaints import Complaint
 from models.db import SessionFactory
 
-RETRY_AFTER = timedelta(minutes=2)
+RETRY_AFTER = timedelta(seconds=30)
 RETRY_EVERY = timedelta(minutes=10)
 RETRY_FOR = timedelta(days=7)
 

@@ -193,6 +193,11 @@ def owner_notice(complaint: Complaint, actor_id: str) -> str:
     return f"<@{actor_id}> made you the owner of {summary_text(complaint)}{contact}"
 
 
+def posted_later_notice(complaint: Complaint, channel: str) -> str:
+    return (f"The team's copy of {complaint.reference} is now posted in <#{channel}> "
+            "(it couldn't be posted when you logged it).")
+
+
 def handed_over_notice(complaint: Complaint, actor_id: str) -> str:
     """To the previous owner, when someone else takes or reassigns their complaint."""
     who = "took" if complaint.owner_id == actor_id else f"handed to <@{complaint.owner_id}>"

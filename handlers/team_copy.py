@@ -15,6 +15,7 @@ from bot.services import Services
 from bot.sla import SlaStatus, sla_status
 from bot.team_copies import claim_retries
 from handlers import complaint_views as views
+from handlers.ids import Block
 from handlers.text import slack_error_text
 from models.complaints import Complaint
 
@@ -112,10 +113,39 @@ def notify_owner(client: WebClient, complaint: Complaint, actor_id: str) -> list
     return _direct_message(client, complaint.owner_id, views.owner_notice(complaint, actor_id), "the new owner")
 
 
+def posted_copy_ts(client: WebClient, channel: str, complaint: Complaint) -> str:
+    """The ts of a team copy already in the channel (posted, then the process died before
+    saving where), known by its buttons, which carry the complaint's ID; "" if none."""
+    history = client.conversations_history(
+        channel=channel, oldest=f"{complaint.created_at.timestamp() - 60:.6f}", limit=200,
+    )
+    for message in history.get("messages") or []:
+        for block in message.get("blocks") or []:
+            if block.get("block_id") == Block.ACTIONS and any(
+                element.get("value") == str(complaint.id) for element in block.get("elements") or []
+            ):
+                return message["ts"]
+    return ""
+
+
 def post_missing_team_copies(services: Services, client: WebClient) -> None:
-    """Scheduled: post the team's copies that are due another try (bot/team_copies.py)."""
-    if not services.settings.complaints_channel:
+    """Scheduled: post the team's copies that are due another try (bot/team_copies.py),
+    never twice: a copy already in the channel is adopted, not posted again."""
+    channel = services.settings.complaints_channel
+    if not channel:
         return
     for complaint in claim_retries(services.open_session, now=services.clock()):
-        if not post_team_copy(services, client, complaint):
+        try:
+            found = posted_copy_ts(client, channel, complaint)
+        except Exception as exc:  # noqa: BLE001 — unknown whether it is there: try on a later tick
+            logger.warning("could not look for the team's copy of %s: %s", complaint.reference, exc)
+            continue
+        if found:
+            with services.open_session() as session:
+                current = service.set_message_location(session, complaint_id=complaint.id, channel=channel, ts=found)
+                session.commit()
+            update_team_message(services, client, current)
+            logger.info("found the team's copy of %s posted before a restart", complaint.reference)
+        elif not post_team_copy(services, client, complaint):
             logger.info("posted the team's copy of %s on a later try", complaint.reference)
+            _direct_message(client, complaint.reporter_id, views.posted_later_notice(complaint, channel), "you")

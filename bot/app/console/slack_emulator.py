@@ -325,10 +325,10 @@ class SlackEmulator:
             return {"ok": True, "channel": channel, "ts": args["ts"]}
         if method == "conversations.history":
             # Newest first, at or before `latest`, as Slack pages them.
-            latest = float(args.get("latest") or "inf")
+            latest, oldest = float(args.get("latest") or "inf"), float(args.get("oldest") or 0)
             with self._lock:
                 found = sorted(
-                    (m for (c, ts), m in self.messages.items() if c == channel and float(ts) <= latest),
+                    (m for (c, ts), m in self.messages.items() if c == channel and oldest <= float(ts) <= latest),
                     key=lambda m: float(m["ts"]), reverse=True,
                 )
             return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}

@@ -1,0 +1,50 @@
+"""Team copies after a crash: re-posted within a minute, never twice (the retry first
+looks in the channel for a copy whose buttons carry the complaint's ID), and the person
+who logged it is told when a late copy is finally posted."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from models.complaints import Complaint
+from models.db import unit_of_work
+from tests.harness import ALICE, COMPLAINTS
+
+
+def team_posts(slack) -> list:
+    return [call for call in slack.calls_to("chat.postMessage") if call.args["channel"] == COMPLAINTS]
+
+
+def test_a_copy_posted_just_before_a_crash_is_found_not_posted_again(make_desk, slack, clock):
+    desk = make_desk(manager_ids=())
+    desk.client.command("#billing charged twice")
+    desk.settle()
+    assert len(team_posts(slack)) == 1
+    with desk.open_session() as session:
+        ts = session.exec(select(Complaint.slack_ts)).one()
+    # What a process killed between the post and saving where it went leaves behind.
+    with unit_of_work(desk.open_session) as session:
+        session.exec(update(Complaint).values(slack_channel="", slack_ts=""))
+    restarted = make_desk(manager_ids=())
+    clock.advance(seconds=31)
+    restarted.tick()
+    restarted.settle()
+    assert len(team_posts(slack)) == 1
+    with restarted.open_session() as session:
+        assert session.exec(select(Complaint.slack_ts)).one() == ts
+    assert slack.calls_to("conversations.history")
+
+
+def test_a_copy_that_never_went_out_is_posted_within_a_minute_and_the_reporter_told(make_desk, slack, clock):
+    desk = make_desk(manager_ids=())
+    slack.fail("chat.postMessage", "not_in_channel")
+    desk.client.command("#billing charged twice")
+    desk.settle()
+    assert len(team_posts(slack)) == 1  # refused: not in the channel
+    clock.advance(seconds=31)
+    desk.tick()
+    desk.settle()
+    assert len(team_posts(slack)) == 2
+    told = [call.args["text"] for call in slack.calls_to("chat.postMessage") if call.args["channel"] == ALICE]
+    assert any("is now posted in" in text for text in told), told
