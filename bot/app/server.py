@@ -1,4 +1,4 @@
-"""Serving the app: HTTP through gunicorn, or Socket Mode; and `servicedesk run` / `db`.
+"""Serving the app: HTTP through gunicorn, or Socket Mode; and `servicedesk run`.
 
 HTTP mode serves Slack's requests at `/slack/events` and a health check at
 `/healthz`. gunicorn runs `WEB_CONCURRENCY` worker processes with threads; each worker
@@ -25,7 +25,7 @@ from bot.app.inbound import MAX_BODY_BYTES, Refused, slack_request
 from bot.services import build_services
 from bot.config import Settings, load_settings
 from bot.scheduler import Ticker
-from models.db import describe, make_engine, upgrade, wait_for_database
+from models.db import make_engine, upgrade, wait_for_database
 
 logger = logging.getLogger("servicedesk")
 SLACK_PATH = "/slack/events"
@@ -166,13 +166,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def db_upgrade(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    upgrade_when_reachable(settings)
-    print(f"database is up to date: {describe(settings.database_url)}")
-    return 0
-
-
 def upgrade_when_reachable(settings: Settings) -> None:
     """Migrate once the database answers; raises DatabaseUnavailable after DATABASE_WAIT_SECONDS."""
     wait_for_database(
@@ -187,6 +180,3 @@ def register_cli(subparsers) -> None:
         "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT)"
     )
     parser.set_defaults(run=run)
-    db = subparsers.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply every pending migration").set_defaults(run=db_upgrade)
