@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
     web_concurrency: int = Field(default=2, ge=1, le=64)
+    # Logs as plain text lines, or as one JSON object per line with the request's id.
+    log_format: Literal["text", "json"] = "text"
+    # When set, GET /metrics needs `Authorization: Bearer <this>`; open otherwise.
+    metrics_token: str = ""
     complaints_channel: str = ""
     manager_ids: CommaList = ()
     admin_ids: CommaList = ()

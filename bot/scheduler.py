@@ -12,6 +12,8 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from bot.metrics import SCHEDULED_JOB_FAILURES, SCHEDULED_JOB_RUNS
+
 logger = logging.getLogger("servicedesk.scheduler")
 
 Job = Callable[[], None]
@@ -21,10 +23,18 @@ TICK_SECONDS = 60
 def run_jobs(jobs: Sequence[Job]) -> None:
     """Run every job once; one failing job does not stop the others."""
     for job in jobs:
+        name = job_name(job)
+        SCHEDULED_JOB_RUNS.labels(name).inc()
         try:
             job()
         except Exception:  # noqa: BLE001 — logged, and tried again on the next tick
-            logger.exception("scheduled job %s failed", getattr(job, "__name__", job))
+            SCHEDULED_JOB_FAILURES.labels(name).inc()
+            logger.exception("scheduled job %s failed", name)
+
+
+def job_name(job: Job) -> str:
+    """A function's name, or the class of a callable object: a few fixed names (a metric label)."""
+    return getattr(job, "__name__", type(job).__name__)
 
 
 class Ticker:

@@ -6,6 +6,7 @@ This module imports no handler, so every floor may use it.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.scheduler import Job
+from bot.web_api_meter import WebApiMeter
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.documents import SearchWeights
 from bot.knowledge.semantic import encoder_if_available
@@ -58,8 +60,12 @@ class Services:
     people: PeopleDirectory | None = None
 
     def after_ack(self, work: Callable[[], None]) -> None:
-        """Run `work` on the publisher threads, so the listener's thread is free at once."""
-        self.publisher.submit(_logging_failures, work)
+        """Run `work` on the publisher threads, so the listener's thread is free at once.
+
+        It runs in a copy of the caller's context, so its log lines carry the id of the
+        request it belongs to (bot/app/logs.py).
+        """
+        self.publisher.submit(contextvars.copy_context().run, _logging_failures, work)
 
     @property
     def permissions(self) -> Permissions:
@@ -79,8 +85,9 @@ def make_client(settings: Settings) -> WebClient:
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=10,
-        # Honour 429 Retry-After a couple of times before reporting the failure.
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler()],
+        # Count every attempt (first: it sees each one), then honour 429 Retry-After a
+        # couple of times before reporting the failure.
+        retry_handlers=[WebApiMeter(), RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler()],
     )
 
 

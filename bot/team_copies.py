@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
+from sqlmodel import col, select
+
 from bot import complaints
 from bot.errors import DuplicateRequest
 from bot.request_dedup import run_once
@@ -34,3 +37,13 @@ def claim_retries(open_session: SessionFactory, *, now: datetime) -> Iterator[Co
         except DuplicateRequest:
             continue  # another process has this one
         yield complaint
+
+
+def waiting_count(open_session: SessionFactory, *, now: datetime) -> int:
+    """How many complaints logged in the last RETRY_FOR have no team copy yet (through the
+    index on `created_at`, so it costs a week of complaints at most)."""
+    with open_session() as session:
+        return session.exec(
+            select(func.count()).select_from(Complaint)
+            .where(Complaint.slack_ts == "", col(Complaint.created_at) > now - RETRY_FOR)
+        ).one()

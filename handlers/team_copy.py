@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot import complaints as service
 from bot.customer_history import earlier_complaints
+from bot.metrics import TEAM_COPY_POSTS
 from bot.services import Services
 from bot.sla import SlaStatus, sla_status
 from bot.team_copies import claim_retries
@@ -88,8 +89,10 @@ def post_team_copy(services: Services, client: WebClient, complaint: Complaint) 
             session.commit()
         complaint.slack_channel, complaint.slack_ts = posted["channel"], posted["ts"]
     except Exception as exc:  # noqa: BLE001 — any failure is reported, the complaint is kept
+        TEAM_COPY_POSTS.labels("failed").inc()
         logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
         return [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
+    TEAM_COPY_POSTS.labels("posted").inc()
     # A change made while the post was on its way had no message to update yet.
     if team_message_blocks(services, current) != blocks:
         return update_team_message(services, client, current)

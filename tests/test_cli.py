@@ -7,10 +7,8 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +26,7 @@ from models.complaints import Severity
 from models.db import make_engine, session_factory, unit_of_work
 from models.kudos import KudosSource
 from tests.harness import ALICE, BOB, BOT_USER, CAROL, SIGNING_SECRET, FakeClock, SignedClient
+from tests.running import free_port, wait_until_healthy
 
 
 @pytest.fixture
@@ -153,14 +152,8 @@ def test_report_morale_text_without_slack(environment, database_url, open_sessio
     assert "STAFF_CHANNEL's members are left out" in out.err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url, slack, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url, "PORT": str(port),
@@ -173,15 +166,7 @@ def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url
     client = SignedClient(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack.response_url(), user=ALICE)
     burst = 12  # more than the publisher threads of both workers, so some posts wait in a queue
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.get("/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.1)
+        wait_until_healthy(client, server)
         slack.latency = 0.3  # Slack is slow to answer, so posts are still queued at SIGTERM
         with ThreadPoolExecutor(max_workers=burst) as pool:
             replies = list(pool.map(lambda n: client.command(f"#billing charged twice, order {n}"), range(burst)))

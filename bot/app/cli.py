@@ -17,6 +17,7 @@ from models.db import DatabaseUnavailable
 
 FEATURE_CLIS: list[str] = [
     "bot.app.server",
+    "bot.app.db_cli",
     "bot.app.export_cli",
     "bot.app.morale_cli",
     "bot.app.digest_cli",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import replace
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.app.listener_metrics import count_and_time, count_failure
+from bot.app.logs import ContextExecutor
 from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
@@ -42,8 +44,9 @@ def create_app(
     if listener_executor is None:
         # Listeners call Slack's Web API after acking, which takes a network round trip
         # or more; Bolt's default of 5 threads would make new requests wait for those
-        # calls before they can even be acknowledged.
-        listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+        # calls before they can even be acknowledged. Each runs in the request's context
+        # (its log lines carry the request's id).
+        listener_executor = ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     client = client or make_client(settings)
     app = App(
         client=client,
@@ -53,6 +56,7 @@ def create_app(
         logger=logger,
         listener_executor=listener_executor,
     )
+    app.use(count_and_time)
     services = replace(services or build_services(settings, engine=engine, clock=clock), people=UserDirectory(app.client))
     for handler in HANDLERS:
         handler.register(app, services)
@@ -68,6 +72,7 @@ def answer_failed_request(error: Exception, body: dict, response: BoltResponse |
     had its answer already (`response` is None) and the log is all there is.
     """
     kind = body.get("command") or body.get("type") or "request"
+    count_failure(body)
     logger.error("could not handle a %s: %s", kind, error, exc_info=error)
     if response is None:
         return None

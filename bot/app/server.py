@@ -1,7 +1,7 @@
-"""Serving the app: HTTP through gunicorn, or Socket Mode; and `servicedesk run` / `db`.
+"""Serving the app: HTTP through gunicorn, or Socket Mode; and `servicedesk run`.
 
-HTTP mode serves Slack's requests at `/slack/events` and a health check at
-`/healthz`. gunicorn runs `WEB_CONCURRENCY` worker processes with threads; each worker
+HTTP mode serves Slack's requests at `/slack/events`, a health check at `/healthz`
+and the metrics at `/metrics`. gunicorn runs `WEB_CONCURRENCY` worker processes with threads; each worker
 builds its own app and database engine after the fork (connections must not be
 shared across processes), and finishes requests in flight on SIGTERM.
 """
@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
@@ -22,34 +23,59 @@ from sqlalchemy import text
 
 from bot.app.factory import create_app
 from bot.app.inbound import MAX_BODY_BYTES, Refused, slack_request
-from bot.services import build_services
+from bot.app.listener_metrics import RECEIVED_AT
+from bot.app.logs import REQUEST_ID, REQUEST_ID_HEADER, configure_logging, gunicorn_logging, new_request_id
+from bot.app.metrics_endpoint import counts_shared_by_workers, forget_worker, metrics_endpoint
+from bot.services import Services, build_services
 from bot.config import Settings, load_settings
 from bot.scheduler import Ticker
-from models.db import describe, make_engine, upgrade, wait_for_database
+from models.db import make_engine, upgrade, wait_for_database
 
 logger = logging.getLogger("servicedesk")
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
-def make_wsgi_app(app: App, engine, *, signing_secret: str, max_body_bytes: int = MAX_BODY_BYTES) -> Callable:
-    """The WSGI application: Bolt at /slack/events, a database-checking /healthz.
+def make_wsgi_app(
+    app: App, engine, *, signing_secret: str, max_body_bytes: int = MAX_BODY_BYTES, metrics: Callable | None = None,
+) -> Callable:
+    """The WSGI application: Bolt at /slack/events, a database-checking /healthz, and
+    `metrics` (bot/app/metrics_endpoint.py) at /metrics when given.
 
     Whatever arrives, the answer is a plain HTTP response from here, never an error
     page from the server: 404 for an unknown path, 405 for a wrong method, and the 4xx
-    of `bot.app.inbound` for a request Bolt should not see.
+    of `bot.app.inbound` for a request Bolt should not see. Every request gets an id,
+    on each of its log lines and in the `X-Request-Id` header of the answer.
     """
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        received_at = time.perf_counter()
+        request_id = new_request_id()
+        token = REQUEST_ID.set(request_id)
+
+        def start(status: str, headers: list, exc_info=None):
+            return start_response(status, [*headers, (REQUEST_ID_HEADER, request_id)], exc_info)
+
+        try:
+            return _route(environ, start, received_at)
+        finally:
+            REQUEST_ID.reset(token)
+
+    def _route(environ: dict, start_response: Callable, received_at: float) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
         try:
             if path == HEALTH_PATH:
                 _allow(method, "GET")
                 return _health(engine, start_response)
+            if path == METRICS_PATH and metrics is not None:
+                _allow(method, "GET")
+                return metrics(environ, start_response)
             if path != SLACK_PATH:
                 raise Refused(HTTPStatus.NOT_FOUND, "not found")
             _allow(method, "POST")
             request = slack_request(environ, signing_secret=signing_secret, max_body_bytes=max_body_bytes)
+            request.context[RECEIVED_AT] = received_at
             answer = app.dispatch(request)
             response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
             start_response(response.status, response.get_headers())
@@ -91,9 +117,8 @@ def _plain(start_response: Callable, status: HTTPStatus, message: str, headers=(
     return [body]
 
 
-def build_app(settings: Settings, engine=None) -> App:
+def build_app(settings: Settings, services: Services) -> App:
     """The app, with its scheduler ticking in this process when SCHEDULER_ENABLED."""
-    services = build_services(settings, engine=engine)
     app = create_app(settings, services=services)
     if settings.scheduler_enabled:
         Ticker(services.scheduled_jobs).start()
@@ -104,10 +129,13 @@ def build_wsgi_app(settings: Settings) -> Callable:
     # Called in each gunicorn worker after the fork: every worker ticks, and the
     # ledger makes sure each reminder and digest is still sent once.
     engine = make_engine(settings.database_url)
-    return make_wsgi_app(build_app(settings, engine), engine, signing_secret=settings.slack_signing_secret)
+    services = build_services(settings, engine=engine)
+    return make_wsgi_app(build_app(settings, services), engine, signing_secret=settings.slack_signing_secret,
+                         metrics=metrics_endpoint(services))
 
 
-def gunicorn_options(settings: Settings, *, threads: int = 8) -> dict[str, object]:
+def gunicorn_options(settings: Settings, *, threads: int = 8, shared_counts: bool = False) -> dict[str, object]:
+    """`shared_counts`: the workers count into shared files (bot/app/metrics_endpoint.py)."""
     return {
         "bind": f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}",
         "workers": settings.web_concurrency,
@@ -117,6 +145,8 @@ def gunicorn_options(settings: Settings, *, threads: int = 8) -> dict[str, objec
         "timeout": 30,
         "graceful_timeout": 20,
         "accesslog": "-",
+        **gunicorn_logging(settings.log_format),
+        **({"child_exit": forget_worker} if shared_counts else {}),
     }
 
 
@@ -136,13 +166,14 @@ def serve_wsgi(load: Callable[[], Callable], options: dict[str, object]) -> None
 
 
 def serve_http(settings: Settings) -> None:
-    serve_wsgi(lambda: build_wsgi_app(settings), gunicorn_options(settings))
+    with counts_shared_by_workers(settings.web_concurrency) as shared:
+        serve_wsgi(lambda: build_wsgi_app(settings), gunicorn_options(settings, shared_counts=shared))
 
 
 def serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    handler = SocketModeHandler(build_app(settings), settings.slack_app_token)
+    handler = SocketModeHandler(build_app(settings, build_services(settings)), settings.slack_app_token)
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
@@ -157,19 +188,12 @@ def run(args: argparse.Namespace) -> int:
     settings.require("slack_bot_token")
     if not settings.slack_app_token:
         settings.require("slack_signing_secret")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     upgrade_when_reachable(settings)
     if settings.slack_app_token:
         serve_socket_mode(settings)
     else:
         serve_http(settings)
-    return 0
-
-
-def db_upgrade(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    upgrade_when_reachable(settings)
-    print(f"database is up to date: {describe(settings.database_url)}")
     return 0
 
 
@@ -187,6 +211,3 @@ def register_cli(subparsers) -> None:
         "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT)"
     )
     parser.set_defaults(run=run)
-    db = subparsers.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply every pending migration").set_defaults(run=db_upgrade)

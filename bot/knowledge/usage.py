@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
+from bot.metrics import KNOWLEDGE_SEARCHES
 from bot.knowledge.articles import Article
 from bot.knowledge.documents import SearchOutcome
 from bot.knowledge.text import normalise
@@ -69,6 +70,7 @@ def record_search(
     )
     session.add(search)
     session.flush()
+    KNOWLEDGE_SEARCHES.labels("answered" if outcome.answered else "unanswered").inc()
     return search
 
 

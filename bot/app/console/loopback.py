@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -33,6 +33,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app.factory import create_app
+from bot.app.logs import ContextExecutor
+from bot.app.metrics_endpoint import metrics_endpoint
 from bot.services import build_services
 from bot.clock import Clock
 from bot.config import Settings
@@ -44,8 +46,8 @@ TEAM = "T0SERVICE"
 BUTTON_BLOCK = "complaint_actions"
 
 
-class TrackingExecutor(ThreadPoolExecutor):
-    """Runs listeners like Bolt's default executor, and can wait until they are done."""
+class TrackingExecutor(ContextExecutor):
+    """Runs listeners like the app's own executor, and can wait until they are done."""
 
     def __init__(self) -> None:
         super().__init__(max_workers=8)
@@ -130,8 +132,8 @@ class SignedClient:
         all_headers = {name: value for name, value in all_headers.items() if value}
         return self._send(Request(self.base_url + path, data=body.encode("utf-8"), headers=all_headers, method="POST"))
 
-    def get(self, path: str) -> Reply:
-        return self._send(Request(self.base_url + path, method="GET"))
+    def get(self, path: str, *, headers: dict[str, str] | None = None) -> Reply:
+        return self._send(Request(self.base_url + path, headers=headers or {}, method="GET"))
 
     def _send(self, request: Request) -> Reply:
         try:
@@ -270,7 +272,9 @@ class LoopbackDesk:
         self.services = build_services(settings, engine=self.engine, clock=clock, publisher=self.executor)
         self.app = create_app(settings, services=self.services, listener_executor=self.executor)
         self._server = make_server(
-            "127.0.0.1", 0, make_wsgi_app(self.app, self.engine, signing_secret=settings.slack_signing_secret),
+            "127.0.0.1", 0,
+            make_wsgi_app(self.app, self.engine, signing_secret=settings.slack_signing_secret,
+                          metrics=metrics_endpoint(self.services)),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
         threading.Thread(
