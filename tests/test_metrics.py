@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import Metric
+import struct
+
+import pytest
+from prometheus_client import Metric, multiprocess
 from slack_sdk.http_retry.response import HttpResponse
 
 from bot import metrics
 from bot.app.listener_metrics import request_labels
+from bot.app.metrics_endpoint import SettledFilesCollector
 from bot.web_api_meter import failure_of
 
 
@@ -69,3 +73,11 @@ def test_a_cached_gauge_reads_once_per_ttl_and_is_left_out_when_the_read_fails()
     assert values() == [3] and reads == [0, 30]
     now[0] = 60
     assert values() == [] and reads == [0, 30, 60]
+
+
+def test_a_workers_file_being_created_does_not_fail_the_scrape(tmp_path):
+    # Another worker has just created its file and not yet allocated its first page.
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    with pytest.raises(struct.error):
+        list(multiprocess.MultiProcessCollector(None, path=str(tmp_path)).collect())
+    assert list(SettledFilesCollector(None, path=str(tmp_path)).collect()) == []

@@ -10,6 +10,7 @@ every half minute, whichever process answers.
 
 from __future__ import annotations
 
+import glob
 import hmac
 import logging
 import os
@@ -36,7 +37,7 @@ def metrics_endpoint(services: Services) -> Callable:
     """The WSGI app answering GET /metrics (behind METRICS_TOKEN when that is set)."""
     registry = CollectorRegistry()
     if metrics.shared_between_processes():
-        multiprocess.MultiProcessCollector(registry)
+        SettledFilesCollector(registry)
     else:
         registry.register(REGISTRY)
     if services.settings.complaints_channel:
@@ -57,6 +58,23 @@ def metrics_endpoint(services: Services) -> Callable:
         return exposition(environ, start_response)
 
     return answer
+
+
+class SettledFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's collector of the workers' files, leaving out one that a process
+    is creating at that moment: it is empty for an instant (before its first page is
+    allocated), and reading it would fail the whole scrape."""
+
+    def collect(self):
+        files = [path for path in glob.glob(os.path.join(self._path, "*.db")) if _size(path) > 0]
+        return self.merge(files, accumulate=True)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # gone since it was listed
+        return 0
 
 
 def _bearer_matches(header: str, token: str) -> bool:
