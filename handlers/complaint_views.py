@@ -345,12 +345,14 @@ def change_modal(action: Action, complaint: Complaint) -> dict:
     """One small form for note, responded, resolve and reassign."""
     title, label, required = CHANGE_FORMS[action]
     if action is Action.REASSIGN:
-        element = {"type": "users_select", "action_id": Action.INPUT}
+        # Named for what it holds: the console shows it as `owner`, as the log form's owner.
+        block_id, element = Block.OWNER, {"type": "users_select", "action_id": Action.INPUT}
     else:
+        block_id = Block.NOTE
         element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 3000}
     blocks = [
         section(summary_text(complaint)),
-        {"type": "input", "block_id": Block.NOTE, "optional": not required, "label": plain(label, 2000), "element": element},
+        {"type": "input", "block_id": block_id, "optional": not required, "label": plain(label, 2000), "element": element},
     ]
     if action is Action.RESOLVE:
         blocks.append(score_input())

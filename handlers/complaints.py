@@ -276,20 +276,22 @@ class ComplaintListeners:
         user_id = body["user"]["id"]
         metadata = private_metadata(view)
         values = input_values(view)
-        value = values.get(Block.NOTE, "")
         verb = VERB_OF_ACTION[Action(metadata["action"])]
         score = int(values[Block.SCORE]) if values.get(Block.SCORE, "").isdigit() else None
         complaint_id = int(metadata["id"])
         if verb is Verb.ASSIGN:
+            new_owner_id = values.get(Block.OWNER, "")
             try:
-                self._check_owner(value)
+                self._check_owner(new_owner_id)
             except UserFacingError as exc:
-                ack(response_action="errors", errors={Block.NOTE: str(exc)[:2000]})
+                ack(response_action="errors", errors={Block.OWNER: str(exc)[:2000]})
                 return
-            change = Change(verb, complaint_id, user_id, new_owner_id=value)
+            change = Change(verb, complaint_id, user_id, new_owner_id=new_owner_id)
+            error_block = Block.OWNER
         else:
-            change = Change(verb, complaint_id, user_id, text=value, score=score)
-        self.save_from_form(ack, client, view, change, error_block=Block.NOTE)
+            change = Change(verb, complaint_id, user_id, text=values.get(Block.NOTE, ""), score=score)
+            error_block = Block.NOTE
+        self.save_from_form(ack, client, view, change, error_block=error_block)
 
     # ----- shared steps -----------------------------------------------------------------
     def save_from_form(self, ack: Ack, client: WebClient, view: dict, change: Change, *, error_block: str) -> None:

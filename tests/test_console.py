@@ -176,13 +176,16 @@ def test_a_form_the_bot_rejects_stays_open_as_typed_and_errors_name_people(capsy
         'submit description="Parcel for order 2207 soaked" category=delivery owner=U0GHOST\n'
         "submit severity=extreme\n"
         "submit owner=@carol\n"
-        "as mona\npress Reassign\nsubmit note=@carol\nsubmit note=@bob\n"
+        "as mona\npress Reassign\nsubmit owner=@carol\nsubmit owner=@bob\n"
     ))
 
     assert "owner: I can't find @U0GHOST in this workspace." in out
     assert "the form is still open with what you typed: description='Parcel for order 2207 soaked'" in out
     assert "'extreme' is not one of the choices" in out
-    assert "note: @carol already owns C-1." in out
+    assert "owner: @carol already owns C-1." in out
+    # The Reassign form's one field says what it holds and what it takes.
+    assert "│ owner: New owner * (a person: @alice, @bob, …)" in out
+    assert "│ severity: Severity * (one of: low, normal, high, urgent)" in out
     assert "<@" not in out
     with open_session() as session:
         [complaint] = session.exec(select(Complaint)).all()

@@ -128,10 +128,18 @@ def test_reassign_form_rejects_a_bot_owner(desk):
     complaint = log(desk)
     desk.client.action("complaint_reassign", str(complaint.id), user=ALICE)
     desk.settle()
-    reply = desk.client.submit_view(desk.opened_view(), {"note": "UROBOT0006"}, user=ALICE)
+    form = desk.opened_view()
+    # The field is named for what it holds (the console shows its block_id).
+    [field] = [block for block in form["blocks"] if block["type"] == "input"]
+    assert (field["block_id"], field["label"]["text"], field["element"]["type"]) == ("owner", "New owner", "users_select")
+    reply = desk.client.submit_view(form, {"owner": "UROBOT0006"}, user=ALICE)
     assert reply.json()["response_action"] == "errors"
-    assert "can't own complaints" in reply.json()["errors"]["note"]
+    assert "can't own complaints" in reply.json()["errors"]["owner"]
     assert reload(desk, complaint.id).owner_id == ALICE
+
+    desk.client.submit_view(form, {"owner": BOB}, user=ALICE)
+    desk.settle()
+    assert reload(desk, complaint.id).owner_id == BOB
 
 
 def test_unknown_words_get_help_and_unknown_references_a_clear_answer(desk):
