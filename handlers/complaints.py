@@ -29,6 +29,7 @@ from bot.mentions import mentioned_users
 from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
 from bot.services import Services
+from handlers import complaint_form_views as form_views
 from handlers import complaint_search, team_copy
 from handlers import complaint_views as views
 from handlers.complaint_edit_form import EditForm
@@ -88,7 +89,7 @@ class ComplaintListeners:
                 ack()
                 client.views_open(
                     trigger_id=command["trigger_id"],
-                    view=views.log_complaint_modal(
+                    view=form_views.log_complaint_modal(
                         categories=self.services.settings.complaint_categories,
                         reporter_id=user_id,
                         metadata={"channel": command.get("channel_id", "")},
@@ -197,7 +198,7 @@ class ComplaintListeners:
         message = shortcut.get("message") or {}
         client.views_open(
             trigger_id=shortcut["trigger_id"],
-            view=views.log_complaint_modal(
+            view=form_views.log_complaint_modal(
                 categories=self.services.settings.complaint_categories,
                 reporter_id=shortcut["user"]["id"],
                 description=plain_text(message.get("text", "")),
@@ -261,7 +262,7 @@ class ComplaintListeners:
                     complaint = service.get_complaint(session, complaint_id)
                 check_allowed(verb=VERB_OF_ACTION[chosen], actor_id=user_id, complaint=complaint,
                               permissions=self.services.permissions)
-                client.views_open(trigger_id=body["trigger_id"], view=views.change_modal(chosen, complaint))
+                client.views_open(trigger_id=body["trigger_id"], view=form_views.change_modal(chosen, complaint))
                 return
             change = Change(VERB_OF_ACTION[chosen], complaint_id, user_id)
             applied = self._apply(change, key=f"action:{body.get('trigger_id') or action.get('action_ts')}")

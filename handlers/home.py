@@ -13,7 +13,7 @@ from bot import complaints as complaint_service
 from bot import kudos as kudos_service
 from bot.services import Services
 from bot.sla import breached_open, sla_status
-from handlers import complaint_views, home_views, knowledge, kudos_views
+from handlers import complaint_form_views, home_views, knowledge, kudos_views
 from handlers.home_views import HomeItem
 from handlers.ids import Action, Block, Event, View
 from handlers.messaging import guarded
@@ -54,7 +54,7 @@ class HomeListeners:
         ack()
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=complaint_views.log_complaint_modal(
+            view=complaint_form_views.log_complaint_modal(
                 categories=self.services.settings.complaint_categories, reporter_id=body["user"]["id"],
             ),
         )
