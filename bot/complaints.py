@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.permissions import Permissions
+from bot.satisfaction import rated_note
 from bot.sla import describe
 from models.complaints import (
     OPEN_STATUSES,
@@ -222,8 +223,7 @@ def rate(
     complaint.satisfaction_score = score
     complaint.satisfaction_comment = comment
     complaint.satisfaction_at = now
-    note = f"{score}/10" + (f": {comment}" if comment else "")
-    return record_event(session, complaint, EventKind.RATED, actor_id, now, note=note)
+    return record_event(session, complaint, EventKind.RATED, actor_id, now, note=rated_note(score, comment))
 
 
 def record_follow_up(

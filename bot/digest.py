@@ -33,6 +33,7 @@ from bot.knowledge.articles import Article
 from bot.knowledge.usage import GapSummary, gap_summary
 from bot.morale import MoraleReport, NamedReport, named_report
 from bot.people import PeopleDirectory
+from bot.satisfaction import PASSIVE_FROM, PROMOTER_FROM
 from bot.sla import Target, TargetKind
 from bot.weeks import IsoWeek, Period
 from models.complaints import OPEN_STATUSES, Complaint
@@ -72,7 +73,7 @@ class Nps:
 
     @property
     def score(self) -> float | None:
-        """% promoters (9-10) minus % detractors (0-6), from -100 to 100."""
+        """% promoters (9-10, very happy) minus % detractors (0-6, unhappy), from -100 to 100."""
         if not self.answers:
             return None
         return round(100 * (self.promoters - self.detractors) / self.answers, 1)
@@ -271,8 +272,10 @@ def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
     def answers(condition) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    passive = (score >= PASSIVE_FROM) & (score < PROMOTER_FROM)
     row = session.exec(
-        select(func.count(), answers(score >= 9), answers((score >= 7) & (score <= 8)), answers(score <= 6)).where(COUNTED, within(Complaint.satisfaction_at, period_start, period_end), score.is_not(None))
+        select(func.count(), answers(score >= PROMOTER_FROM), answers(passive), answers(score < PASSIVE_FROM))
+        .where(COUNTED, within(Complaint.satisfaction_at, period_start, period_end), score.is_not(None))
     ).one()
     return Nps(*(int(value) for value in row))
 

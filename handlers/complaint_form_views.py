@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from bot.satisfaction import score_text
 from handlers.blocks import plain, section
 from handlers.complaint_views import summary_text
 from handlers.ids import Action, Block, View
@@ -150,6 +151,7 @@ def score_input() -> dict:
             "type": "static_select",
             "action_id": Action.INPUT,
             "placeholder": plain("Their answer", 150),
-            "options": [{"text": plain(score, 75), "value": score} for score in SCORES],
+            # The words every score is shown with: `9/10 — very happy`.
+            "options": [{"text": plain(score_text(int(score)), 75), "value": score} for score in SCORES],
         },
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.complaint_changes import Applied, Verb
 from bot.customer_history import REPEAT_WINDOW, CustomerHistory, PastComplaint
+from bot.satisfaction import read_rated_note, score_text
 from bot.sla import SlaState, SlaStatus, describe
 from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
 from handlers.ids import Action, Block
@@ -32,6 +34,11 @@ def summary_text(complaint: Complaint) -> str:
         f"*{complaint.reference}* ({complaint.severity}, #{complaint.category}) owned by "
         f"<@{complaint.owner_id}>: {escape(truncate(complaint.description, 200))}"
     )
+
+
+def brief_text(complaint: Complaint) -> str:
+    """`*C-42* (high, #billing): charged twice…`, for lines that say who owns it already."""
+    return f"*{complaint.reference}* ({complaint.severity}, #{complaint.category}): {escape(truncate(complaint.description, 200))}"
 
 
 def sla_text(sla: SlaStatus) -> str:
@@ -83,6 +90,9 @@ def complaint_message(
         "*First response*\n"
         + (slack_date(complaint.first_responded_at) if complaint.first_responded_at else "not yet"),
     ]
+    if complaint.satisfaction_score is not None:
+        comment = f"\n“{escape(truncate(complaint.satisfaction_comment, 300))}”" if complaint.satisfaction_comment else ""
+        fields.append(f"*Customer's score*\n{score_text(complaint.satisfaction_score)}{comment}")
     blocks = [
         {"type": "header", "text": plain(title_line(complaint), 150)},
         section(escape(complaint.description)),
@@ -156,7 +166,7 @@ def customer_history_blocks(history: CustomerHistory, *, asked: str) -> list[dic
     for past in history.complaints:
         outcome = past.status
         if past.satisfaction_score is not None:
-            outcome += f", scored {past.satisfaction_score}/10"
+            outcome += f", scored {score_text(past.satisfaction_score)}"
         resolution = f" — {escape(truncate(past.resolution, 120))}" if past.resolution else ""
         lines.append(f"• *{past.reference}* #{escape(past.category)} · {slack_date(past.created_at)} · {outcome}{resolution}")
     if history.total > len(history.complaints):
@@ -169,11 +179,38 @@ def confirmation_blocks(confirmation_text: str, suggestions: list[dict]) -> list
     return [section(confirmation_text), *suggestions] if suggestions else None
 
 
+# What the person who typed a change is told: what was done, in their words.
+DONE = {
+    Verb.TAKE: "You took {brief}",
+    Verb.ASSIGN: "{owner} now owns {brief}",
+    Verb.RESPONDED: "Recorded your response to the customer on {brief}",
+    Verb.NOTE: "Noted on {brief}",
+    Verb.RESOLVE: "Resolved {brief}",
+    Verb.REOPEN: "Reopened {brief}",
+    Verb.RATE: "Recorded the customer's score on {reference}: {score}",
+    Verb.FOLLOWED_UP: "Recorded your follow-up with the customer on {brief}",
+    Verb.EDIT: "Saved your edit: {brief}",
+    Verb.MERGE: "Merged {reference} into *{into}* as a duplicate; its notes are now in {into}'s history",
+    Verb.WAIT: "{reference} is waiting on the customer: its resolution clock is stopped until they reply",
+    Verb.CUSTOMER_REPLIED: "Recorded the customer's reply on {brief}",
+    Verb.RESUME: "Restarted the resolution clock on {reference}",
+}
+
+
+def done_text(applied: Applied) -> str:
+    complaint = applied.complaint
+    score = complaint.satisfaction_score
+    return DONE.get(applied.verb, "Saved: {brief}").format(
+        brief=brief_text(complaint), reference=f"*{complaint.reference}*", owner=f"<@{complaint.owner_id}>",
+        score=score_text(score) if score is not None else "", into=f"C-{complaint.merged_into_id}",
+    )
+
+
 def owner_notice(complaint: Complaint, actor_id: str) -> str:
     """The new owner's DM, with how to reach the customer (the channel sees only their name)."""
     contact = f" Customer: {escape(complaint.customer_name) or 'unnamed'}, {escape(complaint.customer_contact)}." \
         if complaint.customer_contact else ""
-    return f"<@{actor_id}> made you the owner of {summary_text(complaint)}{contact}"
+    return f"<@{actor_id}> made you the owner of {brief_text(complaint)}{contact}"
 
 
 def posted_later_notice(complaint: Complaint, channel: str) -> str:
@@ -184,11 +221,11 @@ def posted_later_notice(complaint: Complaint, channel: str) -> str:
 def handed_over_notice(complaint: Complaint, actor_id: str) -> str:
     """To the previous owner, when someone else takes or reassigns their complaint."""
     who = "took" if complaint.owner_id == actor_id else f"handed to <@{complaint.owner_id}>"
-    return f"<@{actor_id}> {who} your complaint {summary_text(complaint)}"
+    return f"<@{actor_id}> {who} your complaint {brief_text(complaint)}"
 
 
 def resolved_for_you_notice(complaint: Complaint, actor_id: str) -> str:
-    return f"<@{actor_id}> resolved your complaint {summary_text(complaint)} — {escape(truncate(complaint.resolution, 300))}"
+    return f"<@{actor_id}> resolved your complaint {brief_text(complaint)} — {escape(truncate(complaint.resolution, 300))}"
 
 
 def complaint_details(
@@ -209,25 +246,40 @@ def complaint_details(
     return blocks
 
 
+# What each kind of event says after who did it; those that depend on the event are in _event_line.
+EVENT_VERBS = {
+    EventKind.RESPONDED: "responded to the customer",
+    EventKind.NOTED: "added a note",
+    EventKind.RESOLVED: "resolved it",
+    EventKind.REOPENED: "reopened it",
+    EventKind.FOLLOWED_UP: "followed up with the customer",
+    EventKind.EDITED: "edited it",
+    EventKind.WAITING: "started waiting on the customer (the resolution clock stopped)",
+    EventKind.CUSTOMER_REPLIED: "recorded the customer's reply",
+    EventKind.RESUMED: "restarted the resolution clock",
+    EventKind.MERGED: "merged it as a duplicate",
+    EventKind.MERGED_IN: "merged in a duplicate",
+    EventKind.COPIED_NOTE: "wrote, on the duplicate",
+}
+
+
 def _event_line(event: ComplaintEvent) -> str:
-    verb = {
-        EventKind.LOGGED: "logged it",
-        EventKind.ASSIGNED: f"made <@{event.owner_id}> the owner",
-        EventKind.RESPONDED: "responded to the customer",
-        EventKind.NOTED: "added a note",
-        EventKind.RESOLVED: "resolved it",
-        EventKind.REOPENED: "reopened it",
-        EventKind.RATED: "recorded the customer's score",
-        EventKind.FOLLOWED_UP: "followed up with the customer",
-        EventKind.EDITED: "edited it",
-        EventKind.WAITING: "started waiting on the customer (the resolution clock stopped)",
-        EventKind.CUSTOMER_REPLIED: "recorded the customer's reply",
-        EventKind.RESUMED: "restarted the resolution clock",
-        EventKind.MERGED: "merged it as a duplicate",
-        EventKind.MERGED_IN: "merged in a duplicate",
-        EventKind.COPIED_NOTE: "wrote, on the duplicate",
-    }[EventKind(event.kind)]
-    note = f": {escape(truncate(event.note, 300))}" if event.note else ""
+    kind, note = EventKind(event.kind), event.note
+    someone_else = event.owner_id and event.owner_id != event.actor_id
+    if kind is EventKind.LOGGED:
+        verb = f"logged it for <@{event.owner_id}>" if someone_else else "logged it"
+    elif kind is EventKind.ASSIGNED:
+        # One owner change reads as one: `@bob took it`, `@mona handed it to @bob`.
+        verb = f"handed it to <@{event.owner_id}>" if someone_else else "took it"
+    elif kind is EventKind.RATED:
+        score, comment = read_rated_note(event.note)
+        verb = "recorded the customer's score" + (f": {score_text(score)}" if score is not None else "")
+        note = ""
+        if comment:
+            verb += f", saying “{escape(truncate(comment, 300))}”"
+    else:
+        verb = EVENT_VERBS[kind]
+    note = f": {escape(truncate(note, 300))}" if note else ""
     return f"• {slack_date(event.at)} <@{event.actor_id}> {verb}{note}"
 
 

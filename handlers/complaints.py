@@ -170,7 +170,7 @@ class ComplaintListeners:
             return
         change = self._typed_change(VERB_OF_SUBCOMMAND[sub.name], complaint_id, user_id, sub.rest)
         applied = self._apply(change, key=f"command:{trigger_id}")
-        ack(text=f"Done: {views.summary_text(applied.complaint)}")
+        ack(text=views.done_text(applied))
         self._publish_change_later(client, applied, user_id, tell=lambda text: respond(text=text))
 
     def _typed_change(self, verb: Verb, complaint_id: int, user_id: str, rest: str) -> Change:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.digest import Count, Digest, Durations
+from bot.digest import Count, Digest, Durations, Nps
+from bot.satisfaction import SATISFIED, UNHAPPY, VERY_HAPPY
 from bot.sla import describe
 from handlers import knowledge_views, morale_views
 from handlers.blocks import mrkdwn, plain, section
@@ -44,6 +45,14 @@ def _days(moment: datetime) -> str:
     return f"{moment:%a %d %b}"
 
 
+def _nps_text(nps: Nps) -> str:
+    """`+25 (4 answers)` and, under it, the answers in the words every score is shown with."""
+    if nps.score is None:
+        return "no answers"
+    bands = f"{nps.promoters} {VERY_HAPPY} · {nps.passives} {SATISFIED} · {nps.detractors} {UNHAPPY}"
+    return f"{nps.score:+.0f} ({nps.answers} answer{'s' if nps.answers != 1 else ''})\n{bands}"
+
+
 def digest_text(digest: Digest) -> str:
     """The notification text: the headline figures in one line."""
     return (
@@ -53,8 +62,6 @@ def digest_text(digest: Digest) -> str:
 
 
 def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
-    nps = digest.nps
-    nps_text = "no answers" if nps.score is None else f"{nps.score:+.0f} ({nps.answers} answer{'s' if nps.answers != 1 else ''})"
     last_day = digest.ends_at - timedelta(days=1)
     blocks = [
         {"type": "header", "text": plain(f"Weekly digest · {digest.week}", 150)},
@@ -63,7 +70,7 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
             mrkdwn(f"*Logged*\n{digest.logged.value} ({_change(digest.logged)})"),
             mrkdwn(f"*Resolved*\n{digest.resolved.value} ({_change(digest.resolved)})"),
             mrkdwn(f"*Still open*\n{digest.open.value} ({_change(digest.open)})"),
-            mrkdwn(f"*Net Promoter Score*\n{nps_text}"),
+            mrkdwn(f"*Net Promoter Score*\n{_nps_text(digest.nps)}"),
             mrkdwn(f"*First response*\n{_durations(digest.first_response)}"),
             mrkdwn(f"*Resolution*\n{_durations(digest.resolution)}"),
             mrkdwn(

@@ -35,7 +35,7 @@ def team_message(desk, complaint: Complaint) -> dict:
 def test_a_change_made_while_the_team_message_is_being_posted_reaches_that_message(desk, slack):
     slack.latency = 0.5  # the post is still on its way when Bob takes the complaint
     desk.client.command("#billing charged twice", user=ALICE)
-    assert desk.client.command("take C-1", user=BOB).text.startswith("Done: *C-1*")
+    assert desk.client.command("take C-1", user=BOB).text.startswith("You took *C-1*")
     desk.settle()
     saved = reload(desk, 1)
     assert saved.owner_id == BOB and saved.slack_ts

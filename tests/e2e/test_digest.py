@@ -51,6 +51,8 @@ def test_the_digest_goes_to_the_channel_and_each_manager_once_with_its_chart(dig
     message = [c for c in slack.calls_to("chat.postMessage") if c.args["text"].startswith("Weekly digest")][-1]
     text = str(message.args["blocks"])
     assert "▲ 4 vs 2 the week before" in text and "+25 (4 answers)" in text and "C-8" in text
+    # The answers in the words a score has everywhere (bot/satisfaction.py).
+    assert "+25 (4 answers)\\n2 very happy · 1 satisfied · 1 unhappy" in text
     uploads = slack.calls_to("files.completeUploadExternal")
     assert [u.args["channel_id"] for u in uploads] == [MANAGERS, "D" + MANAGER[1:]]
     assert all(png.startswith(b"\x89PNG") for png in slack.uploads.values()) and len(slack.uploads) == 2
