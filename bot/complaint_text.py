@@ -40,7 +40,8 @@ CLEARED = "none"
 CHANNELS = ", ".join(channel.value for channel in ContactChannel)
 
 SUBCOMMANDS = {
-    "list": "`list` — your open complaints; `list open` — everyone's; `list waiting`, `list resolved`, `list merged`",
+    "list": "`list` — your open complaints; `list open` (or `all`) — everyone's; `list waiting`, `list resolved` "
+            "(or `closed`), `list merged` — page through those",
     "search": "`search refund twice status:open owner:@sam #billing !high customer:jane since:2026-11-01 until:2026-11-30`"
               " — find past complaints (typos forgiven); every filter is optional",
     "show": "`show C-42` — details and full history",

@@ -58,6 +58,8 @@ VERB_OF_ACTION = {
 }
 # `list <word>` that pages through search results; `closed` is what many people call resolved.
 LISTED_BY_SEARCH = {"resolved": "resolved", "closed": "resolved", "waiting": "waiting", "merged": "merged"}
+# `list open` and `list all`: everyone's open complaints.
+LISTED_OPEN = ("open", "all")
 VERB_OF_SUBCOMMAND = {
     "take": Verb.TAKE,
     "assign": Verb.ASSIGN,
@@ -139,7 +141,7 @@ class ComplaintListeners:
             ack(text=text, blocks=blocks)
             return
         if sub.name == "list":
-            if sub.args and sub.args[0].lower() not in ("open", "all"):
+            if sub.args and sub.args[0].lower() not in LISTED_OPEN:
                 raise InvalidInput("List which complaints? `list` (yours), `list open`, `list waiting`, "
                                    "`list resolved` or `list merged`; `search` finds any of them.")
             everyone = bool(sub.args)
