@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import bindparam, text
 
 from bot import complaints as service
 from bot.complaint_search import parse_search, search_complaints
-from bot.complaint_search_index import PostgresIndex
+from bot.complaint_search_index import CREATED_AT, PostgresIndex
 from bot.complaints import ComplaintDraft, Permissions
 from models.db import unit_of_work
 from tests.harness import ALICE, FakeClock
@@ -24,7 +25,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 @pytest.fixture
 def logged(open_session):
     """40 complaints five hours apart (eight days); every third about a PIN, the rest a
-    card; two of the oldest ask for a refund; every fourth is resolved."""
+    card; two of the oldest ask for a refund; every fourth is resolved. Then one more,
+    dated back into the middle: ids need not follow the dates."""
     clock = FakeClock()
     made = []
     with unit_of_work(open_session) as session:
@@ -38,6 +40,15 @@ def logged(open_session):
                 service.resolve(session, complaint_id=complaint.id, actor_id=ALICE, resolution="sorted",
                                 permissions=Permissions(), now=clock())
             made.append((complaint.id, words, complaint.created_at, n % 4 == 0))
+        # Imported late with the day it really happened: the newest id, logged mid-way.
+        imported = service.log_complaint(
+            session, draft=ComplaintDraft("card lost, imported", category="other", owner_id=ALICE),
+            reporter_id=ALICE, now=clock.advance(hours=5),
+        )
+        backdated = datetime(2026, 11, 26, 12, tzinfo=UTC)
+        backdate = text("UPDATE complaint SET created_at = :at WHERE id = :id").bindparams(bindparam("at", type_=CREATED_AT))
+        session.execute(backdate, {"at": backdated, "id": imported.id})
+        made.append((imported.id, "card lost", backdated, False))
     return open_session, clock, made
 
 
