@@ -115,10 +115,12 @@ class PostgresIndex(_Index):
     A GIN index returns its matches in no order, so "the newest 500" of a common word
     means fetching, rechecking and sorting every match (15,000 for a common word within
     a month). So the newest FIRST_WINDOW complaint ids (of those logged within the
-    dates, if any) are searched first, and everything older only when they hold too
-    few matches. The planner takes that window from the primary key (a BitmapAnd with
-    the GIN index, or a backward scan while matches are dense), so only the matches in
-    it are fetched.
+    dates, if any) are searched first; if they hold too few matches, a second window
+    sized from how densely they came (twice what should be needed, at least four times
+    the first); only then everything older. A window with no match at all means the
+    matches are rare, so the rest is read at once. The planner takes a window from the
+    primary key (a BitmapAnd with the GIN index, or a backward scan while matches are
+    dense), so only the matches in it are fetched.
     """
 
     rowid = "complaint_search.complaint_id"
@@ -166,12 +168,16 @@ class PostgresIndex(_Index):
             match["indexed"], days_sql = match["match"], ""
         found: list[tuple[int, float]] = []
         top, low = newest, newest - min(self.first_window, (newest - lowest) // 4)
-        if low > lowest:
-            found = self._hits(columns, match, since=since, until=until, limit=limit, offset=0,
-                               extra={"top": top, "low": low}, ids=days_sql + self.window_sql)
+        for _ in range(2):  # the first window, then one sized from how many it held
+            if low <= lowest:
+                break
+            found += self._hits(columns, match, since=since, until=until, limit=limit - len(found), offset=0,
+                                extra={"top": top, "low": low}, ids=days_sql + self.window_sql)
             if len(found) >= limit:
                 return found
-            top = low
+            covered = newest - low
+            wanted = (limit - len(found)) * covered / len(found) * 2 if found else 0
+            top, low = low, (int(low - max(wanted, 4 * covered)) if found else lowest)
         rest = {"top": top, "low": lowest} if lowest else {"top": top}
         return found + self._hits(columns, match, since=since, until=until, limit=limit - len(found), offset=0,
                                   extra=rest, ids=days_sql + (self.window_sql if lowest else self.rest_sql))
