@@ -17,6 +17,7 @@ from bot.sla import SlaStatus, sla_status
 from bot.team_copies import claim_retries
 from handlers import complaint_views as views
 from handlers.ids import Block
+from handlers.owner_notice import tell_new_owner
 from handlers.text import slack_error_text
 from models.complaints import Complaint
 
@@ -40,7 +41,7 @@ def publish_new(services: Services, client: WebClient, complaint: Complaint) -> 
     """Post the team's copy of a complaint just logged and DM its owner if someone else logged it."""
     problems = post_team_copy(services, client, complaint)
     if complaint.owner_id != complaint.reporter_id:
-        problems += notify_owner(client, complaint, complaint.reporter_id)
+        problems += tell_new_owner(services, client, complaint)
     return problems
 
 
@@ -56,7 +57,7 @@ def publish_change(
             complaint.slack_channel, complaint.slack_ts = service.message_location(session, complaint.id)
     problems = update_team_message(services, client, complaint) if complaint.slack_ts else []
     if complaint.owner_id not in (previous_owner_id, actor_id):
-        problems += notify_owner(client, complaint, actor_id)
+        problems += tell_new_owner(services, client, complaint)
     # The owner hears when someone else takes their complaint away or closes it for them.
     if previous_owner_id not in (actor_id, complaint.owner_id):
         problems += _direct_message(client, previous_owner_id, views.handed_over_notice(complaint, actor_id),
@@ -110,10 +111,6 @@ def update_team_message(services: Services, client: WebClient, complaint: Compla
         logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
         return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
     return []
-
-
-def notify_owner(client: WebClient, complaint: Complaint, actor_id: str) -> list[str]:
-    return _direct_message(client, complaint.owner_id, views.owner_notice(complaint, actor_id), "the new owner")
 
 
 def posted_copy_ts(client: WebClient, channel: str, complaint: Complaint) -> str:
