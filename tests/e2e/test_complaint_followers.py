@@ -4,6 +4,8 @@ twice says so; unknown and merged complaints get a clear answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import select
 
 from models.complaints import ComplaintEvent, ComplaintFollower
@@ -97,3 +99,13 @@ def test_a_take_of_someone_elses_complaint_is_recorded_and_told(desk, slack):
     assert (event.kind, event.actor_id, event.owner_id) == ("assigned", BOB, BOB)
     assert f"<@{BOB}> made <@{BOB}> the owner" in str(desk.client.command("show C-1").json()["blocks"])
     assert [to for to, text in dms(slack) if "took your complaint *C-1*" in text] == [ALICE]
+
+
+def test_help_and_the_readme_list_follow_and_unfollow(desk):
+    shown = desk.client.command("help").text
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "• `follow C-42` — be told when it is resolved or reopened (you follow what you log)\n" in shown
+    assert "• `unfollow C-42` — stop being told\n" in shown
+    assert "| `/complaint follow C-42` |" in readme and "| `/complaint unfollow C-42` | Stop being told. |" in readme
+    # A near miss of the new words gets help, not a complaint.
+    assert desk.client.command("folow C-1").text.startswith("Did you mean `follow`?")
