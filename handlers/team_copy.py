@@ -65,10 +65,10 @@ def publish_change(
     # The owner hears when someone else takes their complaint away or closes it for them.
     if previous_owner_id not in (actor_id, complaint.owner_id):
         problems += direct_message(client, previous_owner_id, views.handed_over_notice(complaint, actor_id),
-                                    "the previous owner")
+                                   "the previous owner")
     elif resolved and actor_id != complaint.owner_id:
         problems += direct_message(client, complaint.owner_id, views.resolved_for_you_notice(complaint, actor_id),
-                                    "the owner")
+                                   "the owner")
     return problems
 
 

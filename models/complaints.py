@@ -164,7 +164,9 @@ class ComplaintFollower(SQLModel, table=True):
 
     __tablename__ = "complaint_follower"
 
-    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    # Cascades: the row means nothing without its complaint (or event, below), and must
+    # not stop a complaint from being deleted.
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True, ondelete="CASCADE")
     user_id: str = Field(max_length=32, primary_key=True)
     since: datetime
 
@@ -175,8 +177,8 @@ class PendingThreadReply(SQLModel, table=True):
 
     __tablename__ = "pending_thread_reply"
 
-    event_id: int = Field(foreign_key="complaint_event.id", primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    event_id: int = Field(foreign_key="complaint_event.id", primary_key=True, ondelete="CASCADE")
+    complaint_id: int = Field(foreign_key="complaint.id", index=True, ondelete="CASCADE")
     created_at: datetime
     # When the latest try began (None: not tried yet, the team message was not there).
     tried_at: datetime | None = None

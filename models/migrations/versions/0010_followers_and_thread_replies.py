@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column('complaint_id', sa.Integer(), nullable=False),
         sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column('since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id']),
+        sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('complaint_id', 'user_id'),
     )
     op.create_table(
@@ -38,8 +38,8 @@ def upgrade() -> None:
         sa.Column('tried_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column('tries', sa.Integer(), nullable=False),
         sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id']),
-        sa.ForeignKeyConstraint(['event_id'], ['complaint_event.id']),
+        sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['event_id'], ['complaint_event.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('event_id'),
     )
     op.create_index(op.f('ix_pending_thread_reply_complaint_id'), 'pending_thread_reply', ['complaint_id'],
