@@ -46,6 +46,8 @@ SUBCOMMANDS = {
               " — find past complaints (typos forgiven); every filter is optional",
     "show": "`show C-42` — details and full history",
     "customer": "`customer jane@example.com` — a customer's complaints (by e-mail, phone or name)",
+    "follow": "`follow C-42` — be told when it is resolved or reopened (you follow what you log)",
+    "unfollow": "`unfollow C-42` — stop being told",
     "take": "`take C-42` — take ownership",
     "assign": "`assign C-42 @person` — hand it to someone else",
     "responded": "`responded C-42 [note]` — you got back to the customer",

@@ -21,8 +21,10 @@ from models.complaints import (
     OPEN_STATUSES,
     Complaint,
     ComplaintEvent,
+    ComplaintFollower,
     ContactChannel,
     EventKind,
+    PendingThreadReply,
     Severity,
     Status,
 )
@@ -32,6 +34,9 @@ MAX_DESCRIPTION = 10_000
 MAX_NOTE = 3_000
 REFERENCE = re.compile(r"^\s*(?:[cC]-?)?(\d{1,9})\s*$")
 SCORE = re.compile(r"^\s*(\d{1,2})(?:\s*/\s*10)?\s*$")
+# What of the history the team also reads in the thread of the complaint's message:
+# what someone wrote down about the customer (bot/thread_replies.py posts it).
+SHARED_IN_THREAD = frozenset({EventKind.NOTED, EventKind.RESPONDED, EventKind.CUSTOMER_REPLIED, EventKind.RESOLVED})
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ def log_complaint(
     )
     session.add(complaint)
     session.flush()
+    # Whoever logged it hears how it ends (`/complaint unfollow` stops that).
+    session.add(ComplaintFollower(complaint_id=complaint.id, user_id=reporter_id, since=now))
     record_event(session, complaint, EventKind.LOGGED, reporter_id, now, owner_id=owner_id)
     return complaint
 
@@ -354,15 +361,12 @@ def record_event(
 ) -> Complaint:
     complaint.updated_at = now
     session.add(complaint)
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            kind=kind.value,
-            actor_id=actor_id,
-            at=now,
-            owner_id=owner_id,
-            note=note,
-        )
-    )
+    event = ComplaintEvent(complaint_id=complaint.id, kind=kind.value, actor_id=actor_id, at=now,
+                           owner_id=owner_id, note=note)
+    session.add(event)
+    if kind in SHARED_IN_THREAD:
+        # Queued in the same transaction as the event, so no reply is lost to a crash.
+        session.flush()
+        session.add(PendingThreadReply(event_id=event.id, complaint_id=complaint.id, created_at=now))
     return complaint
 

@@ -30,7 +30,7 @@ from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
 from bot.services import Services
 from handlers import complaint_form_views as form_views
-from handlers import complaint_search, team_copy
+from handlers import complaint_followers, complaint_search, complaint_thread, team_copy
 from handlers import complaint_views as views
 from handlers.complaint_edit_form import EditForm
 from handlers.forms import choice, input_values, private_metadata
@@ -159,6 +159,9 @@ class ComplaintListeners:
         if not sub.args:
             raise InvalidInput(f"Which complaint? For example `/complaint {sub.name} C-42`.")
         complaint_id = service.parse_reference(sub.args[0])
+        if sub.name in complaint_followers.SUBCOMMANDS:
+            ack(text=complaint_followers.answer(self.services, sub.name, complaint_id=complaint_id, user_id=user_id))
+            return
         if sub.name == "show":
             with self.services.open_session() as session:
                 complaint = service.get_complaint(session, complaint_id)
@@ -350,7 +353,8 @@ class ComplaintListeners:
 
     def _publish_change_later(self, client: WebClient, applied: Applied, actor_id: str, *,
                               tell: Callable[[str], None]) -> None:
-        """Update the team's copy and tell a new owner, on the publisher threads; problems go to `tell`."""
+        """Update the team's copy (and its thread), tell a new owner and the followers, on the
+        publisher threads; problems go to `tell`."""
 
         def publish() -> None:
             problems = team_copy.publish_change(
@@ -359,6 +363,7 @@ class ComplaintListeners:
             )
             for other in applied.also_changed:
                 problems += team_copy.publish_change(self.services, client, other, other.owner_id, actor_id)
+            problems += complaint_followers.tell_followers(self.services, client, applied, actor_id)
             for problem in problems:
                 tell(f":warning: The change is saved, but {problem}.")
 
@@ -390,4 +395,7 @@ def register(app: App, services: Services) -> None:
     def post_missing_team_copies() -> None:
         team_copy.post_missing_team_copies(services, app.client)
 
-    services.scheduled_jobs.append(post_missing_team_copies)
+    def post_due_thread_replies() -> None:
+        complaint_thread.post_due_replies(services, app.client)
+
+    services.scheduled_jobs.extend([post_missing_team_copies, post_due_thread_replies])

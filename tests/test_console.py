@@ -224,3 +224,16 @@ def test_button_labels_lose_their_emoji_for_matching():
     assert plain_label("👍 Helpful") == plain_label(":thumbsup:  helpful") == "helpful"
     assert plain_label("✅ Resolve") == "resolve" and plain_label("👎🏽 Not  helpful") == "not helpful"
     assert plain_label("1️⃣ First") == "first"
+
+
+def test_thread_replies_and_followers_messages_show_where_they_go(capsys, database_url, tmp_path):
+    out = play_text(capsys, database_url, tmp_path, (
+        "/complaint #billing charged twice\n"
+        "as bob\n/complaint follow C-1\n/complaint note C-1 called @alice back\n"
+        "as alice\n/complaint resolve C-1 refunded\n"
+    ))
+    assert "You now follow C-1" in out
+    thread = "servicedesk in #complaints, in the thread of “🔵 C-1 · normal · #billing ·"
+    assert f"{thread} open”\n  │ 📝 *Bob* added a note: called @alice back\n" in out
+    assert f"{thread} resolved”\n  │ ✅ *Alice* resolved it: refunded\n" in out
+    assert "servicedesk in a DM to @bob" in out.split("*Alice* resolved it")[1]

@@ -348,6 +348,8 @@ class SlackEmulator:
             channel = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
             ts = self._next_ts()
             message = {"type": "message", "ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks", [])}
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
             with self._lock:
                 self.messages[(channel, ts)] = message
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
@@ -364,11 +366,13 @@ class SlackEmulator:
                     return {"ok": False, "error": "message_not_found"}
             return {"ok": True, "channel": channel, "ts": args["ts"]}
         if method == "conversations.history":
-            # Newest first, at or before `latest`, as Slack pages them.
+            # Newest first, at or before `latest`, as Slack pages them; replies in a thread
+            # are not in the channel's history (conversations.replies has them).
             latest, oldest = float(args.get("latest") or "inf"), float(args.get("oldest") or 0)
             with self._lock:
                 found = sorted(
-                    (m for (c, ts), m in self.messages.items() if c == channel and oldest <= float(ts) <= latest),
+                    (m for (c, ts), m in self.messages.items()
+                     if c == channel and oldest <= float(ts) <= latest and m.get("thread_ts", ts) == ts),
                     key=lambda m: float(m["ts"]), reverse=True,
                 )
             return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}

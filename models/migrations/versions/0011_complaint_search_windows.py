@@ -11,7 +11,7 @@ Not a SQLModel index: it belongs to the search index (models/search_index.py), w
 Alembic's comparison leaves out by name.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04 09:00:00
 """
 from typing import Sequence, Union
@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision: str = '0011'
-down_revision: Union[str, Sequence[str], None] = '0009'
+down_revision: Union[str, Sequence[str], None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
