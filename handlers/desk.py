@@ -95,7 +95,7 @@ class DeskListeners:
             now=now, articles=self.services.knowledge.articles, shown=morale_views.people_shown,
         )
         request.respond(
-            text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest, now=now),
+            text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest),
             response_type="ephemeral", replace_original=False,
         )
 

@@ -30,7 +30,7 @@ DIGEST_KIND = "digest"
 def post_digest(client: WebClient, channel: str, digest: Digest, *, now: datetime, chart: bytes) -> None:
     """The digest message, then its chart in the same conversation."""
     posted = client.chat_postMessage(
-        channel=channel, text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest, now=now)
+        channel=channel, text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest)
     )
     client.files_upload_v2(
         channel=posted["channel"],

@@ -52,7 +52,7 @@ def digest_text(digest: Digest) -> str:
     )
 
 
-def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
+def digest_blocks(digest: Digest) -> list[dict]:
     nps = digest.nps
     nps_text = "no answers" if nps.score is None else f"{nps.score:+.0f} ({nps.answers} answer{'s' if nps.answers != 1 else ''})"
     last_day = digest.ends_at - timedelta(days=1)
@@ -77,7 +77,7 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
     if digest.oldest_open:
         lines = [
             f"• {SEVERITY_ICON.get(c.severity, '')} *{c.reference}* ({c.severity}, #{escape(c.category)}) "
-            f"open {describe(now - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
+            f"open {describe(digest.as_of - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
             for c in digest.oldest_open
         ]
         blocks.append(section("*Oldest open complaints*\n" + "\n".join(lines)))

@@ -61,7 +61,7 @@ def run_digest(args: argparse.Namespace) -> int:
             json.dump(digest_json(digest), sys.stdout, indent=2, ensure_ascii=False)
             sys.stdout.write("\n")
         else:
-            for line in render_blocks(digest_blocks(digest, now=now), lambda *_: 0):
+            for line in render_blocks(digest_blocks(digest), lambda *_: 0):
                 print(line)
     finally:
         engine.dispose()
