@@ -43,6 +43,7 @@ from bot.knowledge.articles import Article
 from bot.knowledge.usage import GapSummary, gap_summary
 from bot.morale import MoraleReport, NamedReport, named_report
 from bot.people import PeopleDirectory
+from bot.quality_index import IndexRules, WeekQuality, parse_weights, week_quality
 from bot.sla import Target
 from bot.weeks import IsoWeek, Period
 from models.complaints import Complaint
@@ -117,6 +118,8 @@ class Digest:
     trend: list[WeekPoint]
     # Customers who complained this week and also in the 90 days before (the ones about to leave).
     repeat_customers: int = 0
+    # The daily service-quality index over the week, and the week before's for the trend.
+    quality: WeekQuality | None = None
     # Other features' parts: set by compute_digest, left out by weekly_digest alone.
     morale: NamedReport | None = None
     knowledge_gaps: GapSummary | None = None
@@ -137,6 +140,7 @@ class Digest:
         data["by_channel"] = dict(self.by_channel)
         for entry, complaint in zip(data["oldest_open"], self.oldest_open):
             entry["reference"] = complaint.reference
+        data["quality"] = self.quality.as_json() if self.quality else None
         data["sections"] = [{"key": key, "figures": part.figures()} for key, part in self.sections()]
         return _iso_times(data)
 
@@ -233,10 +237,11 @@ def weekly_digest(
     zone: ZoneInfo,
     now: datetime,
     targets: dict[str, Target],
+    rules: IndexRules | None = None,
 ) -> Digest:
     """The service figures of `week` as they stood at its end (or now, for a week in
     progress), whenever they are computed (bot/as_of.py); no other features' parts
-    (see compute_digest)."""
+    (see compute_digest). `rules` weigh the daily index (default: SQI_WEIGHTS' defaults)."""
     period = Period(week, zone, now)
     before = Period(week.shift(-1), zone, now)
     start, end = period.start, period.end
@@ -261,6 +266,8 @@ def weekly_digest(
         nps=nps(session, start, end),
         trend=trend(session, week, zone),
         repeat_customers=repeat_complainers(session, start=start, end=end),
+        quality=week_quality(session, monday=week.monday, zone=zone, now=now,
+                             rules=rules or IndexRules(parse_weights(""), targets)),
     )
 
 
@@ -282,7 +289,8 @@ def compute_digest(
     """
     zone = settings.zone
     with open_session() as session:
-        figures = weekly_digest(session, week=week, zone=zone, now=now, targets=settings.targets)
+        figures = weekly_digest(session, week=week, zone=zone, now=now, targets=settings.targets,
+                                rules=settings.sqi_rules)
         gaps = gap_summary(session, now=min(week.end(zone), now), articles=articles)
     morale = named_report(
         open_session=open_session, people=people, staff_channel=settings.staff_channel,

@@ -1,4 +1,5 @@
-"""`/desk`: managers' tools — the morale report, a preview of the weekly digest, and exports.
+"""`/desk`: managers' tools — the morale report, a preview of the weekly digest, the daily
+service-quality index, and exports.
 
 A small table of subcommands, each for managers and admins only (MANAGER_IDS,
 ADMIN_IDS); anyone else gets a polite refusal. Slow work (figures over the whole
@@ -22,9 +23,10 @@ from bot.digest import compute_digest
 from bot.errors import InvalidInput, UserFacingError
 from bot.export import settings_rows, write_csv
 from bot.morale import named_report, report_end
+from bot.quality_index import daily_index
 from bot.services import Services
 from bot.weeks import IsoWeek, next_scheduled_week
-from handlers import digest_views, morale_views
+from handlers import digest_views, morale_views, quality_index_views
 from handlers.ids import Command
 from handlers.messaging import guarded
 from handlers.text import escape, slack_error_text
@@ -99,6 +101,22 @@ class DeskListeners:
             response_type="ephemeral", replace_original=False,
         )
 
+    # ----- /desk sqi [YYYY-MM-DD] --------------------------------------------------------------
+    def sqi(self, request: DeskRequest) -> None:
+        settings, now = self.services.settings, self.services.clock()
+        today = now.astimezone(settings.zone).date()
+        day = _day(request.args[0]) if request.args else today
+        if day > today:
+            raise InvalidInput(f"{day} is still to come: give today's date or an earlier one, like {today}.")
+        request.ack()
+        rules = settings.sqi_rules
+        with self.services.open_session() as session:
+            index = daily_index(session, day=day, zone=settings.zone, now=now, rules=rules)
+        request.respond(
+            text=quality_index_views.index_text([index]), blocks=quality_index_views.index_blocks([index], rules),
+            response_type="ephemeral", replace_original=False,
+        )
+
     # ----- /desk export complaints [from] [to] -------------------------------------------------
     def export(self, request: DeskRequest) -> None:
         kind, *dates = request.args or [""]
@@ -148,6 +166,7 @@ def _day(text: str) -> date | None:
 SUBCOMMANDS: dict[str, Subcommand] = {
     "morale": Subcommand("`/desk morale` — kudos this week, who has gone unrecognised, and what looks gamed", DeskListeners.morale),
     "digest": Subcommand("`/desk digest [2026-W47]` — preview the weekly digest (the coming one by default)", DeskListeners.digest),
+    "sqi": Subcommand("`/desk sqi [2026-11-20]` — the service-quality index of a day (today so far by default)", DeskListeners.sqi),
     "export": Subcommand("`/desk export complaints [from] [to]` — every complaint as CSV, sent to you in a DM", DeskListeners.export),
 }
 

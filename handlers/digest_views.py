@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.digest import Count, Digest, Durations
 from bot.sla import describe
-from handlers import knowledge_views, morale_views
+from handlers import knowledge_views, morale_views, quality_index_views
 from handlers.blocks import mrkdwn, plain, section
 from handlers.complaint_views import SEVERITY_ICON
 from handlers.text import escape, truncate
@@ -74,6 +74,8 @@ def digest_blocks(digest: Digest) -> list[dict]:
         ]},
         section(f"*By category*: {_counts(digest.by_category)}\n*By contact channel*: {_counts(digest.by_channel)}"),
     ]
+    if digest.quality is not None:
+        blocks.append(section(quality_index_views.week_line(digest.quality)))
     if digest.oldest_open:
         lines = [
             f"• {SEVERITY_ICON.get(c.severity, '')} *{c.reference}* ({c.severity}, #{escape(c.category)}) "

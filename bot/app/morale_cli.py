@@ -1,4 +1,4 @@
-"""`servicedesk report WHICH`: reports for managers, printed in the terminal.
+"""`servicedesk report morale`: the morale report in the terminal (bot/app/report_cli.py).
 
 `report morale [--json]` prints the morale report. With SLACK_BOT_TOKEN set it asks
 Slack for STAFF_CHANNEL's members and the display names it shows (cached lookups of
@@ -74,9 +74,7 @@ def report_morale(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_cli(subparsers) -> None:
-    report = subparsers.add_parser("report", help="print a report for managers")
-    kinds = report.add_subparsers(dest="report_kind", required=True, metavar="WHICH")
+def add_report(kinds) -> None:
     morale = kinds.add_parser("morale", help="kudos this week and last, recognition coverage, and suspicious patterns")
     morale.add_argument("--json", action="store_true", help="print every figure as JSON")
     morale.set_defaults(run=report_morale)
