@@ -46,7 +46,7 @@ from bot.people import PeopleDirectory
 from bot.quality_index import IndexRules, WeekQuality, parse_weights, week_quality
 from bot.sla import Target
 from bot.weeks import IsoWeek, Period
-from models.complaints import Complaint
+from models.complaints import Complaint, Severity
 from models.db import SessionFactory, seconds_between
 
 TREND_WEEKS = 8
@@ -120,6 +120,9 @@ class Digest:
     repeat_customers: int = 0
     # The daily service-quality index over the week, and the week before's for the trend.
     quality: WeekQuality | None = None
+    # The first-response target of the severity most logged in the trend's weeks (the chart's line).
+    common_severity: str = Severity.NORMAL.value
+    first_response_target_seconds: float | None = None
     # Other features' parts: set by compute_digest, left out by weekly_digest alone.
     morale: NamedReport | None = None
     knowledge_gaps: GapSummary | None = None
@@ -248,6 +251,8 @@ def weekly_digest(
     as_of = min(end, now)
     logged_in = within(Complaint.created_at, start, end)
     missed = missed_targets(session, start=start, until=as_of, targets=targets)
+    severities = grouped(session, Complaint.severity, within(Complaint.created_at, week.shift(1 - TREND_WEEKS).start(zone), end))
+    common = severities[0][0] if severities else Severity.NORMAL.value
     return Digest(
         week=str(week),
         starts_at=start,
@@ -268,6 +273,8 @@ def weekly_digest(
         repeat_customers=repeat_complainers(session, start=start, end=end),
         quality=week_quality(session, monday=week.monday, zone=zone, now=now,
                              rules=rules or IndexRules(parse_weights(""), targets)),
+        common_severity=common,
+        first_response_target_seconds=targets[common].first_response.total_seconds(),
     )
 
 

@@ -27,6 +27,7 @@ from bot.quality_index import daily_index
 from bot.services import Services
 from bot.weeks import IsoWeek, next_scheduled_week
 from handlers import digest_views, morale_views, quality_index_views
+from handlers.digest import upload_chart
 from handlers.ids import Command
 from handlers.messaging import guarded
 from handlers.text import escape, slack_error_text
@@ -100,6 +101,17 @@ class DeskListeners:
             text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest),
             response_type="ephemeral", replace_original=False,
         )
+        # matplotlib adds about 40 MB to a process: load it only when a chart is drawn.
+        from bot.digest_chart import trend_chart
+
+        try:
+            dm = request.client.conversations_open(users=request.user_id)["channel"]["id"]
+            upload_chart(request.client, dm, digest, trend_chart(digest),
+                         comment=f"The chart for your preview of the {digest.week} digest.")
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("digest chart for %s failed: %s", request.user_id, exc)
+            request.respond(text=f":warning: The chart could not be delivered: {slack_error_text(exc)}.",
+                            response_type="ephemeral", replace_original=False)
 
     # ----- /desk sqi [YYYY-MM-DD] --------------------------------------------------------------
     def sqi(self, request: DeskRequest) -> None:
@@ -165,7 +177,7 @@ def _day(text: str) -> date | None:
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "morale": Subcommand("`/desk morale` — kudos this week, who has gone unrecognised, and what looks gamed", DeskListeners.morale),
-    "digest": Subcommand("`/desk digest [2026-W47]` — preview the weekly digest (the coming one by default)", DeskListeners.digest),
+    "digest": Subcommand("`/desk digest [2026-W47]` — preview the weekly digest (the coming one by default), its chart in your DMs", DeskListeners.digest),
     "sqi": Subcommand("`/desk sqi [2026-11-20]` — the service-quality index of a day (today so far by default)", DeskListeners.sqi),
     "export": Subcommand("`/desk export complaints [from] [to]` — every complaint as CSV, sent to you in a DM", DeskListeners.export),
 }

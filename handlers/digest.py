@@ -11,8 +11,6 @@ The figures come from `bot.digest.compute_digest`, which asks Slack (through
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-
 from slack_bolt import App
 from slack_sdk import WebClient
 
@@ -27,18 +25,23 @@ logger = logging.getLogger(__name__)
 DIGEST_KIND = "digest"
 
 
-def post_digest(client: WebClient, channel: str, digest: Digest, *, now: datetime, chart: bytes) -> None:
+def post_digest(client: WebClient, channel: str, digest: Digest, *, chart: bytes) -> None:
     """The digest message, then its chart in the same conversation."""
     posted = client.chat_postMessage(
         channel=channel, text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest)
     )
+    upload_chart(client, posted["channel"], digest, chart)
+
+
+def upload_chart(client: WebClient, channel: str, digest: Digest, chart: bytes, *, comment: str | None = None) -> None:
     client.files_upload_v2(
-        channel=posted["channel"],
+        channel=channel,
         content=chart,
         filename=f"servicedesk-digest-{digest.week}.png",
-        title=f"Complaints in and out, 8 weeks to {digest.week}",
+        title=f"Complaints, 8 weeks to {digest.week}",
         alt_txt=f"Bar chart of complaints logged and resolved per week, {digest.trend[0].week} to {digest.week}, "
-        "with the median first-response time as a line",
+        "with the median first-response time against its target as a line, and the daily service-quality index below",
+        initial_comment=comment,
     )
 
 
@@ -67,10 +70,10 @@ class DigestJob:
             open_session=services.open_session, settings=settings, people=services.people, week=week, now=now,
             articles=services.knowledge.articles, shown=morale_views.people_shown,
         )
-        chart = trend_chart(digest.trend)
+        chart = trend_chart(digest)
         for recipient in claimed:
             try:
-                post_digest(self.client, recipient, digest, now=now, chart=chart)
+                post_digest(self.client, recipient, digest, chart=chart)
                 error = ""
             except Exception as exc:  # noqa: BLE001 — recorded in the ledger and retried
                 logger.warning("digest %s to %s failed: %s", week, recipient, exc)

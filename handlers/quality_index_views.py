@@ -21,6 +21,10 @@ def kind_label(kind: FailureKind, rules: IndexRules) -> str:
     }[kind]
 
 
+def points(n: int) -> str:
+    return f"{n} point{'s' if n != 1 else ''}"
+
+
 def _day(index: DailyIndex) -> str:
     return f"{index.day:%a} {index.day.day} {index.day:%b}" + ("" if index.complete else " (so far)")
 
@@ -31,8 +35,7 @@ def _span(days: Sequence[DailyIndex]) -> str:
 
 def index_text(days: Sequence[DailyIndex]) -> str:
     """The notification text: the total and its span."""
-    points = sum(day.points for day in days)
-    return f"Service-quality index, {_span(days)}: {points} point{'s' if points != 1 else ''}"
+    return f"Service-quality index, {_span(days)}: {points(sum(day.points for day in days))}"
 
 
 def references(ids: Sequence[int]) -> str:
@@ -52,9 +55,8 @@ def references(ids: Sequence[int]) -> str:
 def index_blocks(days: Sequence[DailyIndex], rules: IndexRules) -> list[dict]:
     """The index of one or more days in a row: the total, each day's, then each kind of
     failure with its weight and the complaints behind it."""
-    points = sum(day.points for day in days)
     blocks = [
-        {"type": "header", "text": plain(f"Service-quality index · {points} point{'s' if points != 1 else ''}", 150)},
+        {"type": "header", "text": plain(f"Service-quality index · {points(sum(day.points for day in days))}", 150)},
         {"type": "context", "elements": [mrkdwn(
             " · ".join(f"{_day(day)}: *{day.points}*" for day in days)
             + " — weighted failures customers feel; lower is better"
@@ -66,7 +68,7 @@ def index_blocks(days: Sequence[DailyIndex], rules: IndexRules) -> list[dict]:
         weight = rules.weights[kind]
         if ids:
             lines.append(section(
-                f"*{kind_label(kind, rules)}*: {len(ids)} × {weight} = {len(ids) * weight} points\n{references(ids)}"
+                f"*{kind_label(kind, rules)}*: {len(ids)} × {weight} = {points(len(ids) * weight)}\n{references(ids)}"
             ))
     blocks += lines or [section("No failures: every target met, nobody unhappy, nothing left waiting. :tada:")]
     return blocks
@@ -78,4 +80,4 @@ def week_line(quality: WeekQuality) -> str:
     trend = ("same as the week before" if change == 0 else
              f"{'▲' if change > 0 else '▼'} {abs(change)} vs {quality.previous_total} the week before")
     days = " · ".join(f"{day.day:%a} {day.points}" for day in quality.days)
-    return f"*Service-quality index*: {quality.total} points ({trend}; lower is better)\n{days}"
+    return f"*Service-quality index*: {points(quality.total)} ({trend}; lower is better)\n{days}"
