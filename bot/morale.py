@@ -305,17 +305,11 @@ def _active_people(session: Session, window, *, since: datetime, until: datetime
         # Thousands of kudos, far fewer givers: de-duplicate them before the union does.
         select(Recognition.giver_id).where(window).distinct(),
     )
-    return set(session.exec(active).scalars()) | _owners_then(session, reassigned, since=since, until=until)
-
-
-def _owners_then(session: Session, complaint_ids: list[int], *, since: datetime, until: datetime) -> set[str]:
-    """The owners at `until` of those complaints that were open during the window."""
-    owners = set()
-    for complaint_id in complaint_ids:
-        complaint = session.get(Complaint, complaint_id)
-        if complaint.created_at < until and (complaint.resolved_at is None or complaint.resolved_at >= since):
-            owners.add(owner_at(session, complaint.id, until) or complaint.owner_id)
-    return owners
+    owners_then = {
+        owner_at(session, c.id, until) or c.owner_id for c in (session.get(Complaint, i) for i in reassigned)
+        if c.created_at < until and (c.resolved_at is None or c.resolved_at >= since)
+    }
+    return set(session.exec(active).scalars()) | owners_then
 
 
 def _recognised(session: Session, window) -> set[str]:

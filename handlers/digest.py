@@ -11,15 +11,18 @@ The figures come from `bot.digest.compute_digest`, which asks Slack (through
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import delivery_ledger
 from bot.digest import Digest, compute_digest, recipients
 from bot.services import Services
-from bot.weeks import scheduled_week
+from bot.weeks import IsoWeek, scheduled_week
 from handlers import digest_views, morale_views
 from handlers.text import slack_error_text
+from models.service_levels import Delivery, Notification
 
 logger = logging.getLogger(__name__)
 DIGEST_KIND = "digest"
@@ -45,23 +48,44 @@ def upload_chart(client: WebClient, channel: str, digest: Digest, chart: bytes, 
     )
 
 
+@dataclass(frozen=True)
+class DigestSend:
+    """What one run of the job did for each recipient of the week's digest."""
+
+    week: IsoWeek
+    sent: list[str] = field(default_factory=list)
+    # Sent before (by this process or another), or being sent by another process right now.
+    already: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    # Recipient -> what went wrong (retried on later runs, up to delivery_ledger.MAX_ATTEMPTS).
+    failed: dict[str, str] = field(default_factory=dict)
+
+
 class DigestJob:
     def __init__(self, services: Services, client: WebClient) -> None:
         self.services = services
         self.client = client
 
     def __call__(self) -> None:
+        self.send()
+
+    def send(self) -> DigestSend:
         settings, now = self.services.settings, self.services.clock()
         week = scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
+        outcome = DigestSend(week)
         keys = {recipient: f"{DIGEST_KIND}:{week}:{recipient}" for recipient in recipients(settings=settings)}
         with self.services.open_session() as session:
-            settled = delivery_ledger.settled_keys(session, keys.values(), now=now)
-        claimed = [
-            recipient for recipient, key in keys.items()
-            if key not in settled and delivery_ledger.claim_once(self.services.open_session, key=key, kind=DIGEST_KIND, now=now)
-        ]
+            settled = delivery_ledger.deliveries(session, keys.values(), settled_by=now)
+        claimed = []
+        for recipient, key in keys.items():
+            if key in settled:
+                _sort_settled(outcome, recipient, settled[key])
+            elif delivery_ledger.claim_once(self.services.open_session, key=key, kind=DIGEST_KIND, now=now):
+                claimed.append(recipient)
+            else:
+                outcome.busy.append(recipient)
         if not claimed:
-            return
+            return outcome
         # matplotlib adds about 40 MB to a process: load it only when a digest goes out.
         from bot.digest_chart import trend_chart
 
@@ -75,10 +99,22 @@ class DigestJob:
             try:
                 post_digest(self.client, recipient, digest, chart=chart)
                 error = ""
+                outcome.sent.append(recipient)
             except Exception as exc:  # noqa: BLE001 — recorded in the ledger and retried
                 logger.warning("digest %s to %s failed: %s", week, recipient, exc)
                 error = slack_error_text(exc)
+                outcome.failed[recipient] = error
             delivery_ledger.finish(self.services.open_session, keys=[keys[recipient]], now=self.services.clock(), error=error)
+        return outcome
+
+
+def _sort_settled(outcome: DigestSend, recipient: str, delivery: Notification) -> None:
+    if delivery.status == Delivery.SENT.value:
+        outcome.already.append(recipient)
+    elif delivery.status == Delivery.SENDING.value:
+        outcome.busy.append(recipient)
+    else:
+        outcome.failed[recipient] = f"gave up after {delivery.attempts} attempts ({delivery.error or 'no reason given'})"
 
 
 def register(app: App, services: Services) -> None:

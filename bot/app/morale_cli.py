@@ -2,7 +2,9 @@
 
 `report morale [--json]` prints the morale report. With SLACK_BOT_TOKEN set it asks
 Slack for STAFF_CHANNEL's members and the display names it shows (cached lookups of
-`users.info`); without it, people are shown by ID and STAFF_CHANNEL is left out.
+`users.info`); without it, people are shown by ID and STAFF_CHANNEL is left out. When
+Slack cannot be asked the report is printed all the same, with one line saying so on
+stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -67,10 +69,14 @@ def report_morale(args: argparse.Namespace) -> int:
         )
     finally:
         engine.dispose()
-    if note := staff_note(named.staff):
-        print(f"servicedesk: {note.removeprefix(':warning: ')}", file=sys.stderr)
+    note = staff_note(named.staff)
     report, names = named.report, named.names
     print(report.to_json(names) if args.json else "\n".join(terminal_lines(report, names)))
+    if note:
+        # Printed all the same, but without what Slack would have said: 1, as for every
+        # command whose Slack part failed.
+        print(f"servicedesk: {note.removeprefix(':warning: ')}", file=sys.stderr)
+        return 1
     return 0
 
 
