@@ -7,12 +7,20 @@ line on stderr, no traceback; 2: a configuration problem.
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
+from tests import test_cli
 from tests.running import free_port
-from tests.test_cli import run_cli
 
 MANAGERS = "CMANAGERS1"
+
+
+def run_cli(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    # A send loads matplotlib for the chart: on a 2-core machine shared by several test
+    # runs that alone has taken 16 s.
+    return test_cli.run_cli(*args, env=env, cwd=cwd, timeout=240)
 
 
 @pytest.fixture
