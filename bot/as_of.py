@@ -20,16 +20,16 @@ after a moment is the one with the smallest id.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_
 from sqlmodel import Session, col, select
 
 from bot.sla import Target, TargetKind
-from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind
+from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
 from models.db import seconds_between
 
 # A duplicate merged into another complaint is left out of every volume and time.
@@ -38,6 +38,9 @@ OPENING = (EventKind.RESOLVED.value, EventKind.REOPENED.value)
 CLOCK_KINDS = (EventKind.WAITING.value, EventKind.RESUMED.value, EventKind.RESOLVED.value,
                EventKind.REOPENED.value, EventKind.MERGED.value)
 CHUNK = 500
+# A literal, not a bound parameter: only then can SQLite see that a query's
+# `paused_seconds > 0` is the partial index's own condition and use it.
+PAUSED_INDEX_ZERO = literal_column("0")
 
 
 @dataclass(frozen=True)
@@ -71,30 +74,33 @@ def count(session: Session, *conditions) -> int:
     return session.exec(select(func.count()).select_from(Complaint).where(COUNTED, *conditions)).one()
 
 
-def _first_change_after(moment: datetime):
-    """Each complaint resolved or reopened at or after `moment`, with the first such event."""
-    first = (
-        select(ComplaintEvent.complaint_id, func.min(ComplaintEvent.id).label("first_id"))
-        .where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
-        .group_by(ComplaintEvent.complaint_id)
-        .subquery()
-    )
-    event = aliased(ComplaintEvent)
-    return first, event
-
-
 def _changed_since(session: Session, moment: datetime) -> list[tuple[int, bool, bool]]:
     """(id, open at `moment`, open now) of the counted complaints logged before `moment`
-    and resolved or reopened since."""
-    first, event = _first_change_after(moment)
-    rows = session.exec(
-        select(Complaint.id, event.kind == EventKind.RESOLVED.value, col(Complaint.status).in_(OPEN_STATUSES))
-        .select_from(first)
-        .join(event, event.id == first.c.first_id)
-        .join(Complaint, Complaint.id == first.c.complaint_id)
-        .where(COUNTED, Complaint.created_at < moment)
-    )
-    return [(complaint_id, bool(then), bool(now)) for complaint_id, then, now in rows]
+    and resolved or reopened since: the events since come from the index of event times,
+    then their complaints by primary key (two plain reads the planner cannot turn into a
+    scan of the history)."""
+    first_kind: dict[int, str] = {}
+    # Sorted here: ORDER BY id would have SQLite walk the whole table in id order.
+    for _, complaint_id, kind in sorted(session.exec(
+        select(ComplaintEvent.id, ComplaintEvent.complaint_id, ComplaintEvent.kind)
+        .where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
+    )):
+        first_kind.setdefault(complaint_id, kind)
+    ids = list(first_kind)
+    changed = []
+    for start in range(0, len(ids), CHUNK):
+        rows = session.exec(select(Complaint.id, Complaint.status).where(
+            col(Complaint.id).in_(ids[start:start + CHUNK]), COUNTED, Complaint.created_at < moment))
+        changed += [(complaint_id, first_kind[complaint_id] == EventKind.RESOLVED.value, status in OPEN_STATUSES)
+                    for complaint_id, status in rows]
+    return changed
+
+
+def _open_now(session: Session, *conditions) -> int:
+    # Merged complaints are never open, so no COUNTED here: the (status, owner_id) index
+    # alone answers it.
+    return session.exec(select(func.count()).select_from(Complaint).where(
+        col(Complaint.status).in_(OPEN_STATUSES), *conditions)).one()
 
 
 def open_at(session: Session, moment: datetime) -> int:
@@ -103,8 +109,7 @@ def open_at(session: Session, moment: datetime) -> int:
     Open now and logged before it (all open ones less those logged since, both from
     indexes), corrected by the complaints resolved or reopened since.
     """
-    open_now = col(Complaint.status).in_(OPEN_STATUSES)
-    total = count(session, open_now) - count(session, open_now, Complaint.created_at >= moment)
+    total = _open_now(session) - _open_now(session, Complaint.created_at >= moment)
     for _, then, now in _changed_since(session, moment):
         total += int(then) - int(now)
     return total
@@ -147,6 +152,24 @@ def owner_at(session: Session, complaint_id: int, moment: datetime) -> str | Non
 def _with_owner_at(session: Session, complaint: OpenComplaint, moment: datetime) -> OpenComplaint:
     owner = owner_at(session, complaint.id, moment)
     return complaint if not owner or owner == complaint.owner_id else replace(complaint, owner_id=owner)
+
+
+def open_owners_before(session: Session, until: datetime, excluded: list[int]) -> set[str]:
+    """Owners of complaints open now and logged before `until` (those in `excluded` aside):
+    each owner's open complaints, counted from the (status, owner_id) index alone, less
+    those logged since or excluded (a few recent rows)."""
+    open_now = col(Complaint.status).in_(OPEN_STATUSES)
+    since = Complaint.created_at >= until
+    if excluded:
+        since = or_(since, col(Complaint.id).in_(excluded))
+
+    def per_owner(*conditions) -> Counter:
+        rows = session.exec(select(Complaint.owner_id, func.count()).where(open_now, *conditions).group_by(Complaint.owner_id))
+        return Counter(dict(rows.all()))
+
+    remaining = per_owner()
+    remaining.subtract(per_owner(since))
+    return {owner for owner, n in remaining.items() if n > 0}
 
 
 def resolutions(period_start: datetime, period_end: datetime):
@@ -210,14 +233,22 @@ def _unpaused_resolutions_missed(session, severity: str, allowed: timedelta, sta
 
 def _paused_resolutions_missed(session, targets: dict[str, Target], start, until) -> list[MissedTarget]:
     """Complaints that waited (now or ever) and could be due in the window, replayed."""
-    candidates = []
+    # Two reads, each through its own index: those that waited before (the partial index
+    # of paused complaints, by creation time) and those waiting now (the status index;
+    # few, so their times are checked here rather than letting the planner pick the
+    # index of every complaint's creation time).
+    candidates = {}
     for severity, target in targets.items():
         budget = target.resolution.total_seconds() + col(Complaint.paused_seconds)
-        candidates += session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
-            COUNTED, Complaint.severity == severity, ~_never_paused(),
-            Complaint.created_at < until - target.resolution,
-            or_(col(Complaint.waiting_since).is_not(None), seconds_between(session, Complaint.created_at, start) <= budget),
-        )).all()
+        rows = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
+            COUNTED, Complaint.severity == severity, Complaint.created_at < until - target.resolution,
+            Complaint.paused_seconds > PAUSED_INDEX_ZERO, seconds_between(session, Complaint.created_at, start) <= budget,
+        ))
+        candidates.update((row[0], row) for row in rows)
+    waiting = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
+        COUNTED, Complaint.status == Status.WAITING.value))
+    candidates.update((row[0], row) for row in waiting if row[1] < until - targets[row[2]].resolution)
+    candidates = list(candidates.values())
     histories = _clock_events(session, [row[0] for row in candidates], until)
     missed = []
     for complaint_id, created, severity in candidates:
