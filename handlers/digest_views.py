@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot.digest import Count, Digest, Durations, Nps
 from bot.satisfaction import SATISFIED, UNHAPPY, VERY_HAPPY
 from bot.sla import describe
-from handlers import knowledge_views, morale_views
+from handlers import knowledge_views, morale_views, quality_index_views
 from handlers.blocks import mrkdwn, plain, section
 from handlers.complaint_views import SEVERITY_ICON
 from handlers.text import escape, truncate
@@ -61,7 +61,7 @@ def digest_text(digest: Digest) -> str:
     )
 
 
-def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
+def digest_blocks(digest: Digest) -> list[dict]:
     last_day = digest.ends_at - timedelta(days=1)
     blocks = [
         {"type": "header", "text": plain(f"Weekly digest · {digest.week}", 150)},
@@ -81,10 +81,12 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
         ]},
         section(f"*By category*: {_counts(digest.by_category)}\n*By contact channel*: {_counts(digest.by_channel)}"),
     ]
+    if digest.quality is not None:
+        blocks.append(section(quality_index_views.week_line(digest.quality)))
     if digest.oldest_open:
         lines = [
             f"• {SEVERITY_ICON.get(c.severity, '')} *{c.reference}* ({c.severity}, #{escape(c.category)}) "
-            f"open {describe(now - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
+            f"open {describe(digest.as_of - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
             for c in digest.oldest_open
         ]
         blocks.append(section("*Oldest open complaints*\n" + "\n".join(lines)))

@@ -39,9 +39,9 @@ def environment(monkeypatch, tmp_path):
     return monkeypatch
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd=None, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})}, cwd=cwd,
     )
 

@@ -16,13 +16,17 @@ from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
-from handlers import complaint_search, complaints, desk, digest, home, knowledge, kudos, owner_notice, privacy, reminders
+from handlers import (
+    complaint_search, complaints, desk, digest, home, knowledge, kudos, owner_notice, privacy, quality_index, reminders,
+)
 from handlers.messaging import apology
 from handlers.users import UserDirectory
 
 LISTENER_THREADS = 32
 # Every capability's listeners; the timed ones (reminders, digest) add scheduled jobs.
-HANDLERS = (complaints, complaint_search, owner_notice, knowledge, kudos, desk, home, reminders, digest, privacy)
+HANDLERS = (
+    complaints, complaint_search, owner_notice, knowledge, kudos, desk, home, reminders, digest, quality_index, privacy,
+)
 
 
 def create_app(

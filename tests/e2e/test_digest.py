@@ -136,6 +136,22 @@ def test_desk_digest_previews_for_managers_only(digest_desk, slack):
     assert preview.args["text"].startswith("Weekly digest 2026-W47: 6 logged")
     assert preview.args["response_type"] == "ephemeral"
     assert digests(slack) == []  # a preview is not a send
+    # Its chart goes to the manager's DM, before Monday's digest.
+    [upload] = slack.calls_to("files.completeUploadExternal")
+    assert upload.args["channel_id"] == "D" + MANAGER[1:]
+    assert "preview of the 2026-W47 digest" in upload.args["initial_comment"]
+    [chart] = slack.uploads.values()
+    assert chart.startswith(b"\x89PNG")
+
+
+def test_desk_digest_says_when_its_chart_could_not_be_delivered(digest_desk, slack):
+    desk = digest_desk()
+    slack.fail("conversations.open", "missing_scope")
+    desk.client.command("digest 2026-W47", command="/desk", user=MANAGER)
+    desk.settle()
+    preview, warning = slack.calls_to("response_url")
+    assert preview.args["text"].startswith("Weekly digest 2026-W47")
+    assert warning.args["text"] == ":warning: The chart could not be delivered: Slack answered `missing_scope`."
 
 
 @pytest.mark.parametrize(
