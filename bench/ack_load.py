@@ -24,7 +24,9 @@ OPEN_LOOP_CONNECTIONS = 64
 class Fired:
     latencies: list[float]
     seconds: float
-    errors: int
+    errors: int  # answered, but not with 200
+    acked: list[int]  # indexes of the bodies answered with 200
+    unanswered: int = 0  # the connection broke before an answer (a worker killed, say)
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -101,7 +103,7 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
     """
     signer = SignatureVerifier(secret)
     latencies: list[float] = []
-    errors = [0]
+    errors, unanswered, acked = [0], [0], []
     lock = threading.Lock()
     queue = iter(range(len(bodies)))
     threads = clients if rate is None else OPEN_LOOP_CONNECTIONS
@@ -125,13 +127,21 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
                 "X-Slack-Signature": signer.generate_signature(timestamp=timestamp, body=body),
             }
             sent = time.perf_counter() if rate is None else due
-            connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
-            response = connection.getresponse()
-            response.read()
+            try:
+                connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                connection.close()  # reconnects on the next request
+                with lock:
+                    unanswered[0] += 1
+                continue
             elapsed = time.perf_counter() - sent
             with lock:
                 latencies.append(elapsed)
                 errors[0] += response.status != 200
+                if response.status == 200:
+                    acked.append(index)
         connection.close()
 
     workers = [threading.Thread(target=client) for _ in range(threads)]
@@ -139,4 +149,4 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
         worker.start()
     for worker in workers:
         worker.join()
-    return Fired(latencies, time.perf_counter() - started, errors[0])
+    return Fired(latencies, time.perf_counter() - started, errors[0], acked, unanswered[0])
