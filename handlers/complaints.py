@@ -4,8 +4,9 @@ Each listener parses the payload into a `ComplaintDraft` or a `Change`, calls th
 domain (`bot.complaints`, `bot.complaint_changes`) and renders with
 `handlers.complaint_views`. Database work happens before `ack()` (it takes
 milliseconds and means a complaint is saved before anyone is told so); Web API calls
-happen after it, and posting or updating the team's copy (`handlers.team_copy`) runs
-on the publisher threads (`Services.after_ack`).
+happen after it: on the publisher threads (`Services.after_ack`) for the listeners run
+on the request's thread, which include posting or updating the team's copy
+(`handlers.team_copy`).
 """
 
 from __future__ import annotations
@@ -89,14 +90,13 @@ class ComplaintListeners:
             parsed = parse(command.get("text", ""), categories=self.services.settings.complaint_categories)
             if isinstance(parsed, OpenModal):
                 ack()
-                client.views_open(
-                    trigger_id=command["trigger_id"],
-                    view=form_views.log_complaint_modal(
-                        categories=self.services.settings.complaint_categories,
-                        reporter_id=user_id,
-                        metadata={"channel": command.get("channel_id", "")},
-                    ),
+                modal = form_views.log_complaint_modal(
+                    categories=self.services.settings.complaint_categories,
+                    reporter_id=user_id,
+                    metadata={"channel": command.get("channel_id", "")},
                 )
+                # Within the trigger's 3 s life: the publisher threads are never that far behind.
+                self.services.after_ack(lambda: client.views_open(trigger_id=command["trigger_id"], view=modal))
             elif isinstance(parsed, HelpRequest):
                 ack(text=help_text(parsed.hint))
             elif isinstance(parsed, Subcommand):
@@ -383,10 +383,11 @@ class ComplaintListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = ComplaintListeners(services)
-    app.command(Command.COMPLAINT.value)(guarded(listeners.on_command))
+    # These hand every Web API call after their ack to the publisher threads.
+    app.command(Command.COMPLAINT.value)(guarded(listeners.on_command, on_request_thread=True))
+    app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted, on_request_thread=True))
+    app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted, on_request_thread=True))
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(guarded(listeners.on_message_shortcut))
-    app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted))
-    app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted))
     edit_form = EditForm(services, save=listeners.save_from_form)
     app.action(Action.EDIT.value)(guarded(edit_form.on_button))
     app.view(View.EDIT_COMPLAINT.value)(guarded(edit_form.on_submitted))

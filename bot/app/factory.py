@@ -36,7 +36,6 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock = system_clock,
     services: Services | None = None,
-    process_before_response: bool = False,
     listener_executor: Executor | None = None,
 ) -> App:
     """Build a Bolt app with every listener registered; nothing is global.
@@ -56,7 +55,10 @@ def create_app(
         client=client,
         signing_secret=settings.slack_signing_secret,
         authorize=BotAuthorization(client).authorize_function(),
-        process_before_response=process_before_response,
+        # The HTTP answer leaves when the listener returns, with no 10 ms polling for
+        # the ack; handlers.messaging.guarded moves what follows the ack off the
+        # request's thread.
+        process_before_response=True,
         logger=logger,
         listener_executor=listener_executor,
     )
