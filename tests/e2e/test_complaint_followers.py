@@ -97,7 +97,7 @@ def test_a_take_of_someone_elses_complaint_is_recorded_and_told(desk, slack):
     with desk.open_session() as session:
         event = session.exec(select(ComplaintEvent).order_by(ComplaintEvent.id.desc())).first()
     assert (event.kind, event.actor_id, event.owner_id) == ("assigned", BOB, BOB)
-    assert f"<@{BOB}> made <@{BOB}> the owner" in str(desk.client.command("show C-1").json()["blocks"])
+    assert f"<@{BOB}> took it" in str(desk.client.command("show C-1").json()["blocks"])
     assert [to for to, text in dms(slack) if "took your complaint *C-1*" in text] == [ALICE]
 
 

@@ -25,7 +25,7 @@ def test_notes_responses_and_the_resolution_are_replies_in_the_thread(desk, slac
     before = len(slack.calls_to("chat.postMessage"))
     # Typed markup stays text: a channel ping, a mention (shown as a name) and a tag.
     typed = f"told &lt;!channel&gt; and <!here> that <@{CAROL}|carol> will call; &lt;b&gt;refund&lt;/b&gt; & sorry"
-    assert desk.client.command(f"note C-1 {typed}", user=BOB).text.startswith("Done: *C-1*")
+    assert desk.client.command(f"note C-1 {typed}", user=BOB).text.startswith("Noted on *C-1*")
     desk.settle()
     desk.client.command("responded C-1")
     desk.settle()
@@ -91,7 +91,7 @@ def test_a_reply_slack_refuses_keeps_the_note_and_is_tried_again_at_the_team_mes
     before = len(slack.calls_to("chat.postMessage"))
     slack.fail("chat.postMessage", "internal_error")
     with caplog.at_level(logging.WARNING):
-        assert desk.client.command("note C-1 she called again").text.startswith("Done: *C-1*")
+        assert desk.client.command("note C-1 she called again").text.startswith("Noted on *C-1*")
         desk.settle()
     assert any("reply in the thread of C-1 failed" in record.getMessage() for record in caplog.records)
     with desk.open_session() as session:
