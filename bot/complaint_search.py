@@ -1,6 +1,6 @@
 """Search and filter past complaints through the database's own full-text index.
 
-Words are looked up in the index migration 0007 keeps (FTS5 on SQLite, a tsvector with
+Words are looked up in the index migration 0008 keeps (FTS5 on SQLite, a tsvector with
 a GIN index on PostgreSQL; models/search_index.py), so a search reads the matching
 complaints, never every complaint. Every word must match (in the description, a note
 or response, the resolution, or the customer's name or contact). A word that matches

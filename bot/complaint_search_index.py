@@ -1,4 +1,4 @@
-"""The full-text index of complaints on each database (migration 0007, models/search_index.py).
+"""The full-text index of complaints on each database (migration 0008, models/search_index.py).
 
 Both answer the same two questions: which of these words does the index hold, and which
 complaints (newest first, up to a limit) match these word groups and filter tokens, with

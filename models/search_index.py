@@ -1,6 +1,6 @@
 """The complaint full-text index: database objects kept beside the SQLModel tables.
 
-Migration 0007 creates them and triggers on `complaint` and `complaint_event` keep them
+Migration 0008 creates them and triggers on `complaint` and `complaint_event` keep them
 current, so every writer (the app, imports, benchmarks) is covered. They are not
 SQLModel tables: an FTS5 virtual table (with its shadow tables) on SQLite, and a
 `tsvector` side table on PostgreSQL. Alembic's comparison skips them by name.
@@ -33,7 +33,7 @@ def is_model_object(name: str | None, type_: str, parent_names: dict) -> bool:
 def facet(name: str, value: str) -> str:
     """The one token the index holds for a filter value, e.g. `0statusopen`, `0day20261126`.
 
-    Migration 0007 builds the same from the complaint's columns. The leading digit keeps
+    Migration 0008 builds the same from the complaint's columns. The leading digit keeps
     these tokens out of typo correction (only letter words are corrected); they sit in
     their own FTS5 column, or at weight D on PostgreSQL, so no typed word can meet them.
     """
