@@ -14,6 +14,9 @@ service-quality index) therefore reads what had happened by the moment it is abo
   their `waiting` / `resumed` events up to the moment, so a wait that began later
   moves nothing (first-response times are set once and never move).
 
+An `edited` event is not replayed: an edit corrects what the complaint always was (its
+severity, so its targets, or its category), so past weeks read the corrected values.
+
 Events of one complaint are recorded in the order they happen, so its first event
 after a moment is the one with the smallest id.
 """

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import pytest
 
+from bot.complaint_edits import Edit, edit_complaint
 from bot.config import load_settings
 from bot.digest import compute_digest
 from bot.weeks import IsoWeek
 from handlers.digest_views import digest_blocks
 from tests.digest_data import assert_figures_match
-from tests.three_weeks import ALICE, COMPUTED_AT, at, load_three_weeks
+from models.complaints import Severity
+from models.db import unit_of_work
+from tests.three_weeks import ALICE, COMPUTED_AT, EVERYONE, at, load_three_weeks
 
 # Worked out by hand from the table, as the W47 digest stood at Mon 23 00:00.
 EXPECTED = {
@@ -36,14 +39,18 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def late_digest(open_session):
-    load_three_weeks(open_session)
+def digest_of_w47(open_session):
     settings = load_settings(env_file=None, tz="UTC")
     return compute_digest(
         open_session=open_session, settings=settings, people=None, week=IsoWeek.parse("2026-W47"), now=COMPUTED_AT,
         articles=[], shown=lambda report: report.unrecognised,
     )
+
+
+@pytest.fixture
+def late_digest(open_session):
+    load_three_weeks(open_session)
+    return digest_of_w47(open_session)
 
 
 def test_a_late_digest_matches_the_figures_worked_out_by_hand(late_digest):
@@ -66,3 +73,14 @@ def test_morale_counts_the_staff_active_in_that_week_not_those_active_since(late
     # Bob got C7 and Carol C6 only in W48: in W47 only Alice handled complaints.
     report = late_digest.morale.report
     assert (report.active_staff, report.unrecognised) == (1, (ALICE,))
+
+
+def test_a_severity_corrected_since_applies_to_the_past_week(open_session):
+    # An edit is a correction: C8, logged normal on Tue 17, is found in W48 to have been
+    # urgent all along. Its targets become urgent's (1 h / 8 h): the response at 2 h and
+    # the resolution at 24 h both missed, one breach more of each than EXPECTED.
+    load_three_weeks(open_session)
+    with unit_of_work(open_session) as session:
+        edit_complaint(session, complaint_id=8, actor_id=ALICE, edit=Edit(severity=Severity.URGENT),
+                       permissions=EVERYONE, now=at(24, 12))
+    assert digest_of_w47(open_session).breaches == {"first_response": 2, "resolution": 4}
