@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.app.console.blockkit import block_kit_problems
 from bot.config import Settings
 from bot.app.console.loopback import TEAM, LoopbackDesk, Reply, SignedClient
@@ -25,6 +27,10 @@ from bot.app.console.slack_emulator import PING, SlackEmulator
 __all__ = ["TEAM", "Reply", "SignedClient"]
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+# For what does not depend on the store (exit codes, processes, the WSGI layer, the
+# terminal): run once, on SQLite. Each such test starts real processes, and the
+# suite must stay fast on two cores.
+ON_SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 ALICE, BOB, CAROL, MANAGER, ADMIN, BOT_USER, GONE = (
     "UALICE0001", "UBOB00002", "UCAROL0003", "UMANAGER04", "UADMIN0005", "UROBOT0006", "UGONE00007",
 )

@@ -12,7 +12,7 @@ TARGETS = (
 
 
 def test_quick_benchmark_runs_every_target_and_counts_every_row(postgres_admin_url, capsys):
-    assert main(["--quick", "--postgres-url", postgres_admin_url]) == 0
+    assert main(["--quick", "--workers", "1", "--postgres-url", postgres_admin_url]) == 0
     out = capsys.readouterr().out
     rows = {line.split(" | ")[0].removeprefix("| "): line.split(" | ")[1:] for line in out.splitlines()
             if line.startswith("| ") and not line.startswith("| target")}

@@ -25,7 +25,7 @@ from bot.kudos import KudosDraft, KudosRules
 from models.complaints import Severity
 from models.db import make_engine, session_factory, unit_of_work
 from models.kudos import KudosSource
-from tests.harness import ALICE, BOB, BOT_USER, CAROL, SIGNING_SECRET, FakeClock, SignedClient
+from tests.harness import ALICE, BOB, BOT_USER, CAROL, ON_SQLITE_ONLY, SIGNING_SECRET, FakeClock, SignedClient
 from tests.running import free_port, wait_until_healthy
 
 
@@ -55,11 +55,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd=None, timeout: fl
         ("COMPLAINT_CATEGORIES", " , ", "COMPLAINT_CATEGORIES is invalid"),
     ],
 )
-def test_invalid_settings_give_one_line_and_exit_code_2(tmp_path, variable, value, message):
-    result = run_cli("db", "upgrade", env={variable: value, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, cwd=tmp_path)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+def test_invalid_settings_give_one_line_and_exit_code_2(environment, capsys, tmp_path, variable, value, message):
+    # In-process: the same `main` as `python -m bot.app.cli` (tests/test_cli_exit_codes.py
+    # runs that as a subprocess), without an interpreter start per setting.
+    environment.setenv(variable, value)
+    environment.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.db").exists()
 
 
 def test_run_without_a_token_names_the_missing_variable(environment, capsys):
@@ -152,6 +157,7 @@ def test_report_morale_text_without_slack(environment, database_url, open_sessio
     assert "STAFF_CHANNEL's members are left out" in out.err
 
 
+@ON_SQLITE_ONLY
 def test_run_serves_http_through_gunicorn_and_shuts_down_gracefully(database_url, slack, tmp_path):
     port = free_port()
     env = {

@@ -12,9 +12,12 @@ import subprocess
 import pytest
 
 from tests import test_cli
+from tests.harness import ON_SQLITE_ONLY
 from tests.running import free_port
 
 MANAGERS = "CMANAGERS1"
+# The delivery ledger these runs rely on is tested on both stores in tests/e2e/test_digest.py.
+pytestmark = ON_SQLITE_ONLY
 
 
 def run_cli(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess:

@@ -94,7 +94,7 @@ def test_message_shortcut_and_mentions_in_commands(capsys, database_url, open_se
     assert complaints[0].source_permalink.startswith("https://example.slack.com/archives/C0GENERAL/")
 
 
-def test_console_command_reads_stdin_and_rejects_bad_options(tmp_path):
+def test_console_command_reads_stdin(tmp_path):
     database = tmp_path / "console.db"
     run = [sys.executable, "-m", "bot.app.cli", "console", "--db", f"sqlite:///{database}"]
     played = subprocess.run(
@@ -105,14 +105,13 @@ def test_console_command_reads_stdin_and_rejects_bad_options(tmp_path):
     assert "alice> /complaint list" in played.stdout and "C-1" in played.stdout
     assert played.stderr == ""
 
-    missing = subprocess.run([*run, "no-such-scenario.txt"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
-    assert missing.returncode == 2 and "no such scenario file" in missing.stderr
 
-    postgres = subprocess.run(
-        [sys.executable, "-m", "bot.app.cli", "console", "--db", "postgresql://x@127.0.0.1:1/x", "--fresh", "-"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
-    )
-    assert postgres.returncode == 2 and "--fresh only works with a SQLite file" in postgres.stderr
+def test_console_rejects_a_missing_scenario_and_fresh_on_postgresql(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["console", "--db", f"sqlite:///{tmp_path / 'console.db'}", "no-such-scenario.txt"]) == 2
+    assert "no such scenario file" in capsys.readouterr().err
+    assert main(["console", "--db", "postgresql://x@127.0.0.1:1/x", "--fresh", "-"]) == 2
+    assert "--fresh only works with a SQLite file" in capsys.readouterr().err
 
 
 def test_mrkdwn_is_shown_as_a_person_reads_it():

@@ -24,6 +24,7 @@ from sqlmodel import select as query
 from bot.app.console.workspace import PEOPLE
 from models.complaints import Complaint, ComplaintEvent
 from models.kudos import Recognition
+from tests.harness import ON_SQLITE_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scenarios" / "sample.txt"
@@ -92,6 +93,7 @@ def live_session(database_url: str, cwd: Path, lines: list[str]) -> str:
             terminal.process.kill()
 
 
+@ON_SQLITE_ONLY
 def test_typed_commands_after_the_sample_are_all_saved_across_two_live_sessions(database_url, open_session, tmp_path):
     # What scripts/try does first: play the sample (here on the test's database).
     sample = subprocess.run([*CONSOLE, "--db", database_url, str(SAMPLE)], capture_output=True, text=True,

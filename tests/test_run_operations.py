@@ -16,7 +16,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.harness import ALICE, COMPLAINTS, SIGNING_SECRET, SignedClient
+from tests.harness import ALICE, COMPLAINTS, ON_SQLITE_ONLY, SIGNING_SECRET, SignedClient
 from tests.running import free_port, wait_until_healthy
 
 BURST = 8
@@ -49,6 +49,7 @@ def complaint_requests(metrics_text: str) -> float:
     return 0.0
 
 
+@ON_SQLITE_ONLY
 def test_metrics_add_up_both_workers_and_logs_are_json_lines(database_url, slack, tmp_path):
     port = free_port()
     env = {

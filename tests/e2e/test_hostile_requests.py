@@ -24,7 +24,7 @@ from bot.app.factory import answer_failed_request
 from handlers.messaging import SORRY
 from bot.app.inbound import MAX_BODY_BYTES
 from models.db import make_engine
-from tests.harness import COMPLAINTS, SIGNING_SECRET
+from tests.harness import COMPLAINTS, ON_SQLITE_ONLY, SIGNING_SECRET
 from tests.hostile import (
     FORM, GARBAGE, QUICK, USER, chunked, command, corpus, row_counts, send, send_raw, signed, slack_writes,
 )
@@ -121,6 +121,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@ON_SQLITE_ONLY
 def test_gunicorn_answers_the_wsgi_level_corpus_without_an_error_page(database_url, slack, tmp_path):
     host, port = "127.0.0.2", _free_port()  # HOST: served on this loopback address only
     env = {
