@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import func, select
 
 from bot.app.cli import main
@@ -129,6 +130,8 @@ def console_session(database_url: str, script: str, cwd: Path) -> str:
     return played.stdout
 
 
+# On PostgreSQL: tests/test_console_terminal.py types two live sessions on SQLite.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_second_session_on_the_same_database_saves_every_command(database_url, open_session, tmp_path):
     # Each session is a new process whose requests are de-duplicated by their IDs
     # (trigger, view, event, message ts): none of the second's may repeat the first's.
