@@ -77,7 +77,7 @@ def count(session: Session, *conditions) -> int:
     return session.exec(select(func.count()).select_from(Complaint).where(COUNTED, *conditions)).one()
 
 
-def _changed_since(session: Session, moment: datetime) -> list[tuple[int, bool, bool]]:
+def changed_since(session: Session, moment: datetime) -> list[tuple[int, bool, bool]]:
     """(id, open at `moment`, open now) of the counted complaints logged before `moment`
     and resolved or reopened since: the events since come from the index of event times,
     then their complaints by primary key (two plain reads the planner cannot turn into a
@@ -106,21 +106,23 @@ def _open_now(session: Session, *conditions) -> int:
         col(Complaint.status).in_(OPEN_STATUSES), *conditions)).one()
 
 
-def open_at(session: Session, moment: datetime) -> int:
+def open_at(session: Session, moment: datetime, changed: list[tuple[int, bool, bool]] | None = None) -> int:
     """Complaints open (waiting on the customer or not) at `moment`.
 
     Open now and logged before it (all open ones less those logged since, both from
-    indexes), corrected by the complaints resolved or reopened since.
+    indexes), corrected by the complaints resolved or reopened since (`changed`, if the
+    caller has read them already: a month late, that read is most of a digest's time).
     """
     total = _open_now(session) - _open_now(session, Complaint.created_at >= moment)
-    for _, then, now in _changed_since(session, moment):
+    for _, then, now in changed_since(session, moment) if changed is None else changed:
         total += int(then) - int(now)
     return total
 
 
-def oldest_open_at(session: Session, moment: datetime, limit: int) -> list[OpenComplaint]:
+def oldest_open_at(session: Session, moment: datetime, limit: int,
+                   changed: list[tuple[int, bool, bool]] | None = None) -> list[OpenComplaint]:
     """The `limit` complaints open longest at `moment`, each with its owner then."""
-    changed = _changed_since(session, moment)
+    changed = changed_since(session, moment) if changed is None else changed
     touched = {complaint_id for complaint_id, _, _ in changed}
     columns = (Complaint.id, Complaint.severity, Complaint.category, Complaint.owner_id, Complaint.created_at,
                func.substr(Complaint.description, 1, 200))

@@ -34,7 +34,7 @@ from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 
 from bot.as_of import (
-    COUNTED, OpenComplaint, answers_in, count, count_by_kind, missed_targets, oldest_open_at, open_at,
+    COUNTED, OpenComplaint, answers_in, changed_since, count, count_by_kind, missed_targets, oldest_open_at, open_at,
     resolutions, resolved_count, within,
 )
 from bot.config import Settings
@@ -257,6 +257,7 @@ def weekly_digest(
     as_of = min(end, now)
     logged_in = within(Complaint.created_at, start, end)
     missed = missed_targets(session, start=start, until=as_of, targets=targets)
+    changed = changed_since(session, as_of)
     severities = grouped(session, Complaint.severity, within(Complaint.created_at, week.shift(1 - TREND_WEEKS).start(zone), end))
     common = severities[0][0] if severities else Severity.NORMAL.value
     return Digest(
@@ -267,13 +268,13 @@ def weekly_digest(
         time_zone=zone.key,
         logged=Count(count(session, logged_in), count(session, within(Complaint.created_at, before.start, before.end))),
         resolved=Count(resolved_count(session, start, end), resolved_count(session, before.start, before.end)),
-        open=Count(open_at(session, as_of), open_at(session, min(before.end, now))),
+        open=Count(open_at(session, as_of, changed), open_at(session, min(before.end, now))),
         first_response=first_responses(session, start, end),
         resolution=resolution_times(session, start, end),
         breaches=count_by_kind(missed),
         by_category=grouped(session, Complaint.category, logged_in),
         by_channel=grouped(session, Complaint.contact_channel, logged_in),
-        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN),
+        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN, changed),
         nps=nps(session, start, end),
         trend=trend(session, week, zone),
         repeat_customers=repeat_complainers(session, start=start, end=end),
