@@ -81,13 +81,14 @@ def repeat_line(earlier: Sequence[PastComplaint]) -> str:
 
 def complaint_message(
     complaint: Complaint, sla: SlaStatus | None = None, *, earlier: Sequence[PastComplaint] = (),
-    show_contact: bool = False,
+    show_contact: bool = False, survey_url: str = "",
 ) -> list[dict]:
     """The team's copy in COMPLAINTS_CHANNEL, updated in place on every change.
 
     The channel sees the customer's name only; `show_contact` (the owner, in private)
-    adds how to reach them.
+    adds how to reach them; `survey_url` is the customer's survey link, once resolved.
     """
+    logged_by = f"{escape(complaint.source)} (API)" if complaint.source else f"<@{complaint.reporter_id}>"
     shown = (complaint.customer_name, complaint.customer_contact) if show_contact else (complaint.customer_name,)
     customer = " · ".join(escape(part) for part in shown if part)
     fields = [
@@ -96,7 +97,7 @@ def complaint_message(
         + (f" since {slack_date(complaint.waiting_since)}" if complaint.waiting_since else ""),
         f"*Customer*\n{truncate(customer, 1900) or '—'}",
         f"*Contacted by*\n{complaint.contact_channel}",
-        f"*Logged by*\n<@{complaint.reporter_id}> {slack_date(complaint.created_at)}",
+        f"*Logged by*\n{logged_by} {slack_date(complaint.created_at)}",
         "*First response*\n"
         + (slack_date(complaint.first_responded_at) if complaint.first_responded_at else "not yet"),
     ]
@@ -130,6 +131,8 @@ def complaint_message(
         ]
     else:
         blocks.append(section(f"*Resolution*: {escape(complaint.resolution)}"))
+        if survey_url:
+            blocks.append({"type": "context", "elements": [mrkdwn(f"<{survey_url}|Customer survey link>")]})
         buttons = [(Action.RECOGNISE, "Recognise", None), (Action.NOTE, "Add note", None),
                    (Action.EDIT, "Edit", None), (Action.REOPEN, "Reopen", None)]
         if complaint.followed_up_at is None:
@@ -191,6 +194,11 @@ def owner_notice(complaint: Complaint, actor_id: str) -> str:
     contact = f" Customer: {escape(complaint.customer_name) or 'unnamed'}, {escape(complaint.customer_contact)}." \
         if complaint.customer_contact else ""
     return f"<@{actor_id}> made you the owner of {summary_text(complaint)}{contact}"
+
+
+def intake_notice(complaint: Complaint) -> str:
+    """To the owner of a complaint that came in from outside Slack (the API)."""
+    return f"A complaint came in from {escape(complaint.source)} and is yours: {summary_text(complaint)}"
 
 
 def posted_later_notice(complaint: Complaint, channel: str) -> str:

@@ -29,7 +29,7 @@ from bot.mentions import mentioned_users
 from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
 from bot.services import Services
-from handlers import complaint_search, team_copy
+from handlers import complaint_search, surveys, team_copy
 from handlers import complaint_views as views
 from handlers.complaint_edit_form import EditForm
 from handlers.forms import choice, input_values, private_metadata
@@ -156,6 +156,9 @@ class ComplaintListeners:
         if not sub.args:
             raise InvalidInput(f"Which complaint? For example `/complaint {sub.name} C-42`.")
         complaint_id = service.parse_reference(sub.args[0])
+        if sub.name == "survey":
+            ack(text=surveys.survey_link_again(self.services, complaint_id))
+            return
         if sub.name == "show":
             with self.services.open_session() as session:
                 complaint = service.get_complaint(session, complaint_id)
@@ -169,8 +172,9 @@ class ComplaintListeners:
             return
         change = self._typed_change(VERB_OF_SUBCOMMAND[sub.name], complaint_id, user_id, sub.rest)
         applied = self._apply(change, key=f"command:{trigger_id}")
-        ack(text=f"Done: {views.summary_text(applied.complaint)}")
-        self._publish_change_later(client, applied, user_id, tell=lambda text: respond(text=text))
+        survey = team_copy.survey_line(self.services, applied.complaint) if applied.verb is Verb.RESOLVE else ""
+        ack(text=f"Done: {views.summary_text(applied.complaint)}{survey}")
+        self._publish_change_later(client, applied, user_id, tell=lambda text: respond(text=text), survey_told=True)
 
     def _typed_change(self, verb: Verb, complaint_id: int, user_id: str, rest: str) -> Change:
         """`/complaint <verb> C-42 <what follows>` as a change."""
@@ -344,10 +348,15 @@ class ComplaintListeners:
         )
 
     def _publish_change_later(self, client: WebClient, applied: Applied, actor_id: str, *,
-                              tell: Callable[[str], None]) -> None:
-        """Update the team's copy and tell a new owner, on the publisher threads; problems go to `tell`."""
+                              tell: Callable[[str], None], survey_told: bool = False) -> None:
+        """Update the team's copy and tell a new owner, on the publisher threads; problems go to `tell`,
+        and so does a resolution's survey link unless the answer had it (`survey_told`)."""
 
         def publish() -> None:
+            if applied.verb is Verb.RESOLVE and not survey_told:
+                survey = team_copy.survey_line(self.services, applied.complaint).strip()
+                if survey:
+                    tell(survey)
             problems = team_copy.publish_change(
                 self.services, client, applied.complaint, applied.previous_owner_id, actor_id,
                 resolved=applied.verb is Verb.RESOLVE,
