@@ -11,6 +11,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from urllib.parse import unquote, urlsplit
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 MAIL_KIND = "survey-mail"
 ADDRESS = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 SMTP_TIMEOUT = 10
+# A link in a header is one long word: folded at 78 characters it would be turned into
+# encoded words that mail programs do not read as a link; 998 is the line limit of RFC 5322.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def is_email_address(contact: str) -> bool:
@@ -63,7 +67,7 @@ def send_message(server: SmtpServer, message: EmailMessage, *, ca_file: str = ""
 
 def survey_email(*, to: str, sender: str, company: str, owner_name: str, logged_at: datetime, survey_url: str,
                  unsubscribe_url: str, days: int) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = formataddr((company, sender))
     message["To"] = to
     message["Subject"] = f"How did we do? A two-minute question from {company}"
