@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
+from bot.intake import REPORTER_PREFIX
 from bot.people import PeopleDirectory, PeopleUnavailable
 from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
 from models.db import SessionFactory
@@ -289,7 +290,9 @@ def _active_people(session: Session, window, *, since: datetime, until: datetime
     """
     in_window = and_(ComplaintEvent.at >= since, ComplaintEvent.at < until)
     active = union(
-        select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until).distinct(),
+        # A complaint from the API was logged by a token, not a person.
+        select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until,
+                                            ~col(Complaint.reporter_id).startswith(REPORTER_PREFIX)).distinct(),
         # Complaints someone owned during the window: open now, or resolved since it began.
         # (For a past window, "open now" may include a few complaints logged after it,
         # whose owners were active anyway.) One query a side, each reading its own index.

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from bot.customer_history import REPEAT_WINDOW, CustomerHistory, PastComplaint
+from bot.intake import REPORTER_PREFIX
 from bot.sla import SlaState, SlaStatus, describe
 from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
 from handlers.ids import Action, Block, View
@@ -253,7 +254,8 @@ def _event_line(event: ComplaintEvent) -> str:
         EventKind.COPIED_NOTE: "wrote, on the duplicate",
     }[EventKind(event.kind)]
     note = f": {escape(truncate(event.note, 300))}" if event.note else ""
-    return f"• {slack_date(event.at)} <@{event.actor_id}> {verb}{note}"
+    actor = "The intake API" if event.actor_id.startswith(REPORTER_PREFIX) else f"<@{event.actor_id}>"
+    return f"• {slack_date(event.at)} {actor} {verb}{note}"
 
 
 def complaint_list(complaints: Sequence[Complaint], total: int, heading: str) -> list[dict]:

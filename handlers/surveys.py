@@ -17,7 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import complaints as service
-from bot import delivery_ledger, surveys
+from bot import delivery_ledger, rate_limit, surveys
 from bot.errors import InvalidInput, UserFacingError
 from bot.services import Services
 from bot.survey_links import links_for
@@ -150,6 +150,11 @@ def on_call_back(services: Services) -> Callable:
 
 def register(app: App, services: Services) -> CustomerVoiceJobs:
     voice = CustomerVoiceJobs(services, app.client)
-    services.scheduled_jobs.extend([*voice.jobs, SurveyMailJob(services)])
+
+    def forget_old_rate_windows() -> None:
+        with unit_of_work(services.open_session) as session:
+            rate_limit.forget_old_windows(session, now=services.clock())
+
+    services.scheduled_jobs.extend([*voice.jobs, SurveyMailJob(services), forget_old_rate_windows])
     app.action(Action.CALL_BACK.value)(guarded(on_call_back(services)))
     return voice
