@@ -155,6 +155,8 @@ def register(app: App, services: Services) -> CustomerVoiceJobs:
         with unit_of_work(services.open_session) as session:
             rate_limit.forget_old_windows(session, now=services.clock())
 
-    services.scheduled_jobs.extend([*voice.jobs, SurveyMailJob(services), forget_old_rate_windows])
+    # Without the web side there are no answers, e-mails or counted requests: nothing to tick.
+    if services.settings.web_enabled:
+        services.scheduled_jobs.extend([*voice.jobs, SurveyMailJob(services), forget_old_rate_windows])
     app.action(Action.CALL_BACK.value)(guarded(on_call_back(services)))
     return voice
