@@ -49,12 +49,6 @@ class IdempotencyConflict(Exception):
 
 
 @dataclass(frozen=True)
-class Intake:
-    draft: ComplaintDraft
-    source: str
-
-
-@dataclass(frozen=True)
 class Logged:
     complaint: Complaint
     # A retry with the same Idempotency-Key: the complaint logged the first time.
@@ -79,7 +73,7 @@ def reporter_for(token: str) -> str:
     return REPORTER_PREFIX + token_id(token)
 
 
-def read_intake(payload: object, *, categories: Sequence[str]) -> Intake:
+def read_intake(payload: object, *, categories: Sequence[str]) -> ComplaintDraft:
     """The complaint in a decoded JSON body; IntakeRejected naming every field that is wrong."""
     if not isinstance(payload, dict):
         raise IntakeRejected([FieldProblem("body", "send a JSON object, e.g. {\"description\": \"…\"}")])
@@ -103,14 +97,14 @@ def read_intake(payload: object, *, categories: Sequence[str]) -> Intake:
             problems.append(FieldProblem(name, f"one of {', '.join(allowed)}"))
     if problems:
         raise IntakeRejected(problems)
-    draft = ComplaintDraft(
+    return ComplaintDraft(
         description=text["description"],
         severity=Severity(text["severity"].lower() or Severity.NORMAL),
         category=text["category"].lower() or ("other" if "other" in categories else categories[-1]),
         customer_name=text["customer_name"], customer_contact=text["customer_contact"],
         contact_channel=ContactChannel(text["contact_channel"].lower() or ContactChannel.OTHER),
+        source=" ".join(text["source"].split()) or DEFAULT_SOURCE,
     )
-    return Intake(draft, " ".join(text["source"].split()) or DEFAULT_SOURCE)
 
 
 def check_idempotency_key(key: str) -> str | None:
@@ -136,7 +130,7 @@ def next_owner(session: Session, *, owner: str, owners: Sequence[str]) -> str:
 
 
 def log_from_api(
-    open_session: SessionFactory, *, intake: Intake, token: str, idempotency_key: str | None, body_hash: str,
+    open_session: SessionFactory, *, draft: ComplaintDraft, token: str, idempotency_key: str | None, body_hash: str,
     owner: str, owners: Sequence[str], now: datetime,
 ) -> Logged:
     """Log the complaint (or, for a key already used with the same body, find the first one).
@@ -146,12 +140,9 @@ def log_from_api(
     key = f"api:{token_id(token)}:{idempotency_key}" if idempotency_key else None
 
     def work(session: Session) -> Complaint:
-        draft = replace(intake.draft, owner_id=next_owner(session, owner=owner, owners=owners))
-        complaint = complaints.log_complaint(session, draft=draft, reporter_id=reporter_for(token), now=now)
-        complaint.source = intake.source
-        session.add(complaint)
-        session.flush()
-        return complaint
+        owned = replace(draft, owner_id=next_owner(session, owner=owner, owners=owners))
+        return complaints.log_complaint(session, draft=owned, reporter_id=reporter_for(token), now=now,
+                                        reporter_follows=False)
 
     try:
         return Logged(run_once(open_session, key=key, now=now, work=work,

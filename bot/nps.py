@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.satisfaction import PASSIVE_FROM, PROMOTER_FROM
+
 
 @dataclass(frozen=True)
 class Nps:
@@ -16,7 +18,7 @@ class Nps:
 
     @property
     def score(self) -> float | None:
-        """% promoters (9-10) minus % detractors (0-6), from -100 to 100."""
+        """% promoters (9-10, very happy) minus % detractors (0-6, unhappy), from -100 to 100."""
         if not self.answers:
             return None
         return round(100 * (self.promoters - self.detractors) / self.answers, 1)
@@ -24,4 +26,9 @@ class Nps:
     @classmethod
     def of(cls, scores: Iterable[int]) -> Nps:
         scores = list(scores)
-        return cls(len(scores), sum(s >= 9 for s in scores), sum(7 <= s <= 8 for s in scores), sum(s <= 6 for s in scores))
+        return cls(
+            len(scores),
+            sum(s >= PROMOTER_FROM for s in scores),
+            sum(PASSIVE_FROM <= s < PROMOTER_FROM for s in scores),
+            sum(s < PASSIVE_FROM for s in scores),
+        )

@@ -4,8 +4,9 @@ Each listener parses the payload into a `ComplaintDraft` or a `Change`, calls th
 domain (`bot.complaints`, `bot.complaint_changes`) and renders with
 `handlers.complaint_views`. Database work happens before `ack()` (it takes
 milliseconds and means a complaint is saved before anyone is told so); Web API calls
-happen after it, and posting or updating the team's copy (`handlers.team_copy`) runs
-on the publisher threads (`Services.after_ack`).
+happen after it: on the publisher threads (`Services.after_ack`) for the listeners run
+on the request's thread, which include posting or updating the team's copy
+(`handlers.team_copy`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from slack_sdk import WebClient
 from bot import complaints as service
 from bot.complaint_changes import Applied, Change, Verb, apply_change, check_allowed
 from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, parse_edit, parse_merge, plain_text
-from bot.complaint_search import SearchQuery
 from bot.complaints import ComplaintDraft
 from bot.customer_history import customer_history, earlier_complaints
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
@@ -29,7 +29,8 @@ from bot.mentions import mentioned_users
 from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
 from bot.services import Services
-from handlers import complaint_search, surveys, team_copy
+from handlers import complaint_form_views as form_views
+from handlers import complaint_followers, complaint_search, complaint_thread, surveys, team_copy
 from handlers import complaint_views as views
 from handlers.complaint_edit_form import EditForm
 from handlers.forms import choice, input_values, private_metadata
@@ -55,8 +56,6 @@ VERB_OF_ACTION = {
     Action.CUSTOMER_REPLIED: Verb.CUSTOMER_REPLIED,
     Action.RESUME: Verb.RESUME,
 }
-# `list <word>` that pages through search results; `closed` is what many people call resolved.
-LISTED_BY_SEARCH = {"resolved": "resolved", "closed": "resolved", "waiting": "waiting", "merged": "merged"}
 VERB_OF_SUBCOMMAND = {
     "take": Verb.TAKE,
     "assign": Verb.ASSIGN,
@@ -86,14 +85,13 @@ class ComplaintListeners:
             parsed = parse(command.get("text", ""), categories=self.services.settings.complaint_categories)
             if isinstance(parsed, OpenModal):
                 ack()
-                client.views_open(
-                    trigger_id=command["trigger_id"],
-                    view=views.log_complaint_modal(
-                        categories=self.services.settings.complaint_categories,
-                        reporter_id=user_id,
-                        metadata={"channel": command.get("channel_id", "")},
-                    ),
+                modal = form_views.log_complaint_modal(
+                    categories=self.services.settings.complaint_categories,
+                    reporter_id=user_id,
+                    metadata={"channel": command.get("channel_id", "")},
                 )
+                # Within the trigger's 3 s life: the publisher threads are never that far behind.
+                self.services.after_ack(lambda: client.views_open(trigger_id=command["trigger_id"], view=modal))
             elif isinstance(parsed, HelpRequest):
                 ack(text=help_text(parsed.hint))
             elif isinstance(parsed, Subcommand):
@@ -128,24 +126,9 @@ class ComplaintListeners:
         self.services.after_ack(publish)
 
     def _run_subcommand(self, ack, respond, client, sub: Subcommand, user_id: str, trigger_id: str) -> None:
-        if sub.name == "search":
-            text, blocks = complaint_search.search_page(self.services, complaint_search.parse(self.services, sub.rest))
+        if sub.name in complaint_search.SUBCOMMANDS:
+            text, blocks = complaint_search.listing(self.services, sub, user_id=user_id)
             ack(text=text, blocks=blocks)
-            return
-        if sub.name == "list" and sub.args and sub.args[0].lower() in LISTED_BY_SEARCH:
-            status = LISTED_BY_SEARCH[sub.args[0].lower()]
-            text, blocks = complaint_search.search_page(self.services, SearchQuery(status=status))
-            ack(text=text, blocks=blocks)
-            return
-        if sub.name == "list":
-            if sub.args and sub.args[0].lower() not in ("open", "all"):
-                raise InvalidInput("List which complaints? `list` (yours), `list open`, `list waiting`, "
-                                   "`list resolved` or `list merged`; `search` finds any of them.")
-            everyone = bool(sub.args)
-            with self.services.open_session() as session:
-                rows, total = service.list_complaints(session, owner_id=None if everyone else user_id)
-            heading = "Open complaints" if everyone else "Your open complaints"
-            ack(text=heading, blocks=views.complaint_list(rows, total, heading))
             return
         if sub.name == "customer":
             with self.services.open_session() as session:
@@ -158,6 +141,9 @@ class ComplaintListeners:
         complaint_id = service.parse_reference(sub.args[0])
         if sub.name == "survey":
             ack(text=surveys.survey_link_again(self.services, complaint_id))
+            return
+        if sub.name in complaint_followers.SUBCOMMANDS:
+            ack(text=complaint_followers.answer(self.services, sub.name, complaint_id=complaint_id, user_id=user_id))
             return
         if sub.name == "show":
             with self.services.open_session() as session:
@@ -173,7 +159,7 @@ class ComplaintListeners:
         change = self._typed_change(VERB_OF_SUBCOMMAND[sub.name], complaint_id, user_id, sub.rest)
         applied = self._apply(change, key=f"command:{trigger_id}")
         survey = team_copy.survey_line(self.services, applied.complaint) if applied.verb is Verb.RESOLVE else ""
-        ack(text=f"Done: {views.summary_text(applied.complaint)}{survey}")
+        ack(text=views.done_text(applied) + survey)
         self._publish_change_later(client, applied, user_id, tell=lambda text: respond(text=text), survey_told=True)
 
     def _typed_change(self, verb: Verb, complaint_id: int, user_id: str, rest: str) -> Change:
@@ -201,7 +187,7 @@ class ComplaintListeners:
         message = shortcut.get("message") or {}
         client.views_open(
             trigger_id=shortcut["trigger_id"],
-            view=views.log_complaint_modal(
+            view=form_views.log_complaint_modal(
                 categories=self.services.settings.complaint_categories,
                 reporter_id=shortcut["user"]["id"],
                 description=plain_text(message.get("text", "")),
@@ -265,7 +251,7 @@ class ComplaintListeners:
                     complaint = service.get_complaint(session, complaint_id)
                 check_allowed(verb=VERB_OF_ACTION[chosen], actor_id=user_id, complaint=complaint,
                               permissions=self.services.permissions)
-                client.views_open(trigger_id=body["trigger_id"], view=views.change_modal(chosen, complaint))
+                client.views_open(trigger_id=body["trigger_id"], view=form_views.change_modal(chosen, complaint))
                 return
             change = Change(VERB_OF_ACTION[chosen], complaint_id, user_id)
             applied = self._apply(change, key=f"action:{body.get('trigger_id') or action.get('action_ts')}")
@@ -280,20 +266,22 @@ class ComplaintListeners:
         user_id = body["user"]["id"]
         metadata = private_metadata(view)
         values = input_values(view)
-        value = values.get(Block.NOTE, "")
         verb = VERB_OF_ACTION[Action(metadata["action"])]
         score = int(values[Block.SCORE]) if values.get(Block.SCORE, "").isdigit() else None
         complaint_id = int(metadata["id"])
         if verb is Verb.ASSIGN:
+            new_owner_id = values.get(Block.OWNER, "")
             try:
-                self._check_owner(value)
+                self._check_owner(new_owner_id)
             except UserFacingError as exc:
-                ack(response_action="errors", errors={Block.NOTE: str(exc)[:2000]})
+                ack(response_action="errors", errors={Block.OWNER: str(exc)[:2000]})
                 return
-            change = Change(verb, complaint_id, user_id, new_owner_id=value)
+            change = Change(verb, complaint_id, user_id, new_owner_id=new_owner_id)
+            error_block = Block.OWNER
         else:
-            change = Change(verb, complaint_id, user_id, text=value, score=score)
-        self.save_from_form(ack, client, view, change, error_block=Block.NOTE)
+            change = Change(verb, complaint_id, user_id, text=values.get(Block.NOTE, ""), score=score)
+            error_block = Block.NOTE
+        self.save_from_form(ack, client, view, change, error_block=error_block)
 
     # ----- shared steps -----------------------------------------------------------------
     def save_from_form(self, ack: Ack, client: WebClient, view: dict, change: Change, *, error_block: str) -> None:
@@ -349,8 +337,9 @@ class ComplaintListeners:
 
     def _publish_change_later(self, client: WebClient, applied: Applied, actor_id: str, *,
                               tell: Callable[[str], None], survey_told: bool = False) -> None:
-        """Update the team's copy and tell a new owner, on the publisher threads; problems go to `tell`,
-        and so does a resolution's survey link unless the answer had it (`survey_told`)."""
+        """Update the team's copy (and its thread), tell a new owner and the followers, on the
+        publisher threads; problems go to `tell`, and so does a resolution's survey link unless
+        the answer had it (`survey_told`)."""
 
         def publish() -> None:
             if applied.verb is Verb.RESOLVE and not survey_told:
@@ -363,6 +352,7 @@ class ComplaintListeners:
             )
             for other in applied.also_changed:
                 problems += team_copy.publish_change(self.services, client, other, other.owner_id, actor_id)
+            problems += complaint_followers.tell_followers(self.services, client, applied, actor_id)
             for problem in problems:
                 tell(f":warning: The change is saved, but {problem}.")
 
@@ -382,10 +372,11 @@ class ComplaintListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = ComplaintListeners(services)
-    app.command(Command.COMPLAINT.value)(guarded(listeners.on_command))
+    # These hand every Web API call after their ack to the publisher threads.
+    app.command(Command.COMPLAINT.value)(guarded(listeners.on_command, on_request_thread=True))
+    app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted, on_request_thread=True))
+    app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted, on_request_thread=True))
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(guarded(listeners.on_message_shortcut))
-    app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted))
-    app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted))
     edit_form = EditForm(services, save=listeners.save_from_form)
     app.action(Action.EDIT.value)(guarded(edit_form.on_button))
     app.view(View.EDIT_COMPLAINT.value)(guarded(edit_form.on_submitted))
@@ -394,4 +385,7 @@ def register(app: App, services: Services) -> None:
     def post_missing_team_copies() -> None:
         team_copy.post_missing_team_copies(services, app.client)
 
-    services.scheduled_jobs.append(post_missing_team_copies)
+    def post_due_thread_replies() -> None:
+        complaint_thread.post_due_replies(services, app.client)
+
+    services.scheduled_jobs.extend([post_missing_team_copies, post_due_thread_replies])

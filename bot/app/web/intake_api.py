@@ -95,7 +95,7 @@ def blueprint(services: Services, client: WebClient) -> Blueprint:
         try:
             incoming = intake.read_intake(payload, categories=settings.complaint_categories)
             logged = intake.log_from_api(
-                services.open_session, intake=incoming, token=token, idempotency_key=key,
+                services.open_session, draft=incoming, token=token, idempotency_key=key,
                 body_hash=hashlib.sha256(raw).hexdigest()[:32], owner=settings.intake_owner,
                 owners=settings.intake_owners, now=services.clock(),
             )

@@ -2,7 +2,7 @@
 complaint.source for complaints from outside Slack
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-10 10:00:00
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import sqlmodel.sql.sqltypes
 
 
 revision: str = '0012'
-down_revision: Union[str, Sequence[str], None] = '0009'
+down_revision: Union[str, Sequence[str], None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
