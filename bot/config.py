@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.db import check_url
+from bot.mentions import SLACK_USER_ID
 from bot.quality_index import DEFAULT_SQI_WEIGHTS, DEFAULT_STALE_DAYS, IndexRules, parse_weights
 from bot.sla import CLOCK_TIME, DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
@@ -55,6 +56,15 @@ def _hashtag_words(value: tuple[str, ...], *, what: str, example: str) -> tuple[
     if any(len(word) > 40 or " " in word for word in cleaned):
         raise ValueError(f"{what} are single words of at most 40 characters")
     return cleaned
+
+
+def _user_ids(value: tuple[str, ...]) -> tuple[str, ...]:
+    """People given by their Slack ids: a name or a mention could never be DMed or shown."""
+    wrong = [given for given in value if not SLACK_USER_ID.match(given)]
+    if wrong:
+        raise ValueError(f"{wrong[0][:40]!r} is not a Slack user id: give the member ID from the person's "
+                         "Slack profile (⋮ → Copy member ID), e.g. U0123ABCD")
+    return value
 
 
 class Settings(BaseSettings):
@@ -166,6 +176,9 @@ class Settings(BaseSettings):
     # Requests per minute: to the survey pages from one address, and to the API per token.
     web_rate_limit: int = Field(default=30, ge=1, le=10_000)
     api_rate_limit: int = Field(default=60, ge=1, le=100_000)
+    # Reverse proxies in front of the bot that append the client to X-Forwarded-For (0: none,
+    # and the header is ignored: anyone can send it).
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
 
     @field_validator("manager_ids", "admin_ids", "complaint_categories", "kudos_values", "survey_values",
                      "api_tokens", "intake_owners", mode="before")
@@ -230,12 +243,19 @@ class Settings(BaseSettings):
             raise ValueError(f"each token needs at least {MIN_API_TOKEN_LENGTH} random characters")
         return value
 
+    @field_validator("intake_owner")
+    @classmethod
+    def _intake_owner(cls, value: str) -> str:
+        value = value.strip()
+        _user_ids((value,) if value else ())
+        return value
+
     @field_validator("intake_owners")
     @classmethod
     def _intake_owners(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         if info.data.get("api_tokens") and not (value or info.data.get("intake_owner")):
             raise ValueError("API_TOKENS is set: say who owns complaints from the API (INTAKE_OWNER or INTAKE_OWNERS)")
-        return value
+        return _user_ids(value)
 
     @field_validator("kudos_emoji")
     @classmethod

@@ -182,6 +182,31 @@ def test_each_address_is_rate_limited(make_desk, clock):
     assert browser.get(path).status == 200
 
 
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(make_desk):
+    desk = make_desk(**WEB_SETTINGS, web_rate_limit=2)
+    browser = Browser(desk.client.base_url)
+    path = resolved_complaint(desk)
+    statuses = [browser.get(path, headers={"X-Forwarded-For": f"203.0.113.{n}"}).status for n in range(1, 4)]
+    # Three "clients" that are one address: a header anyone can write buys no more requests.
+    assert statuses == [200, 200, 429]
+
+
+def test_behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(make_desk):
+    desk = make_desk(**WEB_SETTINGS, web_rate_limit=2, trusted_proxies=1)
+    browser = Browser(desk.client.base_url)
+    path = resolved_complaint(desk)
+
+    def get_from(forwarded_for: str) -> int:
+        return browser.get(path, headers={"X-Forwarded-For": forwarded_for}).status
+
+    assert [get_from("203.0.113.7") for _ in range(3)] == [200, 200, 429]
+    # Another client behind the same proxy has its own allowance...
+    assert get_from("198.51.100.20") == 200
+    # ...and the first cannot start afresh by writing an address before the one the proxy appended.
+    assert get_from("192.0.2.99, 203.0.113.7") == 429
+    assert get_from("192.0.2.99, 198.51.100.20") == 200
+
+
 def test_a_detractor_alerts_the_managers_once_and_the_call_back_is_recorded(web_desk, browser, slack, clock):
     path = resolved_complaint(web_desk)
     answer_survey(browser, path, score="3", comment="Nobody listened")

@@ -4,6 +4,8 @@ the same server and processes as /slack/events (bot/app/server.py mounts it).
 Every response carries the security headers of a page strangers open (no framing, no
 referrer, nothing from another origin); every request body is capped at
 `MAX_BODY_BYTES` (413); an unknown path is a 404, as a page or, under /api/, as JSON.
+Behind TRUSTED_PROXIES reverse proxies the client's address (which the per-address
+rate limit keys on) is read from X-Forwarded-For; with none, that header is ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from flask import Flask, Response, render_template, request
 from slack_sdk import WebClient
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.app.web import intake_api, survey_pages
 from bot.services import Services
@@ -34,6 +37,11 @@ def create_web_app(services: Services, client: WebClient) -> Flask:
     web.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     web.register_blueprint(survey_pages.blueprint(services, client))
     web.register_blueprint(intake_api.blueprint(services, client))
+    hops = services.settings.trusted_proxies
+    if hops:
+        # Each proxy appends who it heard from, so the client is `hops` entries from the end;
+        # anything further left is whatever the client wrote, and is not believed.
+        web.wsgi_app = ProxyFix(web.wsgi_app, x_for=hops, x_proto=hops)
 
     @web.after_request
     def secure(response: Response) -> Response:
