@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlmodel import func, select
 
-from models.complaints import Complaint
+from models.complaints import Complaint, ComplaintFollower
 from tests.harness import ALICE, BOB, CAROL, COMPLAINTS
 from tests.web import API_TOKEN, OTHER_TOKEN, WEB_SETTINGS, Browser
 
@@ -48,6 +48,12 @@ def test_a_complaint_is_logged_as_slash_complaint_logs_it_posted_and_marked_with
     # The same history as a complaint logged in Slack.
     shown = str(web_desk.client.command("show C-1").json()["blocks"])
     assert "The intake API logged it" in shown and "<@api:" not in shown
+    # The token that logged it is nobody to tell how it ends, so it follows nothing.
+    assert web_desk.client.command("resolve C-1 Sent a new saddle", user=BOB).status == 200
+    web_desk.settle()
+    with web_desk.open_session() as session:
+        assert session.exec(select(ComplaintFollower.user_id)).all() == []
+    assert not [c for c in slack.calls_to("chat.postMessage") if c.args["channel"].startswith("api:")]
 
 
 def test_a_retry_with_the_same_idempotency_key_never_creates_a_second_complaint(web_desk, tool, slack):
