@@ -55,6 +55,7 @@ SUBCOMMANDS = {
     "resolve": "`resolve C-42 <resolution>` — close it, saying how",
     "reopen": "`reopen C-42` — open it again",
     "rate": "`rate C-42 9 [comment]` — the customer's answer (0–10) to “how likely are you to recommend us?”",
+    "survey": "`survey C-42` — the customer's survey link again, to send them (after resolution)",
     "followed-up": "`followed-up C-42 [note]` — you checked back with the customer after resolving it",
     "edit": (
         "`edit C-42 !urgent #billing` — correct it (owner, managers and admins): `!severity`, `#category`, "

@@ -51,6 +51,8 @@ class ComplaintDraft:
     customer_contact: str = ""
     contact_channel: ContactChannel = ContactChannel.OTHER
     source_permalink: str = ""
+    # Where it came from outside Slack (the intake API's `source`); "" for Slack.
+    source: str = ""
 
 
 def parse_reference(text: str) -> int:
@@ -86,13 +88,14 @@ def clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
 
 
 def log_complaint(
-    session: Session, *, draft: ComplaintDraft, reporter_id: str, now: datetime
+    session: Session, *, draft: ComplaintDraft, reporter_id: str, now: datetime, reporter_follows: bool = True
 ) -> Complaint:
     """Save a new complaint and its `logged` event in the session's transaction.
 
     The hot path of every complaint logged: two Core INSERTs, not an ORM flush (which
     spends about twenty times the SQL's own time in Python). The complaint returned is
-    not in the session.
+    not in the session. `reporter_follows=False` for a reporter nobody can message (an
+    API token).
     """
     description = clean_text(
         draft.description, what="description", limit=MAX_DESCRIPTION,
@@ -110,6 +113,7 @@ def log_complaint(
         owner_id=owner_id,
         reporter_id=reporter_id,
         source_permalink=draft.source_permalink[:1000],
+        source=draft.source[:40],
         created_at=now,
         updated_at=now,
     )
@@ -122,7 +126,8 @@ def log_complaint(
         "owner_id": owner_id, "note": "",
     })
     # Whoever logged it hears how it ends (`/complaint unfollow` stops that).
-    connection.execute(_INSERT_FOLLOWER, {"complaint_id": complaint.id, "user_id": reporter_id, "since": now})
+    if reporter_follows:
+        connection.execute(_INSERT_FOLLOWER, {"complaint_id": complaint.id, "user_id": reporter_id, "since": now})
     return complaint
 
 

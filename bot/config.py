@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.db import check_url
+from bot.mentions import SLACK_USER_ID
 from bot.quality_index import DEFAULT_SQI_WEIGHTS, DEFAULT_STALE_DAYS, IndexRules, parse_weights
 from bot.sla import CLOCK_TIME, DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
@@ -24,6 +25,11 @@ SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MIN_CONFIDENCE = 0.3
 DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "other")
 DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
+DEFAULT_SURVEY_VALUES = ("speed", "care", "knowledge", "fairness", "keeping promises")
+MIN_SECRET_LENGTH = 32
+MIN_API_TOKEN_LENGTH = 24
+# Secrets copied from documentation, which anyone could sign links with.
+KNOWN_SECRETS = {"change-me", "changeme", "secret", "replace-with-a-long-random-secret"}
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 # Settings whose parser raises ValueError for a bad value; the value is kept as given.
@@ -50,6 +56,15 @@ def _hashtag_words(value: tuple[str, ...], *, what: str, example: str) -> tuple[
     if any(len(word) > 40 or " " in word for word in cleaned):
         raise ValueError(f"{what} are single words of at most 40 characters")
     return cleaned
+
+
+def _user_ids(value: tuple[str, ...]) -> tuple[str, ...]:
+    """People given by their Slack ids: a name or a mention could never be DMed or shown."""
+    wrong = [given for given in value if not SLACK_USER_ID.match(given)]
+    if wrong:
+        raise ValueError(f"{wrong[0][:40]!r} is not a Slack user id: give the member ID from the person's "
+                         "Slack profile (⋮ → Copy member ID), e.g. U0123ABCD")
+    return value
 
 
 class Settings(BaseSettings):
@@ -135,7 +150,38 @@ class Settings(BaseSettings):
     # Members of this channel count as staff in the morale report's coverage.
     staff_channel: str = ""
 
-    @field_validator("manager_ids", "admin_ids", "complaint_categories", "kudos_values", mode="before")
+    # --- The customers' side: survey pages and the intake API ----------------------------
+    # How customers reach the bot, e.g. https://desk.example.com; empty turns the web side off.
+    public_url: str = ""
+    # Signs survey and unsubscribe links; required with PUBLIC_URL.
+    secret_key: str = Field(default="", validate_default=True)
+    company_name: str = Field(default="Customer service", min_length=1, max_length=100)
+    # Days a survey link works.
+    survey_days: int = Field(default=14, ge=1, le=365)
+    # What the customers rate from 1 to 5, besides the 0-10 question.
+    survey_values: CommaList = DEFAULT_SURVEY_VALUES
+    # smtp://user:password@host:587 (STARTTLS); empty: survey links are not e-mailed.
+    smtp_url: str = Field(default="", validate_default=True)
+    # The From address of survey e-mails (default: servicedesk@ the host of PUBLIC_URL).
+    smtp_from: str = ""
+    # A CA certificate file to trust for the SMTP server (a private CA); empty: the system's.
+    smtp_ca_file: str = ""
+    # Hours a detractor may wait for a call-back before the managers are reminded.
+    callback_hours: int = Field(default=48, ge=1, le=720)
+    # Bearer tokens for POST /api/v1/complaints; empty: the intake API refuses every call.
+    api_tokens: CommaList = ()
+    # Who owns complaints from the API: one person, or round-robin over several.
+    intake_owner: str = ""
+    intake_owners: CommaList = Field(default=(), validate_default=True)
+    # Requests per minute: to the survey pages from one address, and to the API per token.
+    web_rate_limit: int = Field(default=30, ge=1, le=10_000)
+    api_rate_limit: int = Field(default=60, ge=1, le=100_000)
+    # Reverse proxies in front of the bot that append the client to X-Forwarded-For (0: none,
+    # and the header is ignored: anyone can send it).
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
+
+    @field_validator("manager_ids", "admin_ids", "complaint_categories", "kudos_values", "survey_values",
+                     "api_tokens", "intake_owners", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_commas(value)
@@ -149,6 +195,67 @@ class Settings(BaseSettings):
     @classmethod
     def _kudos_values(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _hashtag_words(value, what="values", example="ownership,speed,empathy")
+
+    @field_validator("survey_values")
+    @classmethod
+    def _survey_values(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(" ".join(label.split()).lower() for label in value))
+        if not cleaned or len(cleaned) > 10 or any(len(label) > 40 for label in cleaned):
+            raise ValueError("give one to ten values of at most 40 characters, e.g. speed,care,keeping promises")
+        return cleaned
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and (not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s?#]*)?", value)):
+            raise ValueError("must be the http(s) address customers reach the bot at, e.g. https://desk.example.com")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str, info: ValidationInfo) -> str:
+        if not info.data.get("public_url"):
+            return value
+        if len(value) < MIN_SECRET_LENGTH or value.lower() in KNOWN_SECRETS or len(set(value)) < 8:
+            raise ValueError(
+                f"PUBLIC_URL is set, so links are signed with SECRET_KEY: give a random one of at least "
+                f"{MIN_SECRET_LENGTH} characters, e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        if not re.fullmatch(r"smtp://([^@/\s]+@)?[A-Za-z0-9.-]+(:\d{1,5})?/?", value):
+            raise ValueError("must look like smtp://user:password@mail.example.com:587 (sent with STARTTLS)")
+        if not info.data.get("public_url"):
+            raise ValueError("survey e-mails carry links: set PUBLIC_URL too")
+        return value
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _api_tokens(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if value and not info.data.get("public_url"):
+            raise ValueError("the intake API is served by the web side: set PUBLIC_URL too")
+        if any(len(token) < MIN_API_TOKEN_LENGTH for token in value):
+            raise ValueError(f"each token needs at least {MIN_API_TOKEN_LENGTH} random characters")
+        return value
+
+    @field_validator("intake_owner")
+    @classmethod
+    def _intake_owner(cls, value: str) -> str:
+        value = value.strip()
+        _user_ids((value,) if value else ())
+        return value
+
+    @field_validator("intake_owners")
+    @classmethod
+    def _intake_owners(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if info.data.get("api_tokens") and not (value or info.data.get("intake_owner")):
+            raise ValueError("API_TOKENS is set: say who owns complaints from the API (INTAKE_OWNER or INTAKE_OWNERS)")
+        return _user_ids(value)
 
     @field_validator("kudos_emoji")
     @classmethod
@@ -211,6 +318,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @property
+    def web_enabled(self) -> bool:
+        """The survey pages and the intake API are served (PUBLIC_URL is set)."""
+        return bool(self.public_url)
 
     @property
     def zone(self) -> ZoneInfo:

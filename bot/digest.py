@@ -42,10 +42,11 @@ from bot.customer_history import repeat_complainers
 from bot.knowledge.articles import Article
 from bot.knowledge.usage import GapSummary, gap_summary
 from bot.morale import MoraleReport, NamedReport, named_report
+from bot.nps import Nps
 from bot.people import PeopleDirectory
 from bot.quality_index import IndexRules, WeekQuality, parse_weights, week_quality
-from bot.satisfaction import PASSIVE_FROM, PROMOTER_FROM
 from bot.sla import Target
+from bot.survey_figures import SurveyFigures, survey_figures
 from bot.weeks import IsoWeek, Period
 from models.complaints import Complaint, Severity
 from models.db import SessionFactory, seconds_between
@@ -71,21 +72,6 @@ class Durations:
     count: int
     median_seconds: float | None
     p90_seconds: float | None
-
-
-@dataclass(frozen=True)
-class Nps:
-    answers: int
-    promoters: int
-    passives: int
-    detractors: int
-
-    @property
-    def score(self) -> float | None:
-        """% promoters (9-10, very happy) minus % detractors (0-6, unhappy), from -100 to 100."""
-        if not self.answers:
-            return None
-        return round(100 * (self.promoters - self.detractors) / self.answers, 1)
 
 
 @dataclass(frozen=True)
@@ -127,16 +113,18 @@ class Digest:
     # Other features' parts: set by compute_digest, left out by weekly_digest alone.
     morale: NamedReport | None = None
     knowledge_gaps: GapSummary | None = None
+    # The customers' own survey figures (when the web side is on).
+    survey: SurveyFigures | None = None
 
-    def sections(self) -> list[tuple[str, NamedReport | GapSummary]]:
+    def sections(self) -> list[tuple[str, NamedReport | GapSummary | SurveyFigures]]:
         """Other features' parts by key, in the order they follow the service figures."""
-        parts = [("morale", self.morale), ("knowledge_gaps", self.knowledge_gaps)]
+        parts = [("survey", self.survey), ("morale", self.morale), ("knowledge_gaps", self.knowledge_gaps)]
         return [(key, part) for key, part in parts if part is not None]
 
     def as_json(self) -> dict:
         """Every figure, with times in ISO 8601 and derived figures spelled out."""
-        data = asdict(replace(self, morale=None, knowledge_gaps=None))
-        del data["morale"], data["knowledge_gaps"]
+        data = asdict(replace(self, morale=None, knowledge_gaps=None, survey=None))
+        del data["morale"], data["knowledge_gaps"], data["survey"]
         for name in ("logged", "resolved", "open"):
             data[name]["change"] = getattr(self, name).change
         data["nps"]["score"] = self.nps.score
@@ -213,13 +201,7 @@ def grouped(session: Session, column, *conditions) -> list[tuple[str, int]]:
 def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
     """Each complaint's last answer in the window (the one that stood at its end)."""
     latest = {complaint_id: score for complaint_id, _, score in answers_in(session, period_start, period_end)}
-    scores = list(latest.values())
-    return Nps(
-        len(scores),
-        sum(s >= PROMOTER_FROM for s in scores),
-        sum(PASSIVE_FROM <= s < PROMOTER_FROM for s in scores),
-        sum(s < PASSIVE_FROM for s in scores),
-    )
+    return Nps.of(latest.values())
 
 
 def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> list[WeekPoint]:
@@ -306,11 +288,15 @@ def compute_digest(
         figures = weekly_digest(session, week=week, zone=zone, now=now, targets=settings.targets,
                                 rules=settings.sqi_rules)
         gaps = gap_summary(session, now=min(week.end(zone), now), articles=articles)
+        survey = survey_figures(
+            session, start=figures.starts_at, end=figures.ends_at, before_start=week.shift(-1).start(zone), now=now,
+            values=settings.survey_values, staff_nps=figures.nps,
+        ) if settings.web_enabled else None
     morale = named_report(
         open_session=open_session, people=people, staff_channel=settings.staff_channel,
         end=week.end(zone).date(), zone=zone, daily_limit=settings.kudos_daily_limit, shown=shown,
     )
-    return replace(figures, morale=morale, knowledge_gaps=gaps)
+    return replace(figures, morale=morale, knowledge_gaps=gaps, survey=survey)
 
 
 def recipients(*, settings: Settings) -> list[str]:

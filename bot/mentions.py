@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+# A person's id, as Slack shows it (a profile's "Copy member ID").
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 # A mention arrives as <@U123> or, from a command with should_escape, <@U123|name>.
 USER_MENTION = re.compile(r"<@(?P<user>[UW][A-Z0-9]{2,})(?:\|(?P<label>[^>]*))?>")
 

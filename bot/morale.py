@@ -28,6 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from bot.as_of import open_owners_before, owner_at
+from bot.intake import REPORTER_PREFIX
 from bot.people import PeopleDirectory, PeopleUnavailable
 from models.complaints import Complaint, ComplaintEvent, EventKind, Status
 from models.db import SessionFactory
@@ -296,7 +297,9 @@ def _active_people(session: Session, window, *, since: datetime, until: datetime
         ComplaintEvent.at >= until, ComplaintEvent.kind == EventKind.ASSIGNED.value))))
     kept = (Complaint.created_at < until, col(Complaint.id).not_in(reassigned))
     active = union(
-        select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until).distinct(),
+        # A complaint from the API was logged by a token, not a person.
+        select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until,
+                                            ~col(Complaint.reporter_id).startswith(REPORTER_PREFIX)).distinct(),
         select(Complaint.owner_id).where(col(Complaint.resolved_at) >= since, *kept).distinct(),
         # Whoever resolved a complaint in the window, or was made its owner then.
         select(ComplaintEvent.actor_id).where(in_window, ComplaintEvent.kind == EventKind.RESOLVED.value).distinct(),

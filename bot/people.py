@@ -38,3 +38,17 @@ class PeopleDirectory(Protocol):
 
     def members(self, channel: str) -> list[str]:
         """Every member of a channel; PeopleUnavailable if it can't be read."""
+
+
+def first_name(directory: PeopleDirectory | None, user_id: str) -> str:
+    """The first word of the person's name, for a customer to read; "" when it can't be told
+    (never the ID, which means nothing outside Slack)."""
+    if directory is None:
+        return ""
+    try:
+        person = directory.lookup(user_id, quick=True)
+    except PeopleUnavailable:
+        return ""
+    if person is None or person.name == person.id:
+        return ""
+    return person.name.split()[0][:40]

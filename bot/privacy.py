@@ -1,11 +1,14 @@
 """Customers' personal data: what is held about one customer, erasing it on request,
 and redacting it a set time after a complaint is resolved (CUSTOMER_DATA_RETENTION_DAYS).
 
-Redaction keeps every figure (times, owners, severities, scores): it replaces the
-customer's name and contact, and every occurrence of them in free text (description,
-resolution, the customer's comment, the history's notes), with `[redacted]`. Every
-export, erasure and retention run is recorded in `privacy_record`, which names the
-customer only by a one-way fingerprint.
+Redaction keeps every figure (times, owners, severities, scores, the survey's ratings):
+it replaces the customer's name and contact, and every occurrence of them in free text
+(description, resolution, the customer's comment, the history's notes), with
+`[redacted]`. The comment a customer wrote on their survey (bot/surveys.py) is theirs
+alone and is replaced whole; one written after its complaint was redacted for retention
+(a link works SURVEY_DAYS, and `/complaint survey` gives a fresh one) goes on the next
+run. Every export, erasure and retention run is recorded in `privacy_record`, which
+names the customer only by a one-way fingerprint.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.errors import InvalidInput
 from bot.complaint_edits import earlier_customer_details
+from bot.errors import InvalidInput
+from bot.survey_links import address_fingerprint
 from models.complaints import CLOSED_STATUSES, Complaint, ComplaintEvent, EventKind
 from models.customers import keys_for
 from models.privacy import PrivacyAction, PrivacyRecord
+from models.surveys import CallBack, SurveyAnswer, Unsubscribe
 
 REDACTED = "[redacted]"
 # Each retention run redacts at most this many complaints, so one run stays short.
@@ -59,10 +64,16 @@ def _iso(moment: datetime | None) -> str | None:
 def export_customer(session: Session, *, customer: str, actor: str, now: datetime) -> dict:
     """Everything held about the customer, as JSON-able data; the export is recorded."""
     complaints = customer_complaints(session, customer=customer)
-    events = _events(session, [complaint.id for complaint in complaints])
+    ids = [complaint.id for complaint in complaints]
+    events = _events(session, ids)
+    answers, call_backs = _rows_of(session, SurveyAnswer, ids), _rows_of(session, CallBack, ids)
+    addresses = {complaint.customer_contact.strip().lower() for complaint in complaints if complaint.customer_contact}
     data = {
         "customer": customer,
         "exported_at": _iso(now),
+        # Their addresses that asked for no more survey e-mails (the list holds fingerprints).
+        "unsubscribed_from_surveys": sorted(
+            address for address in addresses if session.get(Unsubscribe, address_fingerprint(address)) is not None),
         "complaints": [
             {
                 "reference": complaint.reference,
@@ -82,12 +93,29 @@ def export_customer(session: Session, *, customer: str, actor: str, now: datetim
                     {"kind": event.kind, "at": _iso(event.at), "by": event.actor_id, "note": event.note}
                     for event in events.get(complaint.id, [])
                 ],
+                "survey_answer": _answer_data(answers.get(complaint.id)),
+                "call_back": _call_back_data(call_backs.get(complaint.id)),
             }
             for complaint in complaints
         ],
     }
-    _audit(session, PrivacyAction.EXPORT, actor=actor, customer=customer, complaint_ids=[c.id for c in complaints], now=now)
+    _audit(session, PrivacyAction.EXPORT, actor=actor, customer=customer, complaint_ids=ids, now=now)
     return data
+
+
+def _answer_data(answer: SurveyAnswer | None) -> dict | None:
+    """The customer's own survey answer, as they gave it (last changed at `answered_at`)."""
+    if answer is None:
+        return None
+    return {"score": answer.score, "ratings": dict(answer.ratings), "comment": answer.comment,
+            "first_answered_at": _iso(answer.first_answered_at), "answered_at": _iso(answer.answered_at)}
+
+
+def _call_back_data(call_back: CallBack | None) -> dict | None:
+    if call_back is None:
+        return None
+    return {"requested_at": _iso(call_back.requested_at), "due_at": _iso(call_back.due_at),
+            "called_back_by": call_back.called_back_by or None, "called_back_at": _iso(call_back.called_back_at)}
 
 
 def erase_customer(session: Session, *, customer: str, actor: str, now: datetime) -> Erasure:
@@ -110,14 +138,36 @@ def redact_expired(session: Session, *, now: datetime, retention_days: int, limi
         .limit(limit)
     ))
     _redact(session, complaints, also=[], now=now)
-    ids = [complaint.id for complaint in complaints]
+    ids = sorted({complaint.id for complaint in complaints} | set(_redact_late_comments(session, cutoff, limit)))
     if ids:
         _audit(session, PrivacyAction.RETENTION, actor="retention", customer="", complaint_ids=ids, now=now)
     return Erasure(ids)
 
 
+def _redact_late_comments(session: Session, cutoff: datetime, limit: int) -> list[int]:
+    """Survey comments written after their complaint was redacted for retention."""
+    answers = list(session.exec(
+        select(SurveyAnswer).join(Complaint, col(Complaint.id) == SurveyAnswer.complaint_id)
+        .where(col(Complaint.status).in_(CLOSED_STATUSES), col(Complaint.resolved_at) < cutoff,
+               col(Complaint.customer_redacted_at).is_not(None), col(SurveyAnswer.comment).not_in(("", REDACTED)))
+        .order_by(col(SurveyAnswer.complaint_id)).limit(limit)
+    ))
+    for answer in answers:
+        answer.comment = REDACTED
+        session.add(answer)
+    session.flush()
+    return [answer.complaint_id for answer in answers]
+
+
 def privacy_log(session: Session, *, limit: int = 100) -> list[PrivacyRecord]:
     return list(session.exec(select(PrivacyRecord).order_by(col(PrivacyRecord.id).desc()).limit(limit)))
+
+
+def _rows_of(session: Session, model, complaint_ids: list[int]) -> dict:
+    """The rows of a table keyed by complaint (survey answers, call-backs), by complaint id."""
+    if not complaint_ids:
+        return {}
+    return {row.complaint_id: row for row in session.exec(select(model).where(col(model.complaint_id).in_(complaint_ids)))}
 
 
 def _events(session: Session, complaint_ids: list[int]) -> dict[int, list[ComplaintEvent]]:
@@ -137,7 +187,12 @@ def _pattern(words: Iterable[str]) -> re.Pattern | None:
 
 
 def _redact(session: Session, complaints: list[Complaint], *, also: list[str], now: datetime) -> None:
-    events = _events(session, [complaint.id for complaint in complaints])
+    ids = [complaint.id for complaint in complaints]
+    events = _events(session, ids)
+    for answer in _rows_of(session, SurveyAnswer, ids).values():
+        if answer.comment:
+            answer.comment = REDACTED
+            session.add(answer)
     for complaint in complaints:
         # Earlier names and contacts live on in the history's edits.
         earlier = [detail for event in events.get(complaint.id, []) if event.kind == EventKind.EDITED.value

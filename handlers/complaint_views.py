@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.complaint_changes import Applied, Verb
 from bot.customer_history import REPEAT_WINDOW, CustomerHistory, PastComplaint
+from bot.intake import REPORTER_PREFIX
 from bot.satisfaction import read_rated_note, score_text
 from bot.sla import SlaState, SlaStatus, describe
 from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
@@ -71,13 +72,14 @@ def repeat_line(earlier: Sequence[PastComplaint]) -> str:
 
 def complaint_message(
     complaint: Complaint, sla: SlaStatus | None = None, *, earlier: Sequence[PastComplaint] = (),
-    show_contact: bool = False,
+    show_contact: bool = False, survey_url: str = "",
 ) -> list[dict]:
     """The team's copy in COMPLAINTS_CHANNEL, updated in place on every change.
 
     The channel sees the customer's name only; `show_contact` (the owner, in private)
-    adds how to reach them.
+    adds how to reach them; `survey_url` is the customer's survey link, once resolved.
     """
+    logged_by = f"{escape(complaint.source)} (API)" if complaint.source else f"<@{complaint.reporter_id}>"
     shown = (complaint.customer_name, complaint.customer_contact) if show_contact else (complaint.customer_name,)
     customer = " · ".join(escape(part) for part in shown if part)
     fields = [
@@ -86,7 +88,7 @@ def complaint_message(
         + (f" since {slack_date(complaint.waiting_since)}" if complaint.waiting_since else ""),
         f"*Customer*\n{truncate(customer, 1900) or '—'}",
         f"*Contacted by*\n{complaint.contact_channel}",
-        f"*Logged by*\n<@{complaint.reporter_id}> {slack_date(complaint.created_at)}",
+        f"*Logged by*\n{logged_by} {slack_date(complaint.created_at)}",
         "*First response*\n"
         + (slack_date(complaint.first_responded_at) if complaint.first_responded_at else "not yet"),
     ]
@@ -123,6 +125,8 @@ def complaint_message(
         ]
     else:
         blocks.append(section(f"*Resolution*: {escape(complaint.resolution)}"))
+        if survey_url:
+            blocks.append({"type": "context", "elements": [mrkdwn(f"<{survey_url}|Customer survey link>")]})
         buttons = [(Action.RECOGNISE, "Recognise", None), (Action.NOTE, "Add note", None),
                    (Action.EDIT, "Edit", None), (Action.REOPEN, "Reopen", None)]
         if complaint.followed_up_at is None:
@@ -210,6 +214,8 @@ def owner_notice(complaint: Complaint, actor_id: str) -> str:
     """The new owner's DM, with how to reach the customer (the channel sees only their name)."""
     contact = f" Customer: {escape(complaint.customer_name) or 'unnamed'}, {escape(complaint.customer_contact)}." \
         if complaint.customer_contact else ""
+    if actor_id.startswith(REPORTER_PREFIX):  # it came in from outside Slack
+        return f"A complaint came in from {escape(complaint.source)} and is yours: {brief_text(complaint)}{contact}"
     return f"<@{actor_id}> made you the owner of {brief_text(complaint)}{contact}"
 
 
@@ -280,7 +286,8 @@ def _event_line(event: ComplaintEvent) -> str:
     else:
         verb = EVENT_VERBS[kind]
     note = f": {escape(truncate(note, 300))}" if note else ""
-    return f"• {slack_date(event.at)} <@{event.actor_id}> {verb}{note}"
+    actor = "The intake API" if event.actor_id.startswith(REPORTER_PREFIX) else f"<@{event.actor_id}>"
+    return f"• {slack_date(event.at)} {actor} {verb}{note}"
 
 
 def complaint_list(complaints: Sequence[Complaint], total: int, heading: str) -> list[dict]:

@@ -21,7 +21,6 @@ from slack_sdk import WebClient
 from bot import complaints as service
 from bot.complaint_changes import Applied, Change, Verb, apply_change, check_allowed
 from bot.complaint_text import HelpRequest, OpenModal, Subcommand, help_text, parse, parse_edit, parse_merge, plain_text
-from bot.complaint_search import SearchQuery
 from bot.complaints import ComplaintDraft
 from bot.customer_history import customer_history, earlier_complaints
 from bot.errors import DuplicateRequest, InvalidInput, UserFacingError
@@ -31,7 +30,7 @@ from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
 from bot.services import Services
 from handlers import complaint_form_views as form_views
-from handlers import complaint_followers, complaint_search, complaint_thread, team_copy
+from handlers import complaint_followers, complaint_search, complaint_thread, surveys, team_copy
 from handlers import complaint_views as views
 from handlers.complaint_edit_form import EditForm
 from handlers.forms import choice, input_values, private_metadata
@@ -57,10 +56,6 @@ VERB_OF_ACTION = {
     Action.CUSTOMER_REPLIED: Verb.CUSTOMER_REPLIED,
     Action.RESUME: Verb.RESUME,
 }
-# `list <word>` that pages through search results; `closed` is what many people call resolved.
-LISTED_BY_SEARCH = {"resolved": "resolved", "closed": "resolved", "waiting": "waiting", "merged": "merged"}
-# `list open` and `list all`: everyone's open complaints.
-LISTED_OPEN = ("open", "all")
 VERB_OF_SUBCOMMAND = {
     "take": Verb.TAKE,
     "assign": Verb.ASSIGN,
@@ -131,24 +126,9 @@ class ComplaintListeners:
         self.services.after_ack(publish)
 
     def _run_subcommand(self, ack, respond, client, sub: Subcommand, user_id: str, trigger_id: str) -> None:
-        if sub.name == "search":
-            text, blocks = complaint_search.search_page(self.services, complaint_search.parse(self.services, sub.rest))
+        if sub.name in complaint_search.SUBCOMMANDS:
+            text, blocks = complaint_search.listing(self.services, sub, user_id=user_id)
             ack(text=text, blocks=blocks)
-            return
-        if sub.name == "list" and sub.args and sub.args[0].lower() in LISTED_BY_SEARCH:
-            status = LISTED_BY_SEARCH[sub.args[0].lower()]
-            text, blocks = complaint_search.search_page(self.services, SearchQuery(status=status))
-            ack(text=text, blocks=blocks)
-            return
-        if sub.name == "list":
-            if sub.args and sub.args[0].lower() not in LISTED_OPEN:
-                raise InvalidInput("List which complaints? `list` (yours), `list open`, `list waiting`, "
-                                   "`list resolved` or `list merged`; `search` finds any of them.")
-            everyone = bool(sub.args)
-            with self.services.open_session() as session:
-                rows, total = service.list_complaints(session, owner_id=None if everyone else user_id)
-            heading = "Open complaints" if everyone else "Your open complaints"
-            ack(text=heading, blocks=views.complaint_list(rows, total, heading))
             return
         if sub.name == "customer":
             with self.services.open_session() as session:
@@ -159,6 +139,9 @@ class ComplaintListeners:
         if not sub.args:
             raise InvalidInput(f"Which complaint? For example `/complaint {sub.name} C-42`.")
         complaint_id = service.parse_reference(sub.args[0])
+        if sub.name == "survey":
+            ack(text=surveys.survey_link_again(self.services, complaint_id))
+            return
         if sub.name in complaint_followers.SUBCOMMANDS:
             ack(text=complaint_followers.answer(self.services, sub.name, complaint_id=complaint_id, user_id=user_id))
             return
@@ -175,8 +158,9 @@ class ComplaintListeners:
             return
         change = self._typed_change(VERB_OF_SUBCOMMAND[sub.name], complaint_id, user_id, sub.rest)
         applied = self._apply(change, key=f"command:{trigger_id}")
-        ack(text=views.done_text(applied))
-        self._publish_change_later(client, applied, user_id, tell=lambda text: respond(text=text))
+        survey = team_copy.survey_line(self.services, applied.complaint) if applied.verb is Verb.RESOLVE else ""
+        ack(text=views.done_text(applied) + survey)
+        self._publish_change_later(client, applied, user_id, tell=lambda text: respond(text=text), survey_told=True)
 
     def _typed_change(self, verb: Verb, complaint_id: int, user_id: str, rest: str) -> Change:
         """`/complaint <verb> C-42 <what follows>` as a change."""
@@ -352,11 +336,16 @@ class ComplaintListeners:
         )
 
     def _publish_change_later(self, client: WebClient, applied: Applied, actor_id: str, *,
-                              tell: Callable[[str], None]) -> None:
+                              tell: Callable[[str], None], survey_told: bool = False) -> None:
         """Update the team's copy (and its thread), tell a new owner and the followers, on the
-        publisher threads; problems go to `tell`."""
+        publisher threads; problems go to `tell`, and so does a resolution's survey link unless
+        the answer had it (`survey_told`)."""
 
         def publish() -> None:
+            if applied.verb is Verb.RESOLVE and not survey_told:
+                survey = team_copy.survey_line(self.services, applied.complaint).strip()
+                if survey:
+                    tell(survey)
             problems = team_copy.publish_change(
                 self.services, client, applied.complaint, applied.previous_owner_id, actor_id,
                 resolved=applied.verb is Verb.RESOLVE,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot.digest import Count, Digest, Durations, Nps
 from bot.satisfaction import SATISFIED, UNHAPPY, VERY_HAPPY
 from bot.sla import describe
-from handlers import knowledge_views, morale_views, quality_index_views
+from handlers import knowledge_views, morale_views, quality_index_views, survey_views
 from handlers.blocks import mrkdwn, plain, section
 from handlers.complaint_views import SEVERITY_ICON
 from handlers.text import escape, truncate
@@ -15,6 +15,7 @@ from handlers.text import escape, truncate
 # Each of other features' parts of the digest (bot.digest.Digest.sections): its title,
 # and its lines in mrkdwn with user text escaped.
 PARTS = {
+    "survey": ("The customers' own voice", survey_views.digest_lines),
     "morale": ("Morale", morale_views.digest_lines),
     "knowledge_gaps": (knowledge_views.GAPS_TITLE, knowledge_views.digest_gap_lines),
 }

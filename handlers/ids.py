@@ -30,6 +30,7 @@ class Action(StrEnum):
     WAITING = "complaint_waiting"
     CUSTOMER_REPLIED = "complaint_customer_replied"
     RESUME = "complaint_resume"
+    CALL_BACK = "survey_call_back"
     # App Home
     HOME_LOG = "home_log_complaint"
     HOME_SEARCH_KB = "home_search_kb"

@@ -13,11 +13,14 @@ from slack_sdk import WebClient
 from bot import complaints as service
 from bot.customer_history import earlier_complaints
 from bot.metrics import TEAM_COPY_POSTS
+from bot.intake import REPORTER_PREFIX
 from bot.services import Services
 from bot.sla import SlaStatus, sla_status
+from bot.survey_links import links_for
 from bot.team_copies import claim_retries
 from handlers import complaint_thread
 from handlers import complaint_views as views
+from handlers import survey_views
 from handlers.ids import Block
 from handlers.owner_notice import tell_new_owner
 from handlers.text import slack_error_text
@@ -36,7 +39,23 @@ def team_message_blocks(services: Services, complaint: Complaint) -> list[dict]:
     no session is held while the message goes to Slack)."""
     with services.open_session() as session:
         earlier = earlier_complaints(session, complaint=complaint)
-    return views.complaint_message(complaint, sla_now(services, complaint), earlier=earlier)
+    return views.complaint_message(complaint, sla_now(services, complaint), earlier=earlier,
+                                   survey_url=survey_url(services, complaint))
+
+
+def survey_url(services: Services, complaint: Complaint) -> str:
+    """The customer's survey link, issued at resolution (so it is the same each time it is
+    drawn); "" while open or when the web side is off."""
+    links = links_for(services.settings)
+    if links is None or complaint.status != "resolved" or complaint.resolved_at is None:
+        return ""
+    return links.survey_url(complaint.id, issued_at=complaint.resolved_at)
+
+
+def survey_line(services: Services, complaint: Complaint) -> str:
+    """The survey link as a line for the person who resolved it (and its owner), or ""."""
+    url = survey_url(services, complaint)
+    return "\n" + survey_views.survey_link_line(url, days=services.settings.survey_days) if url else ""
 
 
 def publish_new(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
@@ -68,7 +87,8 @@ def publish_change(
         problems += direct_message(client, previous_owner_id, views.handed_over_notice(complaint, actor_id),
                                    "the previous owner")
     elif resolved and actor_id != complaint.owner_id:
-        problems += direct_message(client, complaint.owner_id, views.resolved_for_you_notice(complaint, actor_id),
+        problems += direct_message(client, complaint.owner_id,
+                                   views.resolved_for_you_notice(complaint, actor_id) + survey_line(services, complaint),
                                    "the owner")
     return problems
 
@@ -156,4 +176,6 @@ def post_missing_team_copies(services: Services, client: WebClient) -> None:
             logger.info("found the team's copy of %s posted before a restart", complaint.reference)
         elif not post_team_copy(services, client, complaint):
             logger.info("posted the team's copy of %s on a later try", complaint.reference)
+            if complaint.reporter_id.startswith(REPORTER_PREFIX):
+                continue  # logged through the API: nobody in Slack to tell
             direct_message(client, complaint.reporter_id, views.posted_later_notice(complaint, channel), "you")

@@ -84,6 +84,11 @@ class Complaint(SQLModel, table=True):
             "ix_complaint_paused_created_at", "created_at",
             sqlite_where=text("paused_seconds > 0"), postgresql_where=text("paused_seconds > 0"),
         ),
+        # The latest complaint from outside Slack, whose owner the next one's round-robin follows.
+        Index(
+            "ix_complaint_source_id", "id",
+            sqlite_where=text("source != ''"), postgresql_where=text("source != ''"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -101,6 +106,8 @@ class Complaint(SQLModel, table=True):
     owner_id: str = Field(max_length=32, index=True)
     reporter_id: str = Field(max_length=32)
     source_permalink: str = Field(default="", max_length=1000)
+    # Where a complaint from outside Slack came from ("web form", "e-mail"); empty for Slack.
+    source: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     resolution: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(index=True)
     first_responded_at: datetime | None = Field(default=None, index=True)

@@ -10,8 +10,10 @@ from models.kudos import KudosGiverDay, Recognition
 from models.privacy import PrivacyRecord
 from models.requests import ProcessedRequest
 from models.service_levels import Notification, OwnerReminder
+from models.surveys import CallBack, RateWindow, SurveyAnswer, Unsubscribe
 
 __all__ = [
-    "Complaint", "ComplaintEvent", "ComplaintFollower", "KnowledgeFeedback", "KnowledgeSearch", "KudosGiverDay",
-    "Notification", "OwnerReminder", "PendingThreadReply", "PrivacyRecord", "ProcessedRequest", "Recognition",
+    "CallBack", "Complaint", "ComplaintEvent", "ComplaintFollower", "KnowledgeFeedback", "KnowledgeSearch",
+    "KudosGiverDay", "Notification", "OwnerReminder", "PendingThreadReply", "PrivacyRecord", "ProcessedRequest",
+    "RateWindow", "Recognition", "SurveyAnswer", "Unsubscribe",
 ]

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from bot.complaint_text import SUBCOMMANDS, HelpRequest, Subcommand, help_text, parse
-from handlers.complaints import LISTED_BY_SEARCH, LISTED_OPEN
+from handlers.complaint_search import LISTED_BY_SEARCH, LISTED_OPEN
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 CATEGORIES = ("billing", "other")

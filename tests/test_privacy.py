@@ -14,10 +14,13 @@ from bot import privacy
 from bot.app.cli import main
 from bot.complaints import ComplaintDraft, Permissions
 from bot.errors import InvalidInput
+from bot.survey_links import address_fingerprint
+from bot.surveys import AnswerDraft, save_answer
 from models.complaints import Complaint, ComplaintEvent
 from models.customers import contact_key, customer_key
 from models.db import unit_of_work
 from models.privacy import PrivacyRecord
+from models.surveys import SurveyAnswer, Unsubscribe
 from tests.harness import ALICE, BOB, FakeClock
 
 
@@ -103,6 +106,63 @@ def test_retention_redacts_only_complaints_resolved_long_enough_ago_once(open_se
     assert first.customer_name == "[redacted]" and "Jane" not in first.description
     assert second.customer_name == "J. Roe"  # still open: kept
     assert [record.action for record in rows(open_session, PrivacyRecord)] == ["retention"]
+
+
+def answer_survey(open_session, complaint_id: int, comment: str, *, now, score: int = 4) -> None:
+    draft = AnswerDraft(score, {"speed": 2, "care": 5}, comment)
+    save_answer(open_session, complaint_id=complaint_id, draft=draft, now=now, call_back_within=timedelta(hours=48))
+
+
+def survey_answer(open_session, complaint_id: int) -> SurveyAnswer:
+    with open_session() as session:
+        return session.get(SurveyAnswer, complaint_id)
+
+
+def test_the_customers_survey_answer_call_back_and_unsubscribe_are_in_their_export(open_session, history):
+    answer_survey(open_session, 1, "Jane here: nobody called me on 0123 456", now=history())
+    with unit_of_work(open_session) as session:
+        session.add(Unsubscribe(address_fingerprint=address_fingerprint("jane.roe@example.com"), at=history()))
+    with unit_of_work(open_session) as session:
+        data = privacy.export_customer(session, customer="jane.roe@example.com", actor="cli:test", now=history())
+    first, second = data["complaints"]
+    assert first["survey_answer"] == {
+        "score": 4, "ratings": {"speed": 2, "care": 5}, "comment": "Jane here: nobody called me on 0123 456",
+        "first_answered_at": first["survey_answer"]["answered_at"], "answered_at": history().isoformat()}
+    assert first["call_back"]["requested_at"] == history().isoformat() and first["call_back"]["called_back_at"] is None
+    assert second["survey_answer"] is None and second["call_back"] is None
+    assert data["unsubscribed_from_surveys"] == ["jane.roe@example.com"]
+    json.dumps(data)
+
+
+def test_erase_replaces_the_customers_survey_comment_whole_and_keeps_their_scores(open_session, history):
+    answer_survey(open_session, 1, "Jane here: nobody called me on 0123 456", now=history())
+    answer_survey(open_session, 3, "Sam: fine", now=history(), score=9)
+    with unit_of_work(open_session) as session:
+        privacy.erase_customer(session, customer="jane.roe@example.com", actor="cli:test", now=history())
+    janes = survey_answer(open_session, 1)
+    assert (janes.comment, janes.score, janes.ratings) == ("[redacted]", 4, {"speed": 2, "care": 5})
+    assert survey_answer(open_session, 3).comment == "Sam: fine"
+    with unit_of_work(open_session) as session:
+        exported = privacy.export_customer(session, customer="+1 555 0100 200", actor="cli:test", now=history())
+    assert exported["complaints"][0]["survey_answer"]["comment"] == "Sam: fine"
+
+
+def test_retention_redacts_survey_comments_with_their_complaint_and_those_written_after(open_session, history):
+    answer_survey(open_session, 1, "Jane here, still no refund", now=history())
+    with unit_of_work(open_session) as session:
+        assert privacy.redact_expired(session, now=history() + timedelta(days=29), retention_days=30).complaint_ids == []
+    assert survey_answer(open_session, 1).comment == "Jane here, still no refund"
+    with unit_of_work(open_session) as session:
+        assert privacy.redact_expired(session, now=history() + timedelta(days=31), retention_days=30).complaint_ids == [1]
+    assert survey_answer(open_session, 1).comment == "[redacted]"
+    # A fresh link (`/complaint survey C-1`) let her change her answer after the redaction.
+    answer_survey(open_session, 1, "Jane again: it came", now=history() + timedelta(days=31, hours=1), score=8)
+    with unit_of_work(open_session) as session:
+        assert privacy.redact_expired(session, now=history() + timedelta(days=32), retention_days=30).complaint_ids == [1]
+    assert (survey_answer(open_session, 1).comment, survey_answer(open_session, 1).score) == ("[redacted]", 8)
+    with unit_of_work(open_session) as session:
+        assert privacy.redact_expired(session, now=history() + timedelta(days=33), retention_days=30).complaint_ids == []
+    assert [record.action for record in rows(open_session, PrivacyRecord)] == ["retention", "retention"]
 
 
 @pytest.mark.parametrize("customer", ["", "   "])

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
 from handlers import (
     complaint_search, complaints, desk, digest, home, knowledge, kudos, owner_notice, privacy, quality_index, reminders,
+    surveys,
 )
 from handlers.messaging import apology
 from handlers.users import UserDirectory
@@ -26,6 +27,7 @@ LISTENER_THREADS = 32
 # Every capability's listeners; the timed ones (reminders, digest) add scheduled jobs.
 HANDLERS = (
     complaints, complaint_search, owner_notice, knowledge, kudos, desk, home, reminders, digest, quality_index, privacy,
+    surveys,
 )
 
 
@@ -37,10 +39,11 @@ def create_app(
     clock: Clock = system_clock,
     services: Services | None = None,
     listener_executor: Executor | None = None,
-) -> App:
-    """Build a Bolt app with every listener registered; nothing is global.
+) -> tuple[App, Services]:
+    """Build a Bolt app with every listener registered; nothing is global. Returns it
+    with the services its listeners were given (holding the app's one directory of
+    people and the scheduled jobs), for the web side served beside it.
 
-    Pass `services` (from `build_services`) to keep hold of its scheduled jobs.
     `listener_executor` runs listeners (and the work they do after `ack()`); tests
     pass one they can wait on.
     """
@@ -67,7 +70,7 @@ def create_app(
     for handler in HANDLERS:
         handler.register(app, services)
     app.error(answer_failed_request)
-    return app
+    return app, services
 
 
 def answer_failed_request(error: Exception, body: dict, response: BoltResponse | None) -> BoltResponse | None:

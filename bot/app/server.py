@@ -1,7 +1,8 @@
 """Serving the app: HTTP through gunicorn, or Socket Mode; and `servicedesk run`.
 
-HTTP mode serves Slack's requests at `/slack/events`, a health check at `/healthz`
-and the metrics at `/metrics`. gunicorn runs `WEB_CONCURRENCY` worker processes with threads; each worker
+HTTP mode serves Slack's requests at `/slack/events`, a health check at `/healthz`,
+the metrics at `/metrics`, and, when PUBLIC_URL is set, the customers' side (survey
+pages and the intake API, a Flask app: bot/app/web/) at every other path. gunicorn runs `WEB_CONCURRENCY` worker processes with threads; each worker
 builds its own app and database engine after the fork (connections must not be
 shared across processes), and finishes requests in flight on SIGTERM.
 """
@@ -39,9 +40,11 @@ METRICS_PATH = "/metrics"
 
 def make_wsgi_app(
     app: App, engine, *, signing_secret: str, max_body_bytes: int = MAX_BODY_BYTES, metrics: Callable | None = None,
+    web: Callable | None = None,
 ) -> Callable:
-    """The WSGI application: Bolt at /slack/events, a database-checking /healthz, and
-    `metrics` (bot/app/metrics_endpoint.py) at /metrics when given.
+    """The WSGI application: Bolt at /slack/events, a database-checking /healthz,
+    `metrics` (bot/app/metrics_endpoint.py) at /metrics when given, and `web` (the
+    Flask app of bot/app/web/, which routes its own paths) for every other path when given.
 
     Whatever arrives, the answer is a plain HTTP response from here, never an error
     page from the server: 404 for an unknown path, 405 for a wrong method, and the 4xx
@@ -71,6 +74,8 @@ def make_wsgi_app(
             if path == METRICS_PATH and metrics is not None:
                 _allow(method, "GET")
                 return metrics(environ, start_response)
+            if path != SLACK_PATH and web is not None:
+                return web(environ, start_response)
             if path != SLACK_PATH:
                 raise Refused(HTTPStatus.NOT_FOUND, "not found")
             _allow(method, "POST")
@@ -117,21 +122,30 @@ def _plain(start_response: Callable, status: HTTPStatus, message: str, headers=(
     return [body]
 
 
-def build_app(settings: Settings, services: Services) -> App:
-    """The app, with its scheduler ticking in this process when SCHEDULER_ENABLED."""
-    app = create_app(settings, services=services)
+def build_app(settings: Settings, services: Services) -> tuple[App, Services]:
+    """The app and its services, with the scheduler ticking in this process when SCHEDULER_ENABLED."""
+    app, services = create_app(settings, services=services)
     if settings.scheduler_enabled:
         Ticker(services.scheduled_jobs).start()
-    return app
+    return app, services
+
+
+def web_side(app: App, services: Services) -> Callable | None:
+    """The customers' pages and API for `app`, or None when PUBLIC_URL is not set."""
+    if not services.settings.web_enabled:
+        return None
+    from bot.app.web import create_web_app
+
+    return create_web_app(services, app.client)
 
 
 def build_wsgi_app(settings: Settings) -> Callable:
     # Called in each gunicorn worker after the fork: every worker ticks, and the
     # ledger makes sure each reminder and digest is still sent once.
     engine = make_engine(settings.database_url)
-    services = build_services(settings, engine=engine)
-    return make_wsgi_app(build_app(settings, services), engine, signing_secret=settings.slack_signing_secret,
-                         metrics=metrics_endpoint(services))
+    app, services = build_app(settings, build_services(settings, engine=engine))
+    return make_wsgi_app(app, engine, signing_secret=settings.slack_signing_secret,
+                         metrics=metrics_endpoint(services), web=web_side(app, services))
 
 
 def gunicorn_options(settings: Settings, *, threads: int = 8, shared_counts: bool = False) -> dict[str, object]:
@@ -173,7 +187,9 @@ def serve_http(settings: Settings) -> None:
 def serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    handler = SocketModeHandler(build_app(settings, build_services(settings)), settings.slack_app_token)
+    if settings.web_enabled:
+        logger.warning("PUBLIC_URL is set, but Socket Mode serves no HTTP: the survey pages and the API need HTTP mode")
+    handler = SocketModeHandler(build_app(settings, build_services(settings))[0], settings.slack_app_token)
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())

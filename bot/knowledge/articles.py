@@ -24,9 +24,9 @@ from datetime import date, datetime
 import yaml
 
 from bot.knowledge.text import normalise_many
+from bot.mentions import SLACK_USER_ID
 
 KNOWN_KEYS = ("title", "tags", "questions", "owner", "updated")
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _TOP_LEVEL_KEY = re.compile(r"^([^\s#:][^:]*?)\s*:(?:\s|$)")
 _OWNER_LINE = re.compile(r"^owner\s*:\s*['\"]?([UW][A-Z0-9]{2,20})", re.MULTILINE)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -39,7 +39,7 @@ from bot.services import build_services
 from bot.clock import Clock
 from bot.config import Settings
 from bot.scheduler import run_jobs
-from bot.app.server import make_wsgi_app
+from bot.app.server import make_wsgi_app, web_side
 from models.db import make_engine, session_factory
 
 TEAM = "T0SERVICE"
@@ -271,12 +271,14 @@ class LoopbackDesk:
         self.engine = make_engine(settings.database_url)
         self.open_session = session_factory(self.engine)
         self.executor = TrackingExecutor()
-        self.services = build_services(settings, engine=self.engine, clock=clock, publisher=self.executor)
-        self.app = create_app(settings, services=self.services, listener_executor=self.executor)
+        self.app, self.services = create_app(
+            settings, services=build_services(settings, engine=self.engine, clock=clock, publisher=self.executor),
+            listener_executor=self.executor,
+        )
         self._server = make_server(
             "127.0.0.1", 0,
             make_wsgi_app(self.app, self.engine, signing_secret=settings.slack_signing_secret,
-                          metrics=metrics_endpoint(self.services)),
+                          metrics=metrics_endpoint(self.services), web=web_side(self.app, self.services)),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
         threading.Thread(
