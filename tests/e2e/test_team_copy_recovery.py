@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import select
 
+from bot.team_copies import FIRST_TRY
 from models.complaints import Complaint
 from models.db import unit_of_work
 from tests.harness import ALICE, COMPLAINTS
@@ -27,7 +28,7 @@ def test_a_copy_posted_just_before_a_crash_is_found_not_posted_again(make_desk, 
     with unit_of_work(desk.open_session) as session:
         session.exec(update(Complaint).values(slack_channel="", slack_ts=""))
     restarted = make_desk(manager_ids=())
-    clock.advance(seconds=31)
+    clock.advance(seconds=FIRST_TRY.total_seconds() + 1)
     restarted.tick()
     restarted.settle()
     assert len(team_posts(slack)) == 1

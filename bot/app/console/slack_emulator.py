@@ -20,10 +20,12 @@ accepted at all (`refuse_connections`), until `mend()` / `accept_connections()`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -140,6 +142,9 @@ class SlackEmulator:
         self._last_ts = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        # Open connections, and how many were ever accepted (keep-alive reuses them).
+        self.connections: set[socket.socket] = set()
+        self.connections_accepted = 0
 
     # ----- lifecycle -------------------------------------------------------------------
     def start(self, port: int = 0) -> SlackEmulator:
@@ -150,6 +155,20 @@ class SlackEmulator:
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Slack's own servers: a client may send many calls over one connection.
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with emulator._lock:
+                    emulator.connections.add(self.connection)
+                    emulator.connections_accepted += 1
+
+            def finish(self) -> None:
+                with emulator._lock:
+                    emulator.connections.discard(self.connection)
+                super().finish()
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 emulator._handle(self)
 
@@ -170,6 +189,11 @@ class SlackEmulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            kept_open = list(self.connections)
+        for connection in kept_open:  # refused means refused, also on a kept-alive connection
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def base_url(self) -> str:
