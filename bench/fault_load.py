@@ -8,6 +8,7 @@ each request can be matched with the rows it made: none, one, or (a duplicate) m
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import re
@@ -140,7 +141,9 @@ class Load:
             try:
                 reply = self.server.client().command(typed)
                 status, answer = reply.status, reply.text
-            except OSError as exc:  # refused, reset or timed out: Slack shows the user an error
+            except (OSError, http.client.HTTPException) as exc:
+                # Refused, reset, timed out or cut off mid-answer (the server killed as it
+                # answered): Slack shows the user an error.
                 status, answer = 0, type(exc).__name__
             self.sent.append(Sent(marker, owner, started, time.monotonic() - clock, status, answer))
             self._stopped.wait(self.pause)

@@ -155,8 +155,10 @@ class SlackEmulator:
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
-            # Keep-alive, as Slack's own servers: a client may send many calls over one connection.
+            # Keep-alive, as Slack's own servers: a client may send many calls over one
+            # connection (and no Nagle delay between an answer's headers and its body).
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def setup(self) -> None:
                 super().setup()
