@@ -58,6 +58,11 @@ class RealServer:
             "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url, "HOST": "127.0.0.1",
             "PORT": str(self.port), "WEB_CONCURRENCY": str(workers), "COMPLAINTS_CHANNEL": COMPLAINTS,
             "KNOWLEDGE_DIR": str(workdir / "knowledge"), "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            # The load logs tens of complaints a second into one channel, which Slack's own
+            # pace (one post a second) could never follow; the emulator sets no limit, so
+            # the run measures how copies come back, not how long Slack's pace takes
+            # (tests/e2e/test_team_copy_pace.py checks the pace itself).
+            "SLACK_CHANNEL_POSTS_PER_SECOND": "100",
         }
         self.process: subprocess.Popen | None = None
         self.log = workdir / "server.log"
