@@ -218,7 +218,7 @@ def post_missing_team_copies(services: Services, client: WebClient) -> None:
             found_or_posted(services, client, complaint, channel=channel, ts=in_channel[str(complaint.id)], stale=True)
             logger.info("found the team's copy of %s posted before a restart", complaint.reference)
         else:
-            posted, problems = post_team_copy(services, client, complaint, max_wait=None)
+            posted, _ = post_team_copy(services, client, complaint, max_wait=None)
             if posted:
                 logger.info("posted the team's copy of %s on a later try", complaint.reference)
                 direct_message(client, complaint.reporter_id, views.posted_later_notice(complaint, channel), "you")

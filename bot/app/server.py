@@ -135,6 +135,8 @@ class PreforkedApp:
     Nothing built here holds what a fork must not share: the engine has connected to
     nothing yet (it is disposed of in each worker all the same), thread pools start
     their threads on first use, and each worker starts its own scheduler (`after_fork`).
+    A thread started while building would not exist in the workers (a fork copies only
+    the thread that forks): anything that needs one starts it in `after_fork`.
     """
 
     def __init__(self, settings: Settings) -> None:

@@ -394,14 +394,20 @@ class SlackEmulator:
         if method == "conversations.history":
             # Newest first, at or before `latest`, as Slack pages them; replies in a thread
             # are not in the channel's history (conversations.replies has them).
+            # The cursor (opaque to callers) is the last ts of the page before.
             latest, oldest = float(args.get("latest") or "inf"), float(args.get("oldest") or 0)
+            before = float(args.get("cursor") or "inf")
             with self._lock:
                 found = sorted(
                     (m for (c, ts), m in self.messages.items()
-                     if c == channel and oldest <= float(ts) <= latest and m.get("thread_ts", ts) == ts),
+                     if c == channel and oldest <= float(ts) <= latest and float(ts) < before
+                     and m.get("thread_ts", ts) == ts),
                     key=lambda m: float(m["ts"]), reverse=True,
                 )
-            return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}
+            page = found[: int(args.get("limit") or 100)]
+            more = len(found) > len(page)
+            return {"ok": True, "messages": page, "has_more": more,
+                    "response_metadata": {"next_cursor": page[-1]["ts"] if more else ""}}
         if method == "conversations.members":
             if channel not in self.members:
                 return {"ok": False, "error": "channel_not_found"}
