@@ -274,7 +274,11 @@ class SlackEmulator:
 
     # ----- the HTTP side -------------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        declared = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(declared)
+        if len(raw) < declared:  # the caller died mid-request (a fault run's SIGKILL): no call was made
+            request.close_connection = True
+            return None
         path = request.path.split("?", 1)[0]
         if path == "/socket-mode":
             return self._send(request, 404, {"ok": False, "error": "no_websocket_here"})
