@@ -135,8 +135,14 @@ def found_or_posted(services: Services, client: WebClient, complaint: Complaint,
         current = service.set_message_location(session, complaint_id=complaint.id, channel=channel, ts=ts)
         session.commit()
     complaint.slack_channel, complaint.slack_ts = channel, ts
-    changed = stale or shown_differently(complaint, current)
-    problems = update_team_message(services, client, current) if changed else []
+    if not (stale or shown_differently(complaint, current)):
+        problems = []
+    else:
+        # Read again, just before the update: a change saved since `current` may be
+        # updating the message on another thread, and the last update must not be older.
+        with services.open_session() as session:
+            latest = service.get_complaint(session, complaint.id)
+        problems = update_team_message(services, client, latest)
     complaint_thread.post_replies(services, client, complaint.id)
     return problems
 
