@@ -8,6 +8,7 @@ each request can be matched with the rows it made: none, one, or (a duplicate) m
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import re
@@ -57,6 +58,11 @@ class RealServer:
             "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url, "HOST": "127.0.0.1",
             "PORT": str(self.port), "WEB_CONCURRENCY": str(workers), "COMPLAINTS_CHANNEL": COMPLAINTS,
             "KNOWLEDGE_DIR": str(workdir / "knowledge"), "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            # The load logs tens of complaints a second into one channel, which Slack's own
+            # pace (one post a second) could never follow; the emulator sets no limit, so
+            # the run measures how copies come back, not how long Slack's pace takes
+            # (tests/e2e/test_team_copy_pace.py checks the pace itself).
+            "SLACK_CHANNEL_POSTS_PER_SECOND": "100",
         }
         self.process: subprocess.Popen | None = None
         self.log = workdir / "server.log"
@@ -140,7 +146,9 @@ class Load:
             try:
                 reply = self.server.client().command(typed)
                 status, answer = reply.status, reply.text
-            except OSError as exc:  # refused, reset or timed out: Slack shows the user an error
+            except (OSError, http.client.HTTPException) as exc:
+                # Refused, reset, timed out or cut off mid-answer (the server killed as it
+                # answered): Slack shows the user an error.
                 status, answer = 0, type(exc).__name__
             self.sent.append(Sent(marker, owner, started, time.monotonic() - clock, status, answer))
             self._stopped.wait(self.pause)

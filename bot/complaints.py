@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -317,30 +317,26 @@ def stop_waiting(complaint: Complaint, now: datetime) -> timedelta | None:
 def set_message_location(
     session: Session, *, complaint_id: int, channel: str, ts: str
 ) -> Complaint:
-    """Remember where the team's copy was posted; returns the complaint as it is now.
+    """Remember where the team's copy was posted; returns the complaint as it is now
+    (not in the session).
 
-    One UPDATE … RETURNING: its row lock orders this against a concurrent change, so
-    either the change sees where the message is, or this returns the changed row.
+    One Core UPDATE … RETURNING (no ORM flush or identity map: this runs once per
+    complaint logged): its row lock orders this against a concurrent change, so either
+    the change sees where the message is, or this returns the changed row.
     """
-    statement = (
-        update(Complaint).where(col(Complaint.id) == complaint_id)
-        .values(slack_channel=channel, slack_ts=ts).returning(Complaint)
-    )
-    complaint = session.execute(statement, execution_options={"populate_existing": True}).scalar_one_or_none()
-    if complaint is None:
+    row = session.connection().execute(
+        _SET_LOCATION, {"complaint_id": complaint_id, "slack_channel": channel, "slack_ts": ts}
+    ).one_or_none()
+    if row is None:
         raise NotFound(f"There is no complaint C-{complaint_id}.")
-    return complaint
+    return Complaint(**row._mapping)
 
 
-def unposted(session: Session, *, logged_after: datetime, logged_before: datetime, limit: int = 50) -> list[Complaint]:
-    """Complaints logged in the window whose team copy was never posted, oldest first."""
-    statement = (
-        select(Complaint)
-        .where(Complaint.slack_ts == "", col(Complaint.created_at) > logged_after,
-               col(Complaint.created_at) <= logged_before)
-        .order_by(col(Complaint.created_at)).limit(limit)
-    )
-    return list(session.exec(statement))
+_SET_LOCATION = (
+    update(Complaint.__table__).where(Complaint.__table__.c.id == bindparam("complaint_id"))
+    .values(slack_channel=bindparam("slack_channel"), slack_ts=bindparam("slack_ts"))
+    .returning(*Complaint.__table__.c)
+)
 
 
 def message_location(session: Session, complaint_id: int) -> tuple[str, str]:

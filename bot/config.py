@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # When set, GET /metrics needs `Authorization: Bearer <this>`; open otherwise.
     metrics_token: str = ""
     complaints_channel: str = ""
+    # chat.postMessage into one channel, for the whole server (shared out between the
+    # WEB_CONCURRENCY workers): Slack allows about one a second (bot/channel_pace.py).
+    slack_channel_posts_per_second: float = Field(default=1.0, gt=0, le=1000)
     manager_ids: CommaList = ()
     admin_ids: CommaList = ()
     tz: str = "UTC"

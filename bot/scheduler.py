@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from bot.metrics import SCHEDULED_JOB_FAILURES, SCHEDULED_JOB_RUNS
@@ -32,6 +33,13 @@ def run_jobs(jobs: Sequence[Job]) -> None:
             logger.exception("scheduled job %s failed", name)
 
 
+def every(seconds: float, job: Job) -> Job:
+    """Mark `job` to run every `seconds` instead of every tick (a job that must follow
+    up sooner than a minute, like the team copies' retry)."""
+    job.every_seconds = seconds
+    return job
+
+
 def job_name(job: Job) -> str:
     """A function's name, or the class of a callable object: a few fixed names (a metric label)."""
     return getattr(job, "__name__", type(job).__name__)
@@ -50,9 +58,14 @@ class Ticker:
         return self
 
     def _loop(self) -> None:
+        due_at = [0.0] * len(self.jobs)
         while not self._stopped.is_set():
-            run_jobs(self.jobs)
-            self._stopped.wait(self.interval)
+            now = time.monotonic()
+            due = [index for index, at in enumerate(due_at) if at <= now]
+            run_jobs([self.jobs[index] for index in due])
+            for index in due:
+                due_at[index] = now + getattr(self.jobs[index], "every_seconds", self.interval)
+            self._stopped.wait(max(min(due_at, default=now + self.interval) - time.monotonic(), 0.0))
 
     def stop(self) -> None:
         self._stopped.set()

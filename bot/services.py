@@ -19,9 +19,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
+from bot.channel_pace import ChannelPacer, RetryAfterHold
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.scheduler import Job
+from bot.web_api_client import PooledWebClient
 from bot.web_api_meter import WebApiMeter
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.documents import SearchWeights
@@ -55,6 +57,8 @@ class Services:
     clock: Clock
     knowledge: KnowledgeLibrary
     publisher: Executor
+    # This process's share of Slack's pace for posting in a channel.
+    pacer: ChannelPacer
     scheduled_jobs: list[Job] = field(default_factory=list)
     # Who people are; set by the app factory (one directory, one cache, per app).
     people: PeopleDirectory | None = None
@@ -80,14 +84,21 @@ def _logging_failures(work: Callable[[], None]) -> None:
         logger.exception("work after the acknowledgement failed")
 
 
-def make_client(settings: Settings) -> WebClient:
-    return WebClient(
+def make_pacer(settings: Settings) -> ChannelPacer:
+    return ChannelPacer(settings.slack_channel_posts_per_second / settings.web_concurrency)
+
+
+def make_client(settings: Settings, pacer: ChannelPacer | None = None) -> WebClient:
+    """A client over keep-alive connections (bot/web_api_client.py); with `pacer`, a 429
+    from chat.postMessage holds back this process's other posts too."""
+    return PooledWebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=10,
         # Count every attempt (first: it sees each one), then honour 429 Retry-After a
         # couple of times before reporting the failure.
-        retry_handlers=[WebApiMeter(), RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler()],
+        retry_handlers=[WebApiMeter(), *([RetryAfterHold(pacer)] if pacer else []),
+                        RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler()],
     )
 
 
@@ -115,4 +126,5 @@ def build_services(
         clock=clock,
         knowledge=make_library(settings, clock),
         publisher=publisher or ThreadPoolExecutor(max_workers=PUBLISHER_THREADS, thread_name_prefix="publisher"),
+        pacer=make_pacer(settings),
     )

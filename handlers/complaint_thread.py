@@ -11,10 +11,12 @@ was saved before any of this.
 from __future__ import annotations
 
 import logging
+import time
 
 from slack_sdk import WebClient
 
 from bot import thread_replies
+from bot.privacy import REDACTED
 from bot.services import Services
 from bot.thread_replies import ThreadReply
 from handlers.complaint_news_views import thread_reply_text
@@ -42,11 +44,28 @@ def post_due_replies(services: Services, client: WebClient) -> None:
 def _post(services: Services, client: WebClient, reply: ThreadReply) -> None:
     text = thread_reply_text(reply, name_of=services.people.display_name)
     try:
-        client.chat_postMessage(channel=reply.channel, thread_ts=reply.thread_ts, text=text,
-                                unfurl_links=False, unfurl_media=False)
+        time.sleep(services.pacer.reserve(reply.channel, max_wait=None))
+        answer = client.chat_postMessage(channel=reply.channel, thread_ts=reply.thread_ts, text=text,
+                                         unfurl_links=False, unfurl_media=False)
     except Exception as exc:  # noqa: BLE001 — kept and tried again; the note itself is saved
         logger.warning("posting a %s reply in the thread of %s failed (tried again later): %s",
                        reply.kind, reply.reference, exc)
         thread_replies.failed(services.open_session, event_id=reply.event_id, error=slack_error_text(exc))
         return
-    thread_replies.posted(services.open_session, event_id=reply.event_id)
+    thread_replies.posted(services.open_session, event_id=reply.event_id, ts=answer["ts"])
+
+
+def redact_replies(services: Services, client: WebClient, complaint_ids: list[int]) -> list[str]:
+    """Show the thread replies whose note was redacted (bot/privacy.py) as they read now;
+    what went wrong, in words. Redacted notes only: the others hold nothing to hide."""
+    with services.open_session() as session:
+        replies = thread_replies.posted_replies(session, complaint_ids=complaint_ids, containing=REDACTED)
+    problems = []
+    for reply, ts in replies:
+        try:
+            client.chat_update(channel=reply.channel, ts=ts, text=thread_reply_text(
+                reply, name_of=services.people.display_name))
+        except Exception as exc:  # noqa: BLE001 — reported to whoever erased; the database is redacted
+            logger.warning("redacting a reply in the thread of %s failed: %s", reply.reference, exc)
+            problems.append(f"{reply.reference}: I couldn't redact a reply in its thread: {slack_error_text(exc)}")
+    return problems

@@ -28,7 +28,9 @@ from bot.knowledge.suggestions import articles_for_complaint
 from bot.mentions import mentioned_users
 from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
+from bot.scheduler import every
 from bot.services import Services
+from bot.team_copies import RETRY_TICK_SECONDS
 from handlers import complaint_form_views as form_views
 from handlers import complaint_followers, complaint_search, complaint_thread, surveys, team_copy
 from handlers import complaint_views as views
@@ -114,11 +116,11 @@ class ComplaintListeners:
         ack(text=text, blocks=views.confirmation_blocks(text, suggestions))
 
         def publish() -> None:
-            problems = team_copy.publish_new(self.services, client, complaint)
-            if not channel and not problems:
-                return
+            posted, problems = team_copy.publish_new(self.services, client, complaint)
+            if (not channel or posted is None) and not problems:
+                return  # still true: the copy is on its way (the retry job posts it, and says so)
             # The confirmation said the copy is on its way; now say what happened.
-            text = views.confirmation(complaint, channel, posted=not problems, repeat=repeat)
+            text = views.confirmation(complaint, channel, posted=posted, repeat=repeat)
             text += "".join(f"\n:warning: {complaint.reference} is saved, but {problem}." for problem in problems)
             if not replace_answer(respond, text, views.confirmation_blocks(text, suggestions)) and problems:
                 tell(client, user_id, "", text)
@@ -229,9 +231,9 @@ class ComplaintListeners:
         def publish() -> None:
             if metadata.get("message_ts"):
                 self._attach_permalink(client, complaint, metadata["channel"], metadata["message_ts"])
-            problems = team_copy.publish_new(self.services, client, complaint)
+            posted, problems = team_copy.publish_new(self.services, client, complaint)
             channel = self.services.settings.complaints_channel
-            text = views.confirmation(complaint, channel, posted=not problems, repeat=self._repeat_line(complaint))
+            text = views.confirmation(complaint, channel, posted=posted, repeat=self._repeat_line(complaint))
             text += "".join(f"\n:warning: {problem}." for problem in problems)
             blocks = views.confirmation_blocks(text, self._suggestions(complaint))
             tell(client, user_id, metadata.get("channel", ""), text, blocks)
@@ -388,4 +390,4 @@ def register(app: App, services: Services) -> None:
     def post_due_thread_replies() -> None:
         complaint_thread.post_due_replies(services, app.client)
 
-    services.scheduled_jobs.extend([post_missing_team_copies, post_due_thread_replies])
+    services.scheduled_jobs.extend([every(RETRY_TICK_SECONDS, post_missing_team_copies), post_due_thread_replies])

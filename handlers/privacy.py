@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from bot import complaints as service
 from bot import delivery_ledger, privacy
 from bot.services import Services
-from handlers import team_copy
+from handlers import complaint_thread, team_copy
 from models.db import unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ RETENTION_KIND = "retention"
 
 
 def refresh_team_messages(services: Services, client: WebClient, complaint_ids: list[int]) -> list[str]:
-    """Show redacted complaints again on their team messages; what went wrong, in words."""
+    """Show redacted complaints again on their team messages and the replies in their
+    threads; what went wrong, in words."""
     problems = []
     for complaint_id in complaint_ids:
         with services.open_session() as session:
@@ -32,7 +33,7 @@ def refresh_team_messages(services: Services, client: WebClient, complaint_ids: 
         if complaint.slack_ts:
             problems += [f"{complaint.reference}: {problem}"
                          for problem in team_copy.update_team_message(services, client, complaint)]
-    return problems
+    return problems + complaint_thread.redact_replies(services, client, complaint_ids)
 
 
 class RetentionJob:

@@ -7,17 +7,20 @@ listener can tell the person who made the change; none holds a session across a 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import complaints as service
+from bot import team_copies
 from bot.customer_history import earlier_complaints
 from bot.metrics import TEAM_COPY_POSTS
 from bot.intake import REPORTER_PREFIX
 from bot.services import Services
 from bot.sla import SlaStatus, sla_status
 from bot.survey_links import links_for
-from bot.team_copies import claim_retries
 from handlers import complaint_thread
 from handlers import complaint_views as views
 from handlers import survey_views
@@ -58,12 +61,14 @@ def survey_line(services: Services, complaint: Complaint) -> str:
     return "\n" + survey_views.survey_link_line(url, days=services.settings.survey_days) if url else ""
 
 
-def publish_new(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
-    """Post the team's copy of a complaint just logged and DM its owner if someone else logged it."""
-    problems = post_team_copy(services, client, complaint)
+def publish_new(services: Services, client: WebClient, complaint: Complaint) -> tuple[bool | None, list[str]]:
+    """Post the team's copy of a complaint just logged and DM its owner if someone else
+    logged it: whether the copy was posted (None: left for the retry job, the channel
+    being at Slack's pace), and what went wrong, in words."""
+    posted, problems = post_team_copy(services, client, complaint)
     if complaint.owner_id != complaint.reporter_id:
         problems += tell_new_owner(services, client, complaint)
-    return problems
+    return posted, problems
 
 
 def publish_change(
@@ -101,30 +106,77 @@ def direct_message(client: WebClient, user_id: str, text: str, who: str) -> list
     return []
 
 
-def post_team_copy(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
+# How long the first post of a copy may wait for the channel's pace before it is left
+# to the retry job instead (which posts at the pace, from the database, not from memory).
+FIRST_POST_MAX_WAIT = 2.0
+
+
+def post_team_copy(services: Services, client: WebClient, complaint: Complaint, *,
+                   max_wait: float | None = FIRST_POST_MAX_WAIT) -> tuple[bool | None, list[str]]:
+    """Post the team's copy: whether it was (None: left for later by the channel's pace,
+    never with `max_wait=None`), and what went wrong, in words."""
     channel = services.settings.complaints_channel
     if not channel:
-        return []
+        return False, []
+    wait = services.pacer.reserve(channel, max_wait=max_wait)
+    if wait is None:
+        team_copies.try_later(services.open_session, complaint_id=complaint.id, refused=False,
+                              at=services.clock() + timedelta(seconds=services.pacer.backlog(channel)))
+        return None, []
+    time.sleep(wait)
+    blocks = team_message_blocks(services, complaint)
     try:
-        blocks = team_message_blocks(services, complaint)
         posted = client.chat_postMessage(channel=channel, text=views.summary_text(complaint), blocks=blocks)
-        with services.open_session() as session:
-            current = service.set_message_location(
-                session, complaint_id=complaint.id, channel=posted["channel"], ts=posted["ts"]
-            )
-            session.commit()
-        complaint.slack_channel, complaint.slack_ts = posted["channel"], posted["ts"]
     except Exception as exc:  # noqa: BLE001 — any failure is reported, the complaint is kept
         TEAM_COPY_POSTS.labels("failed").inc()
         logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
-        return [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
+        # The first try, and each claimed since (complaint.copy_tries), failed.
+        team_copies.try_later(services.open_session, complaint_id=complaint.id, refused=surely_not_posted(exc),
+                              at=services.clock() + team_copies.backoff(complaint.copy_tries + 1))
+        return False, [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
     TEAM_COPY_POSTS.labels("posted").inc()
-    # A change made while the post was on its way had no message to update yet, nor a
-    # thread to reply in.
-    changed_meanwhile = team_message_blocks(services, current) != blocks
-    problems = update_team_message(services, client, current) if changed_meanwhile else []
+    return True, found_or_posted(services, client, complaint, channel=posted["channel"], ts=posted["ts"])
+
+
+def surely_not_posted(exc: Exception) -> bool:
+    """Slack answered with an error, or no connection was made: the post is surely not
+    in the channel (a timeout or a connection cut mid-way could have posted it)."""
+    if isinstance(exc, SlackApiError):
+        return True
+    return isinstance(getattr(exc, "reason", exc), ConnectionRefusedError)
+
+
+def found_or_posted(services: Services, client: WebClient, complaint: Complaint, *, channel: str, ts: str,
+                    stale: bool = False) -> list[str]:
+    """Save where the copy is, then what had to wait for it: a change made while it was
+    on its way (there was no message to update yet), and the thread's replies.
+    `stale`: the copy was posted from an older state (found after a restart)."""
+    with services.open_session() as session:
+        current = service.set_message_location(session, complaint_id=complaint.id, channel=channel, ts=ts)
+        session.commit()
+    complaint.slack_channel, complaint.slack_ts = channel, ts
+    if not (stale or shown_differently(complaint, current)):
+        problems = []
+    else:
+        # Read again, just before the update: a change saved since `current` may be
+        # updating the message on another thread, and the last update must not be older.
+        with services.open_session() as session:
+            latest = service.get_complaint(session, complaint.id)
+        problems = update_team_message(services, client, latest)
     complaint_thread.post_replies(services, client, complaint.id)
     return problems
+
+
+def shown_differently(posted: Complaint, current: Complaint) -> bool:
+    """Whether the complaint changed after `posted` was rendered (where its copy is and
+    who holds the post aside)."""
+    return any(getattr(posted, name) != getattr(current, name) for name in RENDERED_COLUMNS)
+
+
+RENDERED_COLUMNS = tuple(
+    column.key for column in Complaint.__table__.columns
+    if not column.key.startswith(("slack_", "copy_"))
+)
 
 
 def update_team_message(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
@@ -140,42 +192,60 @@ def update_team_message(services: Services, client: WebClient, complaint: Compla
     return []
 
 
-def posted_copy_ts(client: WebClient, channel: str, complaint: Complaint) -> str:
-    """The ts of a team copy already in the channel (posted, then the process died before
-    saving where), known by its buttons, which carry the complaint's ID; "" if none."""
-    history = client.conversations_history(
-        channel=channel, oldest=f"{complaint.created_at.timestamp() - 60:.6f}", limit=200,
-    )
-    for message in history.get("messages") or []:
-        for block in message.get("blocks") or []:
-            if block.get("block_id") == Block.ACTIONS and any(
-                element.get("value") == str(complaint.id) for element in block.get("elements") or []
-            ):
-                return message["ts"]
-    return ""
+def copies_in_channel(client: WebClient, channel: str, since: datetime) -> dict[str, str] | None:
+    """The team copies in the channel posted since `since`, by complaint ID (their
+    buttons carry it), from one walk through the history; None if the walk could not
+    finish (Slack failed, or more than HISTORY_PAGES pages), so nothing may be posted."""
+    found: dict[str, str] = {}
+    cursor = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_history(channel=channel, oldest=f"{since.timestamp():.6f}", limit=200,
+                                            **({"cursor": cursor} if cursor else {}))
+        for message in page.get("messages") or []:
+            for block in message.get("blocks") or []:
+                if block.get("block_id") == Block.ACTIONS:
+                    for element in block.get("elements") or []:
+                        found.setdefault(str(element.get("value")), message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            return found
+    return None
+
+
+HISTORY_PAGES = 10
 
 
 def post_missing_team_copies(services: Services, client: WebClient) -> None:
-    """Scheduled: post the team's copies that are due another try (bot/team_copies.py),
-    never twice: a copy already in the channel is adopted, not posted again."""
+    """Scheduled (every RETRY_TICK_SECONDS): post the team's copies due another try, as many
+    as this process's pace posts before its next tick (bot/team_copies.py). Never
+    twice: when an earlier try may have posted a copy, the channel is searched first
+    and a copy found there is adopted, not posted again."""
     channel = services.settings.complaints_channel
     if not channel:
         return
-    for complaint in claim_retries(services.open_session, now=services.clock()):
+    interval = services.pacer.interval
+    batch = max(1, int(team_copies.RETRY_TICK_SECONDS / interval))
+    lease = timedelta(seconds=batch * interval) + team_copies.FIRST_TRY
+    claimed = team_copies.claim_due(services.open_session, now=services.clock(), limit=batch, lease=lease)
+    unsure = [claim.complaint for claim in claimed if claim.may_be_posted]
+    in_channel: dict[str, str] | None = {}
+    if unsure:
         try:
-            found = posted_copy_ts(client, channel, complaint)
-        except Exception as exc:  # noqa: BLE001 — unknown whether it is there: try on a later tick
-            logger.warning("could not look for the team's copy of %s: %s", complaint.reference, exc)
-            continue
-        if found:
-            with services.open_session() as session:
-                current = service.set_message_location(session, complaint_id=complaint.id, channel=channel, ts=found)
-                session.commit()
-            update_team_message(services, client, current)
-            complaint_thread.post_replies(services, client, complaint.id)
+            in_channel = copies_in_channel(client, channel, min(c.created_at for c in unsure) - timedelta(minutes=1))
+        except Exception as exc:  # noqa: BLE001 — unknown whether they are there: try on a later tick
+            logger.warning("could not look for team copies in %s: %s", channel, exc)
+            in_channel = None
+    for claim in claimed:
+        complaint = claim.complaint
+        if claim.may_be_posted and in_channel is None:
+            team_copies.try_later(services.open_session, complaint_id=complaint.id, refused=False,
+                                  at=services.clock() + team_copies.backoff(complaint.copy_tries))
+        elif claim.may_be_posted and str(complaint.id) in in_channel:
+            found_or_posted(services, client, complaint, channel=channel, ts=in_channel[str(complaint.id)], stale=True)
             logger.info("found the team's copy of %s posted before a restart", complaint.reference)
-        elif not post_team_copy(services, client, complaint):
-            logger.info("posted the team's copy of %s on a later try", complaint.reference)
-            if complaint.reporter_id.startswith(REPORTER_PREFIX):
-                continue  # logged through the API: nobody in Slack to tell
-            direct_message(client, complaint.reporter_id, views.posted_later_notice(complaint, channel), "you")
+        else:
+            posted, _ = post_team_copy(services, client, complaint, max_wait=None)
+            if posted:
+                logger.info("posted the team's copy of %s on a later try", complaint.reference)
+                if not complaint.reporter_id.startswith(REPORTER_PREFIX):  # from the API: nobody in Slack to tell
+                    direct_message(client, complaint.reporter_id, views.posted_later_notice(complaint, channel), "you")

@@ -129,6 +129,13 @@ class Complaint(SQLModel, table=True):
     # Where the team's copy of the complaint was posted, so it can be updated in place.
     slack_channel: str = Field(default="", max_length=32)
     slack_ts: str = Field(default="", max_length=32)
+    # Posting the team's copy (bot/team_copies.py): until when one process holds the
+    # post (None: the process that logged it, for its first try), how many later tries
+    # were claimed, and how many tries Slack surely refused (an unknown outcome, a
+    # crash or a timeout, is not one: that copy may be in the channel).
+    copy_lease_until: datetime | None = None
+    copy_tries: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    copy_refusals: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def reference(self) -> str:
@@ -163,6 +170,9 @@ class ComplaintEvent(SQLModel, table=True):
     at: datetime
     owner_id: str = Field(default="", max_length=32)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The ts of this event's reply in the team message's thread, once posted, so that
+    # redacting the note redacts the reply too (bot/privacy.py).
+    reply_ts: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
 
 
 class ComplaintFollower(SQLModel, table=True):

@@ -136,6 +136,9 @@ def make_settings(database_url, slack, tmp_path):
             # The daily index would post to COMPLAINTS on a test's first tick, among the team
             # copies other tests count: tests/e2e/test_quality_index.py turns it on.
             "sqi_time": "",
+            # Slack's pace (one post a second per channel) would make every test that
+            # posts a few messages wait: tests/e2e/test_team_copy_pace.py keeps it.
+            "slack_channel_posts_per_second": 1000,
         }
         values.update(overrides)
         return load_settings(env_file=None, **values)

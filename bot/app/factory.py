@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
@@ -53,7 +54,8 @@ def create_app(
         # calls before they can even be acknowledged. Each runs in the request's context
         # (its log lines carry the request's id).
         listener_executor = ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    client = client or make_client(settings)
+    services = services or build_services(settings, engine=engine, clock=clock)
+    client = client or make_client(settings, services.pacer)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret,
@@ -66,11 +68,25 @@ def create_app(
         listener_executor=listener_executor,
     )
     app.use(count_and_time)
-    services = replace(services or build_services(settings, engine=engine, clock=clock), people=UserDirectory(app.client))
+    app.use(shared_client(app.client))
+    services = replace(services, people=UserDirectory(app.client))
     for handler in HANDLERS:
         handler.register(app, services)
     app.error(answer_failed_request)
     return app, services
+
+
+def shared_client(client: WebClient) -> Callable:
+    """A middleware that gives listeners the app's own client rather than Bolt's new one
+    per request, so every call goes over the app's kept-alive connections and honours
+    its pace. Safe: the token never changes (one workspace), and the client's pool is
+    made for threads."""
+
+    def use_app_client(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 — Bolt's name
+        context["client"] = client
+        next()
+
+    return use_app_client
 
 
 def answer_failed_request(error: Exception, body: dict, response: BoltResponse | None) -> BoltResponse | None:

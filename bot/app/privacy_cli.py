@@ -7,12 +7,14 @@ import argparse
 import getpass
 import json
 import sys
+from dataclasses import replace
 
 from bot import privacy
 from bot.clock import system_clock
 from bot.config import load_settings
 from bot.services import build_services, make_client
 from handlers.privacy import refresh_team_messages
+from handlers.users import UserDirectory
 from models.db import make_engine, session_factory, unit_of_work, upgrade
 
 
@@ -71,8 +73,10 @@ def _refresh_slack(settings, complaint_ids: list[int]) -> int:
         return 0  # checked before erasing: none of them is in Slack
     engine = make_engine(settings.database_url)
     try:
-        services = build_services(settings, engine=engine, clock=system_clock)
-        problems = refresh_team_messages(services, make_client(settings), complaint_ids)
+        client = make_client(settings)
+        # Thread replies name people, so the directory is needed to show them again.
+        services = replace(build_services(settings, engine=engine, clock=system_clock), people=UserDirectory(client))
+        problems = refresh_team_messages(services, client, complaint_ids)
     finally:
         engine.dispose()
     for problem in problems:

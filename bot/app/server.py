@@ -2,8 +2,10 @@
 
 HTTP mode serves Slack's requests at `/slack/events`, a health check at `/healthz`,
 the metrics at `/metrics`, and, when PUBLIC_URL is set, the customers' side (survey
-pages and the intake API, a Flask app: bot/app/web/) at every other path. gunicorn runs `WEB_CONCURRENCY` worker processes with threads; each worker
-builds its own app and database engine after the fork (connections must not be
+pages and the intake API, a Flask app: bot/app/web/) at every other path. gunicorn
+runs `WEB_CONCURRENCY` worker processes with threads, forked from a master that built
+the app before listening (`PreforkedApp`); each worker opens its own database
+connections after the fork (they must not be
 shared across processes), and finishes requests in flight on SIGTERM.
 """
 
@@ -139,13 +141,36 @@ def web_side(app: App, services: Services) -> Callable | None:
     return create_web_app(services, app.client)
 
 
-def build_wsgi_app(settings: Settings) -> Callable:
-    # Called in each gunicorn worker after the fork: every worker ticks, and the
-    # ledger makes sure each reminder and digest is still sent once.
-    engine = make_engine(settings.database_url)
-    app, services = build_app(settings, build_services(settings, engine=engine))
-    return make_wsgi_app(app, engine, signing_secret=settings.slack_signing_secret,
-                         metrics=metrics_endpoint(services), web=web_side(app, services))
+class PreforkedApp:
+    """The WSGI app, built in gunicorn's master before it listens (`preload_app`), so a
+    (re)started server refuses connections until its workers can answer at once,
+    instead of holding early requests in the listen queue while each worker builds its
+    app (seconds on a loaded machine, past Slack's 3 s for the first of them).
+
+    Nothing built here holds what a fork must not share: the engine has connected to
+    nothing yet (it is disposed of in each worker all the same), thread pools start
+    their threads on first use, and each worker starts its own scheduler (`after_fork`).
+    A thread started while building would not exist in the workers (a fork copies only
+    the thread that forks): anything that needs one starts it in `after_fork`.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.services = build_services(settings, engine=self.engine)
+        app, self.services = create_app(settings, services=self.services)
+        self.wsgi = make_wsgi_app(app, self.engine, signing_secret=settings.slack_signing_secret,
+                                  metrics=metrics_endpoint(self.services), web=web_side(app, self.services))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self.wsgi(environ, start_response)
+
+    def after_fork(self) -> None:
+        """In each worker: connections of its own, and a scheduler (every worker ticks;
+        the ledger makes sure each reminder and digest is still sent once)."""
+        self.engine.dispose(close=False)
+        if self.settings.scheduler_enabled:
+            Ticker(self.services.scheduled_jobs).start()
 
 
 def gunicorn_options(settings: Settings, *, threads: int = 8, shared_counts: bool = False) -> dict[str, object]:
@@ -165,7 +190,8 @@ def gunicorn_options(settings: Settings, *, threads: int = 8, shared_counts: boo
 
 
 def serve_wsgi(load: Callable[[], Callable], options: dict[str, object]) -> None:
-    """Run gunicorn in this process; each worker calls `load` after the fork."""
+    """Run gunicorn in this process; each worker calls `load` after the fork (the master
+    calls it once, before listening, with `preload_app`)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -181,7 +207,14 @@ def serve_wsgi(load: Callable[[], Callable], options: dict[str, object]) -> None
 
 def serve_http(settings: Settings) -> None:
     with counts_shared_by_workers(settings.web_concurrency) as shared:
-        serve_wsgi(lambda: build_wsgi_app(settings), gunicorn_options(settings, shared_counts=shared))
+        built: list[PreforkedApp] = []
+
+        def load() -> PreforkedApp:
+            built.append(PreforkedApp(settings))
+            return built[0]
+
+        options = gunicorn_options(settings, shared_counts=shared)
+        serve_wsgi(load, {**options, "preload_app": True, "post_fork": lambda server, worker: built[0].after_fork()})
 
 
 def serve_socket_mode(settings: Settings) -> None:

@@ -191,11 +191,11 @@ def test_a_team_copy_that_failed_to_post_is_posted_later_once(make_desk, slack, 
     desk.tick()  # too soon: the first attempt might still be on its way
     assert team_posts() == 1
     clock.advance(minutes=3)
-    desk.tick()  # fails again; tried again ten minutes later, not every minute
-    clock.advance(minutes=1)
+    desk.tick()  # fails again; the pause before the next try doubles (15 s, 30 s, … up to 5 minutes)
+    clock.advance(seconds=20)
     desk.tick()
     assert team_posts() == 2 and not only_complaint(desk).slack_ts
-    clock.advance(minutes=10)
+    clock.advance(seconds=11)
     desk.tick()
     desk.tick()
     assert team_posts() == 3 and only_complaint(desk).slack_ts

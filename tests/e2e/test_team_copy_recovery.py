@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import select
 
+from bot.team_copies import FIRST_TRY
 from models.complaints import Complaint
 from models.db import unit_of_work
 from tests.harness import ALICE, COMPLAINTS
@@ -27,7 +28,7 @@ def test_a_copy_posted_just_before_a_crash_is_found_not_posted_again(make_desk, 
     with unit_of_work(desk.open_session) as session:
         session.exec(update(Complaint).values(slack_channel="", slack_ts=""))
     restarted = make_desk(manager_ids=())
-    clock.advance(seconds=31)
+    clock.advance(seconds=FIRST_TRY.total_seconds() + 1)
     restarted.tick()
     restarted.settle()
     assert len(team_posts(slack)) == 1
@@ -48,3 +49,23 @@ def test_a_copy_that_never_went_out_is_posted_within_a_minute_and_the_reporter_t
     assert len(team_posts(slack)) == 2
     told = [call.args["text"] for call in slack.calls_to("chat.postMessage") if call.args["channel"] == ALICE]
     assert any("is now posted in" in text for text in told), told
+
+
+def test_a_copy_far_back_in_a_busy_channel_is_found_through_every_page(make_desk, slack, clock):
+    desk = make_desk(manager_ids=())
+    desk.client.command("#billing charged twice")
+    desk.settle()
+    with desk.open_session() as session:
+        ts = session.exec(select(Complaint.slack_ts)).one()
+    for n in range(250):  # more than a page of history since
+        slack.add_message(COMPLAINTS, f"chatter {n}", user=ALICE)
+    with unit_of_work(desk.open_session) as session:
+        session.exec(update(Complaint).values(slack_channel="", slack_ts=""))
+    restarted = make_desk(manager_ids=())
+    clock.advance(seconds=FIRST_TRY.total_seconds() + 1)
+    restarted.tick()
+    restarted.settle()
+    assert len(team_posts(slack)) == 1
+    with restarted.open_session() as session:
+        assert session.exec(select(Complaint.slack_ts)).one() == ts
+    assert len(slack.calls_to("conversations.history")) == 2

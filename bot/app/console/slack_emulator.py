@@ -20,10 +20,12 @@ accepted at all (`refuse_connections`), until `mend()` / `accept_connections()`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -140,6 +142,9 @@ class SlackEmulator:
         self._last_ts = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        # Open connections, and how many were ever accepted (keep-alive reuses them).
+        self.connections: set[socket.socket] = set()
+        self.connections_accepted = 0
 
     # ----- lifecycle -------------------------------------------------------------------
     def start(self, port: int = 0) -> SlackEmulator:
@@ -150,6 +155,22 @@ class SlackEmulator:
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Slack's own servers: a client may send many calls over one
+            # connection (and no Nagle delay between an answer's headers and its body).
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with emulator._lock:
+                    emulator.connections.add(self.connection)
+                    emulator.connections_accepted += 1
+
+            def finish(self) -> None:
+                with emulator._lock:
+                    emulator.connections.discard(self.connection)
+                super().finish()
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 emulator._handle(self)
 
@@ -170,6 +191,11 @@ class SlackEmulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            kept_open = list(self.connections)
+        for connection in kept_open:  # refused means refused, also on a kept-alive connection
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def base_url(self) -> str:
@@ -248,7 +274,11 @@ class SlackEmulator:
 
     # ----- the HTTP side -------------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        declared = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(declared)
+        if len(raw) < declared:  # the caller died mid-request (a fault run's SIGKILL): no call was made
+            request.close_connection = True
+            return None
         path = request.path.split("?", 1)[0]
         if path == "/socket-mode":
             return self._send(request, 404, {"ok": False, "error": "no_websocket_here"})
@@ -368,14 +398,20 @@ class SlackEmulator:
         if method == "conversations.history":
             # Newest first, at or before `latest`, as Slack pages them; replies in a thread
             # are not in the channel's history (conversations.replies has them).
+            # The cursor (opaque to callers) is the last ts of the page before.
             latest, oldest = float(args.get("latest") or "inf"), float(args.get("oldest") or 0)
+            before = float(args.get("cursor") or "inf")
             with self._lock:
                 found = sorted(
                     (m for (c, ts), m in self.messages.items()
-                     if c == channel and oldest <= float(ts) <= latest and m.get("thread_ts", ts) == ts),
+                     if c == channel and oldest <= float(ts) <= latest and float(ts) < before
+                     and m.get("thread_ts", ts) == ts),
                     key=lambda m: float(m["ts"]), reverse=True,
                 )
-            return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}
+            page = found[: int(args.get("limit") or 100)]
+            more = len(found) > len(page)
+            return {"ok": True, "messages": page, "has_more": more,
+                    "response_metadata": {"next_cursor": page[-1]["ts"] if more else ""}}
         if method == "conversations.members":
             if channel not in self.members:
                 return {"ok": False, "error": "channel_not_found"}
