@@ -16,13 +16,14 @@ from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
-from handlers import complaint_search, complaints, desk, digest, home, knowledge, kudos, privacy, reminders
+from handlers import (complaint_search, complaints, desk, digest, home, knowledge, knowledge_review, kudos, privacy,
+                      reminders)
 from handlers.messaging import apology
 from handlers.users import UserDirectory
 
 LISTENER_THREADS = 32
 # Every capability's listeners; the timed ones (reminders, digest) add scheduled jobs.
-HANDLERS = (complaints, complaint_search, knowledge, kudos, desk, home, reminders, digest, privacy)
+HANDLERS = (complaints, complaint_search, knowledge, knowledge_review, kudos, desk, home, reminders, digest, privacy)
 
 
 def create_app(

@@ -8,7 +8,6 @@ import os
 import pytest
 from sqlmodel import select
 
-from handlers.knowledge import send_review_reminders
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 from tests.harness import ADMIN, ALICE, BOB, GENERAL
 from tests.knowledge_files import write_article, write_sample
@@ -167,10 +166,6 @@ def test_review_lists_articles_past_their_review_age_to_their_owners(folder, mak
     assert "<@UADMIN0005>: Returns and exchanges" in everyone and "updated 2026-01-10" in everyone
     assert "no owner: Escalation paths" in everyone and "never dated" in everyone
     assert "Taking ownership" not in everyone
-
-    sent = send_review_reminders(desk.services, desk.app.client)
-    assert sent == 2  # UADMIN0005 for their article, and ADMIN for the articles nobody owns
-    assert {call.args["channel"] for call in slack.calls_to("chat.postMessage")} == {"UADMIN0005", ADMIN}
 
 
 def test_button_faults_get_a_clear_answer(kb, slack, folder):
