@@ -20,7 +20,7 @@ from models.db import check_url
 from bot.sla import DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
 SLACK_API_URL = "https://slack.com/api/"
-DEFAULT_MIN_CONFIDENCE = 0.3
+DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "other")
 DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
 

@@ -1,0 +1,42 @@
+"""The calibrated gate: probabilities learnt from the articles' own questions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.knowledge.calibration import Calibration, fit_logistic
+from bot.knowledge.documents import SearchWeights
+from bot.knowledge.search import SearchIndex
+from tests.test_knowledge_search import DOCS, generated_docs
+
+
+def test_a_small_knowledge_base_is_gated_by_the_prior_and_a_large_one_by_its_own_questions():
+    prior = np.asarray(SearchWeights().lexical_prior)
+    small = SearchIndex(DOCS).calibration
+    large = SearchIndex(generated_docs(300)).calibration
+    assert 0 < small.examples < 20 and large.examples > 300
+    assert np.abs(np.asarray(small.coefficients) - prior).max() < np.abs(np.asarray(large.coefficients) - prior).max()
+
+
+def test_the_logistic_fit_recovers_known_coefficients_and_stays_finite_on_separable_data():
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(4000, 2))
+    target = (rng.random(4000) < 1 / (1 + np.exp(-(0.5 + 2 * features[:, 0] - features[:, 1])))).astype(float)
+    fitted = fit_logistic(features, target, np.ones(4000), np.zeros(3))
+    assert np.allclose(fitted, [0.5, 2.0, -1.0], atol=0.2)
+    separable = fit_logistic(features, (features[:, 0] > 0).astype(float), np.ones(4000), np.zeros(3))
+    assert np.all(np.isfinite(separable)) and separable[1] > 5
+
+
+def test_hits_are_ordered_by_probability_which_is_the_confidence_shown():
+    index = SearchIndex(DOCS)
+    outcome = index.search("customer charged twice for a return", limit=5)
+    confidences = [hit.confidence for hit in outcome.hits]
+    assert confidences == sorted(confidences, reverse=True) and all(0 <= c <= 1 for c in confidences)
+    assert isinstance(index.calibration, Calibration)
+
+
+def test_look_alike_words_are_no_evidence_without_the_semantic_extra():
+    outcome = SearchIndex(DOCS).search("recipe for chocolate cake")
+    assert not outcome.answered and "look-alikes" in outcome.reason
+    assert all(hit.confidence == 0 for hit in outcome.hits)
