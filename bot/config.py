@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # Re-rank answers by meaning with a small embedding model (needs the `semantic` extra;
     # without it the bot logs a warning and searches by words alone).
     knowledge_semantic: bool = False
+    # The embedding model: a folder with model.onnx and tokenizer.json, or a Hugging Face Hub
+    # name fetched and cached on first use; empty = the weights the semantic extra installs.
+    knowledge_model: str = ""
 
     # --- Service levels, reminders and the weekly digest ----------------------------------
     # Where breaches are escalated and the digest is posted (empty: managers get DMs).
