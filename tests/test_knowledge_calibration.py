@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from bot.knowledge.calibration import Calibration, fit_logistic
+from bot.knowledge.calibration import CALIBRATION_ARTICLES, Calibration, calibration_sample, fit_logistic
 from bot.knowledge.documents import SearchWeights
 from bot.knowledge.search import SearchIndex
 from tests.test_knowledge_search import DOCS, generated_docs
@@ -40,3 +42,23 @@ def test_look_alike_words_are_no_evidence_without_the_semantic_extra():
     outcome = SearchIndex(DOCS).search("recipe for chocolate cake")
     assert not outcome.answered and "look-alikes" in outcome.reason
     assert all(hit.confidence == 0 for hit in outcome.hits)
+
+
+def test_a_large_knowledge_base_is_calibrated_on_a_fixed_sample_kept_while_it_is_unchanged():
+    docs = generated_docs(CALIBRATION_ARTICLES + 200)
+    first = SearchIndex(docs)
+    sample = {doc.key for doc in calibration_sample(docs)}
+    assert len(sample) == CALIBRATION_ARTICLES
+    assert sample == {doc.key for doc in calibration_sample(list(reversed(docs)))}  # whatever the order
+    outside = next(n for n, doc in enumerate(docs) if doc.key not in sample)
+    inside = next(n for n, doc in enumerate(docs) if doc.key in sample)
+
+    def edited(number: int) -> list:
+        return [replace(doc, questions=("zeppelin refund by parcel", *doc.questions)) if n == number else doc
+                for n, doc in enumerate(docs)]
+
+    kept = SearchIndex(edited(outside), previous=first)
+    assert kept.calibration is first.calibration  # no refit for an article outside the sample
+    refitted = SearchIndex(edited(inside), previous=first)
+    assert refitted.calibration != first.calibration
+    assert refitted.calibration == SearchIndex(edited(inside)).calibration

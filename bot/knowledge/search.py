@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.knowledge.calibration import Calibration, calibrate
+from bot.knowledge.calibration import Calibration, calibrate, calibration_sample
 from bot.knowledge.documents import Analyser, Hit, SearchDoc, SearchOutcome, SearchWeights
 from bot.knowledge.index import PAIR_SHIFT, Postings
 from bot.knowledge.semantic import Encoder, SemanticIndex
@@ -59,9 +59,9 @@ SHOWN = 3
 class SearchIndex:
     """An immutable index over `docs` and the queries it answers; build a new one when
     articles change. Passing the `previous` index (built with the same analyser) reuses
-    its unchanged shards (bot.knowledge.index) and embeddings (bot.knowledge.semantic);
-    the calibration is fitted again, so an updated index answers exactly like a fresh
-    one. `calibrated=False` keeps the prior (the calibration's own indexes are built so).
+    its unchanged shards (bot.knowledge.index) and embeddings (bot.knowledge.semantic),
+    and its calibration when the articles it was fitted on are unchanged (otherwise it is
+    fitted again), so an updated index answers exactly like a fresh one. `calibrated=False` keeps the prior (the calibration's own indexes are built so).
     """
 
     def __init__(self, docs: Sequence[SearchDoc], weights: SearchWeights | None = None,
@@ -75,13 +75,21 @@ class SearchIndex:
         self._semantic = None if encoder is None else SemanticIndex(
             self.docs, encoder, previous._semantic if previous is not None else None)
         prior = w.semantic_prior if encoder is not None else w.lexical_prior
+        self._calibration_sample = calibration_sample(self.docs) if calibrated else ()
         if not calibrated or not self.docs:
             self.calibration = Calibration(prior)
+        elif (previous is not None and previous._calibration_sample == self._calibration_sample
+              and previous.weights == w and previous.encoder is encoder):
+            self.calibration = previous.calibration  # the same fit a fresh index would make
         else:
             # Each fold's index gets its own vocabulary: a word only its held-out questions
             # use must be unknown to it, as it would be to the real index.
-            self.calibration = calibrate(self.docs, prior=prior, build=lambda kept: SearchIndex(
+            self.calibration = calibrate(self._calibration_sample, prior=prior, build=lambda kept: SearchIndex(
                 kept, w, Analyser(), previous=self, encoder=encoder, calibrated=False)._top_features)
+
+    @property
+    def encoder(self) -> Encoder | None:
+        return None if self._semantic is None else self._semantic.encoder
 
     @property
     def semantic(self) -> SemanticIndex | None:
