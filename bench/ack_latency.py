@@ -1,166 +1,94 @@
 """Acknowledgement latency of `/complaint <text>` through the production HTTP server.
 
-For each target — a bare Bolt app that only acks (the framework floor), servicedesk on
-SQLite, servicedesk on PostgreSQL — start it under gunicorn with the same options
-(`servicedesk run` for the real app), send signed slash commands from concurrent
-keep-alive clients, and time each request until its HTTP response (Slack's 3-second
-clock stops there). Slack's Web API is the local emulator, in its own process. After
-each run the complaint rows are counted: every request must have made exactly one.
+In one run, side by side, each target is started under gunicorn with the options
+`servicedesk run` uses and sent signed slash commands: the framework floor (a bare
+Bolt app that only acks, with Bolt's defaults and with `process_before_response=True`),
+a minimal Bolt app that saves a row with plain `sqlite3` and then acks, and servicedesk
+on SQLite and on PostgreSQL (a cluster of its own with PostgreSQL's durable defaults),
+each with and without posting the team's copy. Slack's Web API is the local emulator, in
+its own process.
 
-    python -m bench.ack_latency [--requests 2000] [--clients 32] [--slack-latency-ms 0] [--complaints-channel ID]
+Each target gets a closed loop (`--requests` from `--clients` keep-alive clients) and an
+open loop at each `--rates` (requests sent on a schedule, latency from each one's due
+time). Afterwards the rows are read: every acknowledged request must have saved one,
+and no row may be there twice.
+
+    python -m bench.ack_latency [--quick] [--requests 2000] [--clients 32] [--rates 50,200] [--slack-latency-ms 0]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import resource
-import socket
+import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from bench.ack_load import CpuMeter, Fired, fire, free_port, wait_for_port
 from bot.app.console.loopback import SignedClient
 from models.db import normalise_url, upgrade
 
 SECRET = "bench-signing-secret"
-WARMUP = 64
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 EMULATOR = """
 import sys, threading
 from bot.app.console.slack_emulator import SlackEmulator
 SlackEmulator(latency=float(sys.argv[2])).start(int(sys.argv[1]))
 threading.Event().wait()
 """
+FLOOR = "floor: Bolt defaults, ack only"
+MARKER = re.compile(r"bench complaint (\S+-\d+:)")
+
+
+@dataclass
+class Target:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    database_url: str | None = None  # the project's database (rows counted, team copies awaited)
+    sqlite_file: str | None = None  # the minimal app's file (rows counted)
+    posts: bool = False
 
 
 @dataclass
 class Result:
-    target: str
-    latencies: list[float]
-    seconds: float
-    errors: int
+    target: Target
+    closed: Fired
     cpu: dict[str, float]
     drained: float | None
+    opened: dict[float, Fired] = field(default_factory=dict)
+    sent: int = 0
+    acked: set[str] = field(default_factory=set)  # the markers of the requests answered with 200
+    unanswered: int = 0
     rows: int | None = None
     distinct: int | None = None
-
-    def quantile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds
+    missing: int = 0  # acknowledged, but not in the database
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time used so far by a process and all its descendants, live or reaped."""
-    parents, used = {}, {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # exited while we looked
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        # utime, stime, and the times of children it has waited for (so exited
-        # children are counted once, by their parent).
-        used[pid] = sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        tree.update(children)
-        frontier += children
-    return sum(used.get(pid, 0.0) for pid in tree)
+def saved_descriptions(target: Target) -> list[str] | None:
+    if target.sqlite_file:
+        with sqlite3.connect(target.sqlite_file) as db:
+            return [row[0] for row in db.execute("SELECT description FROM saved")]
+    if not target.database_url:
+        return None
+    engine = create_engine(normalise_url(target.database_url))
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text("SELECT description FROM complaint")).scalars())
+    finally:
+        engine.dispose()
 
 
-class CpuMeter:
-    """CPU seconds spent by each part of the benchmark while the measured requests ran."""
-
-    def __init__(self, processes: dict[str, int]) -> None:
-        self.processes = processes
-
-    def sample(self) -> dict[str, float]:
-        sample = {name: tree_cpu_seconds(pid) for name, pid in self.processes.items()}
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        sample["load generator"] = usage.ru_utime + usage.ru_stime
-        return sample
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listening on {port} after {timeout} s")
-
-
-def fire(port: int, bodies: list[str], clients: int) -> tuple[list[float], float, int]:
-    """Send every body from `clients` threads over keep-alive connections."""
-    signer = SignatureVerifier(SECRET)
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    queue = iter(range(len(bodies)))
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while True:
-            with lock:
-                index = next(queue, None)
-            if index is None:
-                break
-            body = bodies[index]
-            timestamp = str(int(time.time()))
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": signer.generate_signature(timestamp=timestamp, body=body),
-            }
-            started = time.perf_counter()
-            connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
-            response = connection.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                errors[0] += response.status != 200
-        connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+def wait_until_posted(database_url: str, *, timeout: float = 300) -> float:
+    """Seconds until every complaint's team message is posted."""
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, time.perf_counter() - started, errors[0]
-
-
-def wait_until_posted(database_url: str, *, started: float, timeout: float = 300) -> float:
-    """Seconds after the last acknowledgement until every complaint's team message is posted."""
     engine = create_engine(normalise_url(database_url))
     try:
         while time.perf_counter() - started < timeout:
@@ -174,58 +102,182 @@ def wait_until_posted(database_url: str, *, started: float, timeout: float = 300
         engine.dispose()
 
 
-def run_target(name: str, command: list[str], env: dict, args, database_url: str | None, others: dict[str, int]) -> Result:
+def run_target(target: Target, args, others: dict[str, int]) -> Result:
     port = free_port()
-    signer_client = SignedClient("", SECRET, env["SLACK_API_URL"].replace("/api/", "/respond/bench"))
-    bodies = [
-        signer_client.command_body(f"!high #billing bench complaint {i}: charged twice for order {i}",
-                                   user=f"UBENCH{i % 50:04d}", command="/complaint", channel="CBENCH0001")
-        for i in range(WARMUP + args.requests)
-    ]
-    process = subprocess.Popen(
-        command, env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    signer = SignedClient("", SECRET, target.env["SLACK_API_URL"].replace("/api/", "/respond/bench"))
+
+    def bodies(phase: str, count: int) -> list[str]:
+        return [signer.command_body(f"!high #billing bench complaint {phase}-{i}: charged twice for order {i}",
+                                    user=f"UBENCH{i % 50:04d}", command="/complaint", channel="CBENCH0001")
+                for i in range(count)]
+
+    def note(phase: str, fired: Fired) -> Fired:
+        acked.update(f"{phase}-{i}:" for i in fired.acked)
+        unanswered[0] += fired.unanswered
+        return fired
+
+    acked: set[str] = set()
+    unanswered = [0]
+
+    def settle() -> float | None:
+        return wait_until_posted(target.database_url) if target.posts else None
+
+    process = subprocess.Popen(target.command, env={**target.env, "PORT": str(port)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sent = 0
     try:
         wait_for_port(port, process)
-        fire(port, bodies[:WARMUP], args.clients)
+        sent += args.warmup
+        note("warm-up", fire(port, bodies("warm-up", args.warmup), secret=SECRET, clients=args.clients))
+        settle()
         meter = CpuMeter({"app": process.pid, **others})
         before = meter.sample()
-        latencies, seconds, errors = fire(port, bodies[WARMUP:], args.clients)
-        posting = database_url and env["COMPLAINTS_CHANNEL"]
-        drained = wait_until_posted(database_url, started=time.perf_counter()) if posting else None
+        closed = note("closed", fire(port, bodies("closed", args.requests), secret=SECRET, clients=args.clients))
+        sent += args.requests
+        drained = settle()
         after = meter.sample()
+        result = Result(target, closed, {part: (after[part] - before[part]) / args.requests * 1000 for part in after},
+                        drained)
+        for rate in args.rates:
+            count = max(1, round(rate * args.open_seconds))
+            phase = f"open-{rate:g}"
+            result.opened[rate] = note(phase, fire(port, bodies(phase, count), secret=SECRET, clients=args.clients,
+                                                   rate=rate))
+            sent += count
+            settle()
     finally:
         process.terminate()
         process.wait(timeout=60)
-    cpu = {part: (after[part] - before[part]) / len(latencies) * 1000 for part in after}
-    result = Result(name, latencies, seconds, errors, cpu, drained)
-    if database_url:
-        engine = create_engine(normalise_url(database_url))
-        with engine.connect() as connection:
-            result.rows = connection.execute(text("SELECT count(*) FROM complaint")).scalar_one()
-            result.distinct = connection.execute(text("SELECT count(DISTINCT description) FROM complaint")).scalar_one()
-        engine.dispose()
+    result.sent, result.acked, result.unanswered = sent, acked, unanswered[0]
+    descriptions = saved_descriptions(target)
+    if descriptions is not None:
+        result.rows, result.distinct = len(descriptions), len(set(descriptions))
+        saved = {match.group(1) for match in map(MARKER.search, descriptions) if match}
+        result.missing = len(acked - saved)
     return result
 
 
-def main() -> int:
+def postgres_settings(url: str) -> str:
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as connection:
+            values = [f"{name}={connection.execute(text(f'SHOW {name}')).scalar_one()}"
+                      for name in ("fsync", "synchronous_commit", "full_page_writes")]
+    finally:
+        engine.dispose()
+    return ", ".join(values)
+
+
+def new_postgres_database(admin_url: str, name: str) -> str:
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        admin.dispose()
+    url = make_url(normalise_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+def targets(env: dict[str, str], workdir: Path, postgres_admin_url: str, backends: list[str]) -> list[Target]:
+    floor = [sys.executable, "-m", "bench.floor_app"]
+    servicedesk = [sys.executable, "-m", "bot.app.cli", "run"]
+    floor_env = {**env, "DATABASE_URL": f"sqlite:///{workdir / 'floor.db'}"}
+    minimal_file = str(workdir / "minimal.db")
+    chosen = [
+        Target(FLOOR, [*floor, "ack"], floor_env),
+        Target("floor: process_before_response, ack only", [*floor, "ack"],
+               {**floor_env, "FLOOR_PROCESS_BEFORE_RESPONSE": "1"}),
+        Target("minimal app: sqlite3 save, then ack", [*floor, "sqlite3", minimal_file],
+               {**floor_env, "FLOOR_PROCESS_BEFORE_RESPONSE": "1"}, sqlite_file=minimal_file),
+    ]
+    channel = env["COMPLAINTS_CHANNEL"]
+    for backend in backends:
+        for posts in (False, True):
+            suffix = "team copy posted" if posts else "ack path"
+            name = f"bench_{'posts' if posts else 'ack'}"
+            url = (new_postgres_database(postgres_admin_url, name) if backend == "postgresql"
+                   else f"sqlite:///{workdir / (name + '.db')}")
+            if backend == "sqlite":
+                upgrade(url)
+            label = "PostgreSQL" if backend == "postgresql" else "SQLite"
+            chosen.append(Target(f"servicedesk, {label}, {suffix}", servicedesk,
+                                 {**env, "DATABASE_URL": url, "COMPLAINTS_CHANNEL": channel if posts else ""},
+                                 database_url=url, posts=posts))
+    return chosen
+
+
+def report(results: list[Result], args, header: str) -> int:
+    floor = results[0].closed
+    print(header + "\n")
+    print(f"Closed loop: {args.requests} requests from {args.clients} clients.\n")
+    print("| target | p50 ms | p99 ms | acks/s | vs floor | non-200 | team copies all posted |")
+    print("|---|---|---|---|---|---|---|")
+    for result in results:
+        closed = result.closed
+        posted = f"{result.drained:.1f} s after the last ack" if result.drained is not None else "—"
+        print(f"| {result.target.name} | {closed.quantile(0.5):.1f} | {closed.quantile(0.99):.1f} | {closed.rate:.0f} "
+              f"| {floor.rate / closed.rate:.2f}x | {closed.errors} | {posted} |")
+    print(f"\nOpen loop: {args.open_seconds:g} s at each rate, latency from each request's due time.\n")
+    print("| target | " + " | ".join(f"{rate:g}/s p50 ms | {rate:g}/s p99 ms" for rate in args.rates) + " | non-200 |")
+    print("|---|" + "---|---|" * len(args.rates) + "---|")
+    for result in results:
+        cells = " | ".join(f"{fired.quantile(0.5):.1f} | {fired.quantile(0.99):.1f}" for fired in result.opened.values())
+        print(f"| {result.target.name} | {cells} | {sum(fired.errors for fired in result.opened.values())} |")
+    parts = list(results[0].cpu)
+    print("\nCPU ms per request in the closed loop, by process (until every team copy was posted):\n")
+    print(f"| target | {' | '.join(parts)} | total |")
+    print("|---|" + "---|" * (len(parts) + 1))
+    for result in results:
+        print(f"| {result.target.name} | {' | '.join(f'{result.cpu[p]:.2f}' for p in parts)} "
+              f"| {sum(result.cpu.values()):.2f} |")
+    print("\n| target | requests sent | acknowledged | never answered | rows | distinct | acknowledged, not saved |")
+    print("|---|---|---|---|---|---|---|")
+    wrong = []
+    for result in results:
+        if result.rows is None:
+            continue
+        print(f"| {result.target.name} | {result.sent} | {len(result.acked)} | {result.unanswered} | {result.rows} "
+              f"| {result.distinct} | {result.missing} |")
+        if result.missing or result.rows != result.distinct or result.rows > result.sent:
+            wrong.append(result.target.name)
+    if wrong:
+        print(f"\nLOST OR DUPLICATED ROWS in: {', '.join(wrong)}")
+        return 1
+    print("\nEvery acknowledged request's row is saved, and no row twice.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run that checks the benchmark works")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=64)
+    parser.add_argument("--rates", default="50,200", help="open-loop rates, requests per second")
+    parser.add_argument("--open-seconds", type=float, default=10.0, help="how long each open loop runs")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
-    parser.add_argument("--complaints-channel", default="CCOMPLAIN1",
-                        help="COMPLAINTS_CHANNEL; empty: no team message, so no Web API call after the ack")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--complaints-channel", default="CCOMPLAIN1", help="where the team copy goes when posted")
     parser.add_argument("--slack-latency-ms", type=float, default=0,
                         help="how long the fake Web API takes to answer, like Slack across a network")
-    args = parser.parse_args()
-
-    from tests.postgres import start_cluster
+    parser.add_argument("--postgres-url", help="a superuser URL to use instead of a durable cluster of its own")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.requests, args.clients, args.warmup, args.open_seconds = 60, 8, 8, 0.5
+    args.rates = [float(rate) for rate in args.rates.split(",") if rate]
+    backends = [backend for backend in args.backends.split(",") if backend]
 
     emulator_port = free_port()
-    emulator = subprocess.Popen(
-        [sys.executable, "-c", EMULATOR, str(emulator_port), str(args.slack_latency_ms / 1000)]
-    )
-    cluster = start_cluster()
+    emulator = subprocess.Popen([sys.executable, "-c", EMULATOR, str(emulator_port), str(args.slack_latency_ms / 1000)])
+    cluster = None
+    if "postgresql" in backends and not args.postgres_url:
+        from tests.postgres import start_cluster
+
+        cluster = start_cluster(durable=True)
+    postgres_url = args.postgres_url or (cluster.url if cluster else "")
     workdir = Path(tempfile.mkdtemp(prefix="servicedesk-bench-"))
     env = {
         **os.environ,
@@ -233,53 +285,24 @@ def main() -> int:
         "SLACK_API_URL": f"http://127.0.0.1:{emulator_port}/api/", "COMPLAINTS_CHANNEL": args.complaints_channel,
         "WEB_CONCURRENCY": str(args.workers),
     }
-    sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
-    postgres_url = cluster.url
+    load_before = os.getloadavg()
     try:
         wait_for_port(emulator_port, emulator)
-        for url in (sqlite_url, postgres_url):
-            upgrade(url)
-        servicedesk = [sys.executable, "-m", "bot.app.cli", "run"]
-        postmaster = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
-        others = {"Web API emulator": emulator.pid, "PostgreSQL": postmaster}
-        results = [
-            run_target("bare Bolt app, ack only (floor)", [sys.executable, "-m", "bench.floor_app"],
-                       {**env, "DATABASE_URL": sqlite_url}, args, None, others),
-            run_target("servicedesk, SQLite", servicedesk, {**env, "DATABASE_URL": sqlite_url}, args, sqlite_url,
-                       others),
-            run_target("servicedesk, PostgreSQL", servicedesk, {**env, "DATABASE_URL": postgres_url}, args,
-                       postgres_url, others),
-        ]
+        others = {"Web API emulator": emulator.pid}
+        if cluster:
+            others["PostgreSQL"] = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
+        results = [run_target(target, args, others)
+                   for target in targets(env, workdir, postgres_url, backends)]
+        durability = f"; PostgreSQL {postgres_settings(postgres_url)}" if postgres_url else ""
     finally:
-        cluster.stop()
+        if cluster:
+            cluster.stop()
         emulator.terminate()
-    floor = results[0]
-    print(f"{args.requests} signed /complaint requests, {args.clients} concurrent clients, "
-          f"{args.workers} gunicorn workers x 8 threads, {os.cpu_count()} CPUs, "
-          f"Web API answers in {args.slack_latency_ms:g} ms\n")
-    print("| target | p50 ms | p99 ms | acks/s | vs floor | non-200 | complaint rows (distinct) "
-          "| team messages all posted | complaints/s end to end |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for result in results:
-        rows = "—" if result.rows is None else f"{result.rows} ({result.distinct})"
-        posted = f"{result.drained:.1f} s after the last ack" if result.drained is not None else "—"
-        end_to_end = f"{len(result.latencies) / (result.seconds + result.drained):.0f}" if result.drained is not None else "—"
-        print(f"| {result.target} | {result.quantile(0.5):.1f} | {result.quantile(0.99):.1f} | "
-              f"{result.rate:.0f} | {floor.rate / result.rate:.2f}x slower | {result.errors} | {rows} | "
-              f"{posted} | {end_to_end} |")
-    parts = list(results[0].cpu)
-    print("\nCPU per request (ms), by process, from the first measured request until every team message was posted:\n")
-    print(f"| target | {' | '.join(parts)} | total |")
-    print("|---|" + "---|" * (len(parts) + 1))
-    for result in results:
-        print(f"| {result.target} | {' | '.join(f'{result.cpu[p]:.2f}' for p in parts)} | {sum(result.cpu.values()):.2f} |")
-    expected = WARMUP + args.requests
-    lost = [r.target for r in results[1:] if (r.rows, r.distinct) != (expected, expected)]
-    if lost:
-        print(f"\nLOST OR DUPLICATED COMPLAINTS in: {', '.join(lost)} (expected {expected} rows)")
-        return 1
-    print(f"\nEvery run stored exactly {expected} complaints ({WARMUP} warm-up + {args.requests}).")
-    return 0
+    load_after = os.getloadavg()
+    header = (f"{args.workers} gunicorn workers x 8 threads, {os.cpu_count()} CPUs, Web API answers in "
+              f"{args.slack_latency_ms:g} ms{durability}; load average {load_before[0]:.1f} before, "
+              f"{load_after[0]:.1f} after; ratios against '{FLOOR}'")
+    return report(results, args, header)
 
 
 if __name__ == "__main__":

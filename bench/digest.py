@@ -1,20 +1,24 @@
-"""The weekly digest over a large history: SQL aggregates vs loading rows into Python.
+"""The weekly digest and the daily service-quality index over a large history.
 
 Builds a database with the app's own migrations holding N complaints spread over two
-years (each with its events: logged, responded, resolved) and N recognitions in the
-real `recognition` table (made by bench/morale_report.py's generator: kudos among
-`--people` staff, with planted reciprocal pairs and limit hitters), on SQLite and on
-a throwaway PostgreSQL cluster (tests/postgres.py), then times, for the latest week:
+years (each with its events: logged, responded, resolved, and a `rated` answer for
+some) and N recognitions in the real `recognition` table (made by
+bench/morale_report.py's generator: kudos among `--people` staff, with planted
+reciprocal pairs and limit hitters), on SQLite and on a throwaway PostgreSQL cluster
+(tests/postgres.py, with durable commits for the load), then times:
 
-* **sql**: `bot.digest.compute_digest`, what the bot runs: the service figures with
-  the morale report and the knowledge gaps, on Services made by
+* **sql**: `bot.digest.compute_digest` for the latest week, what the bot runs: the
+  service figures with the morale report and the knowledge gaps, on Services made by
   `bot.services.build_services` (no people directory, an empty knowledge folder);
-* **naive**: the same figures, the morale report's included, from every complaint,
-  event and recognition row loaded into Python.
+* **late**: the same for the week four weeks earlier, as of its end (bot/as_of.py
+  corrects it by the four weeks of events since);
+* **sqi**: the daily index of the latest week's seven days (`bot.quality_index.daily_series`);
+* **naive**: the digest's figures, the morale report's included, from every complaint,
+  event and recognition row loaded into Python (for both weeks).
 
 Each variant runs in its own process, so its peak memory (VmHWM minus the resident
-size before it starts) is its own. The two variants' figures are compared: they must
-be equal.
+size before it starts) is its own. The digests' figures are compared with the naive
+ones: they must be equal.
 
     python -m bench.digest [--complaints 1000000] [--recognitions 1000000] [--repeat 5]
 """
@@ -30,29 +34,28 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, text
-from sqlmodel import select
 
+from bench.digest_naive import comparable, figures_match, naive_figures
 from bench.morale_report import (
-    DAILY_LIMIT, copy_recognitions_postgresql, insert_recognitions_sqlite, morale_from_rows, person,
+    DAILY_LIMIT, copy_recognitions_postgresql, insert_recognitions_sqlite, person,
     recognition_rows as kudos_rows, sqlite_time,
 )
 from bot.services import Services, build_services
 from bot.config import load_settings
 from bot.digest import compute_digest
-from bot.sla import TargetKind
+from bot.quality_index import daily_series
 from bot.weeks import IsoWeek
 from handlers.morale_views import people_shown
-from models.complaints import Complaint, ComplaintEvent, Status
 from models.db import make_engine, normalise_url, upgrade
-from models.kudos import Recognition
 
 WEEK = IsoWeek(2026, 47)
+# A digest computed four weeks late: its figures are corrected by the four weeks since.
+LATE_WEEK = WEEK.shift(-4)
 ZONE = ZoneInfo("UTC")
 NOW = WEEK.end(ZONE) + timedelta(hours=9)
 HISTORY_WEEKS = 104
@@ -89,9 +92,10 @@ def complaint_rows(count: int, seed: int = 7):
             "satisfaction_score": rng.randint(0, 10) if scored else None, "satisfaction_at": resolved if scored else None,
         }
         # As the bot records them: the logged event names the first owner.
-        events = [(number, "logged", owner, created, owner)]
-        events += [(number, "responded", owner, responded, "")] if responded else []
-        events += [(number, "resolved", owner, resolved, "")] if resolved else []
+        events = [(number, "logged", owner, created, owner, "")]
+        events += [(number, "responded", owner, responded, "", "")] if responded else []
+        events += [(number, "resolved", owner, resolved, "", "")] if resolved else []
+        events += [(number, "rated", owner, resolved, "", f"{row['satisfaction_score']}/10")] if scored else []
         yield row, events
 
 
@@ -120,7 +124,7 @@ def load_sqlite(path: Path, complaints: int, kudos: int, people: int) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
-    insert_history_sqlite(connection, ((row, [(*event, "") for event in events]) for row, events in complaint_rows(complaints)))
+    insert_history_sqlite(connection, complaint_rows(complaints))
     insert_recognitions_sqlite(connection, recognitions(kudos, people, complaints))
     connection.commit()
     connection.execute("ANALYZE")
@@ -159,7 +163,7 @@ def load_postgres(url: str, complaints: int, kudos: int, people: int) -> None:
             with cursor.copy(f"COPY complaint_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
                 for _, events in complaint_rows(complaints):
                     for event in events:
-                        copy.write_row((*event, ""))
+                        copy.write_row(event)
             copy_recognitions_postgresql(cursor, recognitions(kudos, people, complaints))
             cursor.execute("SELECT setval('complaint_id_seq', %s)", (max(complaints, 1),))
         connection.commit()
@@ -168,116 +172,21 @@ def load_postgres(url: str, complaints: int, kudos: int, people: int) -> None:
 
 
 # ----- the two variants -----------------------------------------------------------------------
-def sql_figures(services: Services) -> dict:
+def sql_figures(services: Services, week: IsoWeek = WEEK) -> dict:
     digest = compute_digest(
-        open_session=services.open_session, settings=services.settings, people=None, week=WEEK, now=services.clock(),
+        open_session=services.open_session, settings=services.settings, people=None, week=week, now=services.clock(),
         articles=services.knowledge.articles, shown=people_shown,
     )
     return comparable(digest.as_json())
 
 
-def naive_figures(services: Services) -> dict:
-    """Every complaint, event and recognition loaded into Python, then counted there."""
+def sqi_figures(services: Services) -> dict:
+    """The daily index of the digest week's seven days (`servicedesk report sqi` on its Sunday)."""
     settings = services.settings
-    targets, daily_limit = settings.targets, settings.kudos_daily_limit
     with services.open_session() as session:
-        complaints = session.exec(select(
-            Complaint.id, Complaint.severity, Complaint.category, Complaint.contact_channel, Complaint.status,
-            Complaint.owner_id, Complaint.created_at, Complaint.first_responded_at, Complaint.resolved_at,
-            Complaint.satisfaction_score, Complaint.satisfaction_at,
-        )).all()
-        events = session.exec(select(ComplaintEvent.kind, ComplaintEvent.actor_id, ComplaintEvent.owner_id, ComplaintEvent.at)).all()
-        kudos = session.exec(select(
-            Recognition.id, Recognition.giver_id, Recognition.recipient_id, Recognition.value, Recognition.complaint_id,
-            Recognition.created_at, Recognition.day, Recognition.revoked_at,
-        )).all()
-
-    def week_range(week: IsoWeek):
-        return week.start(ZONE), week.end(ZONE)
-
-    def inside(moment, bounds):
-        return moment is not None and bounds[0] <= moment < bounds[1]
-
-    this, before = week_range(WEEK), week_range(WEEK.shift(-1))
-
-    def open_at(moment):
-        return sum(1 for c in complaints if c.created_at < moment and (c.resolved_at is None or c.resolved_at >= moment))
-
-    def durations(done: str, bounds):
-        values = sorted((getattr(c, done) - c.created_at).total_seconds() for c in complaints if inside(getattr(c, done), bounds))
-        if not values:
-            return {"count": 0, "median_seconds": None, "p90_seconds": None}
-        p90 = statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
-        return {"count": len(values), "median_seconds": round(statistics.median(values), 1), "p90_seconds": round(p90, 1)}
-
-    until = min(this[1], NOW)
-    breaches = {}
-    for kind, done in ((TargetKind.FIRST_RESPONSE, "first_responded_at"), (TargetKind.RESOLUTION, "resolved_at")):
-        missed = 0
-        for c in complaints:
-            allowed = targets[c.severity].of(kind)
-            if this[0] <= c.created_at + allowed < until and (getattr(c, done) is None or getattr(c, done) - c.created_at > allowed):
-                missed += 1
-        breaches[kind.value] = missed
-    logged = [c for c in complaints if inside(c.created_at, this)]
-    answers = [c.satisfaction_score for c in complaints if inside(c.satisfaction_at, this) and c.satisfaction_score is not None]
-    trend = []
-    for back in range(7, -1, -1):
-        bounds = week_range(WEEK.shift(-back))
-        trend.append({
-            "logged": sum(inside(c.created_at, bounds) for c in complaints),
-            "resolved": sum(inside(c.resolved_at, bounds) for c in complaints),
-            "median_first_response_seconds": durations("first_responded_at", bounds)["median_seconds"],
-        })
-    oldest = sorted((c for c in complaints if c.status == Status.OPEN), key=lambda c: (c.created_at, c.id))
-    morale = morale_from_rows(kudos, complaints, events, end=this[1].date(), zone=ZONE, daily_limit=daily_limit)
-    return {
-        "logged": [len(logged), sum(inside(c.created_at, before) for c in complaints)],
-        "resolved": [sum(inside(c.resolved_at, this) for c in complaints), sum(inside(c.resolved_at, before) for c in complaints)],
-        "open": [open_at(until), open_at(min(before[1], NOW))],
-        "first_response": durations("first_responded_at", this),
-        "resolution": durations("resolved_at", this),
-        "breaches": breaches,
-        "by_category": dict(Counter(c.category for c in logged)),
-        "by_channel": dict(Counter(c.contact_channel for c in logged)),
-        "oldest_open": [c.id for c in oldest[:5]],
-        "nps": [len(answers), sum(a >= 9 for a in answers), sum(7 <= a <= 8 for a in answers), sum(a <= 6 for a in answers)],
-        "trend": trend,
-        # This history records no knowledge-base searches, so there are no gaps to find.
-        "sections": {"morale": morale.as_dict(), "knowledge_gaps": {"gaps": []}},
-    }
-
-
-def comparable(data: dict) -> dict:
-    """The SQL digest's JSON in the naive version's shape, for an equality check."""
-    return {
-        "logged": [data["logged"]["value"], data["logged"]["previous"]],
-        "resolved": [data["resolved"]["value"], data["resolved"]["previous"]],
-        "open": [data["open"]["value"], data["open"]["previous"]],
-        "first_response": data["first_response"],
-        "resolution": data["resolution"],
-        "breaches": data["breaches"],
-        "by_category": data["by_category"],
-        "by_channel": data["by_channel"],
-        "oldest_open": [complaint["id"] for complaint in data["oldest_open"]],
-        "nps": [data["nps"][k] for k in ("answers", "promoters", "passives", "detractors")],
-        "trend": [{k: p[k] for k in ("logged", "resolved", "median_first_response_seconds")} for p in data["trend"]],
-        "sections": {section["key"]: section["figures"] for section in data["sections"]},
-    }
-
-
-def figures_match(a: dict, b: dict) -> bool:
-    """Equal, allowing a second's float noise in durations (julianday arithmetic on SQLite)."""
-    def close(x, y, seconds=False):
-        if isinstance(x, dict) and isinstance(y, dict):
-            return x.keys() == y.keys() and all(close(x[k], y[k], k.endswith("seconds")) for k in x)
-        if isinstance(x, list) and isinstance(y, list):
-            return len(x) == len(y) and all(close(i, j) for i, j in zip(x, y))
-        if seconds and x is not None and y is not None:
-            return abs(x - y) <= 1.0
-        return x == y
-
-    return close(a, b)
+        series = daily_series(session, first_day=WEEK.monday, days=7, zone=ZONE, now=services.clock(),
+                              rules=settings.sqi_rules)
+    return {"days": [day.as_json() for day in series]}
 
 
 # ----- measuring -----------------------------------------------------------------------------
@@ -295,7 +204,7 @@ def measure(url: str, variant: str, repeat: int) -> dict:
     Slack client (people shown by ID, no STAFF_CHANNEL), the clock at NOW, and an empty
     knowledge folder.
     """
-    work = sql_figures if variant == "sql" else naive_figures
+    work = VARIANTS[variant]
     engine = make_engine(url)
     with engine.connect() as connection:  # a warm pool, as in the running bot
         connection.execute(text("SELECT 1"))
@@ -314,6 +223,15 @@ def measure(url: str, variant: str, repeat: int) -> dict:
     return {"seconds": seconds, "peak_mb": (_memory_kb("VmHWM") - before) / 1024, "figures": figures}
 
 
+VARIANTS = {
+    "sql": sql_figures,
+    "late": lambda services: sql_figures(services, LATE_WEEK),
+    "sqi": sqi_figures,
+    "naive": lambda services: naive_figures(services, WEEK, now=NOW, zone=ZONE),
+    "naive-late": lambda services: naive_figures(services, LATE_WEEK, now=NOW, zone=ZONE),
+}
+
+
 def measure_in_child(url: str, variant: str, repeat: int) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "bench.digest", "--measure", variant, "--url", url, "--repeat", str(repeat)],
@@ -327,7 +245,8 @@ def build(backend: str, workdir: Path, complaints: int, kudos: int, people: int,
     (delete it after changing the data), PostgreSQL's cluster is thrown away."""
     started = time.perf_counter()
     if backend == "sqlite":
-        path = workdir / f"digest-{complaints}-{kudos}-{people}.db"
+        # v2: the history has `rated` events, which the NPS and the daily index read.
+        path = workdir / f"digest-v2-{complaints}-{kudos}-{people}.db"
         url = f"sqlite:///{path}"
         if not path.exists():
             # Built under another name, so a run cut short leaves nothing to be reused.
@@ -337,7 +256,7 @@ def build(backend: str, workdir: Path, complaints: int, kudos: int, people: int,
             load_sqlite(partial, complaints, kudos, people)
             partial.rename(path)
     else:
-        name = f"bench_digest_{complaints}_{kudos}_{people}"
+        name = f"bench_digest_v2_{complaints}_{kudos}_{people}"
         admin = create_engine(cluster_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
@@ -361,7 +280,7 @@ def main() -> int:
     parser.add_argument("--naive-repeat", type=int, default=1)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/servicedesk-bench"))
-    parser.add_argument("--measure", choices=("sql", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=tuple(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -385,22 +304,36 @@ def main() -> int:
             url = build(backend, args.workdir, args.complaints, args.recognitions, args.people, cluster_url)
             sql = measure_in_child(url, "sql", args.repeat)
             naive = measure_in_child(url, "naive", args.naive_repeat)
+            late = measure_in_child(url, "late", args.repeat)
+            naive_late = measure_in_child(url, "naive-late", args.naive_repeat)
+            sqi = measure_in_child(url, "sqi", args.repeat)
             same = figures_match(sql["figures"], naive["figures"])
-            agreed &= same
-            sql_median, naive_median = statistics.median(sql["seconds"]), statistics.median(naive["seconds"])
-            for variant, median, peak in (
-                ("sql (bot.digest.compute_digest)", sql_median, sql["peak_mb"]),
-                ("naive (rows into Python)", naive_median, naive["peak_mb"]),
+            # Four weeks late, the morale part's window differs in how the naive version
+            # reads owners; the service figures must agree.
+            same_late = figures_match({**late["figures"], "sections": None}, {**naive_late["figures"], "sections": None})
+            agreed &= same and same_late
+            sql_median = statistics.median(sql["seconds"])
+            for variant, result, agreement in (
+                (f"sql (bot.digest.compute_digest, {WEEK})", sql, same),
+                (f"naive (rows into Python, {WEEK})", naive, same),
+                (f"as of {LATE_WEEK}'s end, computed 4 weeks late", late, same_late),
+                ("naive, 4 weeks late", naive_late, same_late),
+                (f"daily index, 7 days of {WEEK}", sqi, None),
             ):
-                print(f"| {backend} | {variant} | {median:.3f} | {peak:.0f} | {median / sql_median:.1f}x | "
-                      f"{'yes' if same else 'NO'} |", flush=True)
+                median = statistics.median(result["seconds"])
+                print(f"| {backend} | {variant} | {median:.3f} | {result['peak_mb']:.0f} | {median / sql_median:.1f}x | "
+                      f"{'—' if agreement is None else 'yes' if agreement else 'NO'} |", flush=True)
+            print(f"<!-- {backend}: late runs {', '.join(f'{t:.3f}' for t in late['seconds'])} s; sqi runs "
+                  f"{', '.join(f'{t:.3f}' for t in sqi['seconds'])} s; sqi points "
+                  f"{[day['points'] for day in sqi['figures']['days']]} -->", flush=True)
             morale = sql["figures"]["sections"]["morale"]
             print(f"<!-- {backend}: sql runs {', '.join(f'{t:.3f}' for t in sql['seconds'])} s; logged "
                   f"{sql['figures']['logged']}, open {sql['figures']['open']}; morale: this week {morale['this_week']}, "
                   f"active staff {morale['active_staff']}, {len(morale['reciprocal_pairs'])} pairs, "
                   f"{len(morale['limit_hitters'])} limit hitters -->", flush=True)
-            if not same:
-                print(json.dumps({"sql": sql["figures"], "naive": naive["figures"]}, indent=1), file=sys.stderr)
+            if not (same and same_late):
+                print(json.dumps({"sql": sql["figures"], "naive": naive["figures"], "late": late["figures"],
+                                  "naive_late": naive_late["figures"]}, indent=1), file=sys.stderr)
             if cluster is not None:
                 cluster.stop()
                 cluster = None

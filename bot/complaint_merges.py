@@ -2,10 +2,11 @@
 
 The duplicate is closed with status `merged` and `merged_into_id`; its description
 and notes are copied into the kept complaint's history, each saying where it came
-from. Merged complaints are left out of every figure (bot/digest.py `COUNTED`,
-lists, reminders, the App Home: they are no longer open). One level only: a merged
-complaint cannot be merged into, and one that others were merged into cannot itself
-be merged, so every duplicate points straight at a live complaint.
+from, and its followers follow the kept complaint. Merged complaints are left out of
+every figure (bot/digest.py `COUNTED`, lists, reminders, the App Home: they are no
+longer open). One level only: a merged complaint cannot be merged into, and one that
+others were merged into cannot itself be merged, so every duplicate points straight
+at a live complaint.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from bot.complaint_followers import carry_over
 from bot.complaints import get_complaint, history, record_event, require_manage, stop_waiting
 from bot.errors import InvalidInput
 from bot.permissions import Permissions
@@ -64,4 +66,5 @@ def merge(
     duplicate.resolved_at = duplicate.resolved_at or now
     duplicate.resolution = duplicate.resolution or f"Duplicate of {kept.reference}."
     record_event(session, duplicate, EventKind.MERGED, actor_id, now, note=f"into {kept.reference}")
+    carry_over(session, duplicate_id=duplicate.id, kept_id=kept.id, now=now)
     return duplicate, kept

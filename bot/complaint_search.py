@@ -1,6 +1,6 @@
 """Search and filter past complaints through the database's own full-text index.
 
-Words are looked up in the index migration 0007 keeps (FTS5 on SQLite, a tsvector with
+Words are looked up in the index migration 0008 keeps (FTS5 on SQLite, a tsvector with
 a GIN index on PostgreSQL; models/search_index.py), so a search reads the matching
 complaints, never every complaint. Every word must match (in the description, a note
 or response, the resolution, or the customer's name or contact). A word that matches
@@ -92,10 +92,7 @@ def search_complaints(
     index = index_for(session)
     groups, corrections, unmatched = _correct(index, query.words)
     facets = _facet_groups(session, query, now)
-    # Day tokens are whole UTC days: a date in another zone starts mid-day in UTC, and
-    # only then are the complaints' own times checked as well.
-    dates = {name: moment if moment is not None and _mid_day(moment) else None
-             for name, moment in (("since", query.since), ("until", query.until))}
+    dates = {"since": query.since, "until": query.until}
     if unmatched or () in facets:
         ids, total, capped, has_more = [], 0, False, False
     elif groups:
@@ -126,10 +123,6 @@ def _facet_groups(session: Session, query: SearchQuery, now: datetime) -> list[t
         oldest = query.since or session.exec(select(func.min(Complaint.created_at))).one() or now
         groups.append(tuple(_days_and_months(oldest, query.until or now + timedelta(days=1))))
     return groups
-
-
-def _mid_day(moment: datetime) -> bool:
-    return moment.astimezone(UTC).timetz() != datetime.min.replace(tzinfo=UTC).timetz()
 
 
 def _days_and_months(start: datetime, end: datetime) -> list[str]:

@@ -40,11 +40,14 @@ CLEARED = "none"
 CHANNELS = ", ".join(channel.value for channel in ContactChannel)
 
 SUBCOMMANDS = {
-    "list": "`list` — your open complaints; `list open` — everyone's; `list waiting`, `list resolved`, `list merged`",
+    "list": "`list` — your open complaints; `list open` (or `all`) — everyone's; `list waiting`, `list resolved` "
+            "(or `closed`), `list merged` — page through those",
     "search": "`search refund twice status:open owner:@sam #billing !high customer:jane since:2026-11-01 until:2026-11-30`"
               " — find past complaints (typos forgiven); every filter is optional",
     "show": "`show C-42` — details and full history",
     "customer": "`customer jane@example.com` — a customer's complaints (by e-mail, phone or name)",
+    "follow": "`follow C-42` — be told when it is resolved or reopened (you follow what you log)",
+    "unfollow": "`unfollow C-42` — stop being told",
     "take": "`take C-42` — take ownership",
     "assign": "`assign C-42 @person` — hand it to someone else",
     "responded": "`responded C-42 [note]` — you got back to the customer",

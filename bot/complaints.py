@@ -10,18 +10,21 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.permissions import Permissions
+from bot.satisfaction import rated_note
 from bot.sla import describe
 from models.complaints import (
     OPEN_STATUSES,
     Complaint,
     ComplaintEvent,
+    ComplaintFollower,
     ContactChannel,
     EventKind,
+    PendingThreadReply,
     Severity,
     Status,
 )
@@ -31,6 +34,9 @@ MAX_DESCRIPTION = 10_000
 MAX_NOTE = 3_000
 REFERENCE = re.compile(r"^\s*(?:[cC]-?)?(\d{1,9})\s*$")
 SCORE = re.compile(r"^\s*(\d{1,2})(?:\s*/\s*10)?\s*$")
+# What of the history the team also reads in the thread of the complaint's message:
+# what someone wrote down about the customer (bot/thread_replies.py posts it).
+SHARED_IN_THREAD = frozenset({EventKind.NOTED, EventKind.RESPONDED, EventKind.CUSTOMER_REPLIED, EventKind.RESOLVED})
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,12 @@ def clean_text(text: str, *, what: str, limit: int, required: bool) -> str:
 def log_complaint(
     session: Session, *, draft: ComplaintDraft, reporter_id: str, now: datetime
 ) -> Complaint:
+    """Save a new complaint and its `logged` event in the session's transaction.
+
+    The hot path of every complaint logged: two Core INSERTs, not an ORM flush (which
+    spends about twenty times the SQL's own time in Python). The complaint returned is
+    not in the session.
+    """
     description = clean_text(
         draft.description, what="description", limit=MAX_DESCRIPTION,
         required=True,
@@ -101,10 +113,26 @@ def log_complaint(
         created_at=now,
         updated_at=now,
     )
-    session.add(complaint)
-    session.flush()
-    record_event(session, complaint, EventKind.LOGGED, reporter_id, now, owner_id=owner_id)
+    connection = session.connection()
+    complaint.id = connection.execute(
+        _INSERT_COMPLAINT, {name: getattr(complaint, name) for name in _COMPLAINT_COLUMNS}
+    ).scalar_one()
+    connection.execute(_INSERT_EVENT, {
+        "complaint_id": complaint.id, "kind": EventKind.LOGGED.value, "actor_id": reporter_id, "at": now,
+        "owner_id": owner_id, "note": "",
+    })
+    # Whoever logged it hears how it ends (`/complaint unfollow` stops that).
+    connection.execute(_INSERT_FOLLOWER, {"complaint_id": complaint.id, "user_id": reporter_id, "since": now})
     return complaint
+
+
+# Every column a new complaint sets (not its id, nor what the database computes).
+_COMPLAINT_COLUMNS = tuple(
+    column.key for column in Complaint.__table__.columns if not column.primary_key and column.computed is None
+)
+_INSERT_COMPLAINT = insert(Complaint.__table__).returning(Complaint.__table__.c.id)
+_INSERT_EVENT = insert(ComplaintEvent.__table__)
+_INSERT_FOLLOWER = insert(ComplaintFollower.__table__)
 
 
 def get_complaint(session: Session, complaint_id: int) -> Complaint:
@@ -222,8 +250,7 @@ def rate(
     complaint.satisfaction_score = score
     complaint.satisfaction_comment = comment
     complaint.satisfaction_at = now
-    note = f"{score}/10" + (f": {comment}" if comment else "")
-    return record_event(session, complaint, EventKind.RATED, actor_id, now, note=note)
+    return record_event(session, complaint, EventKind.RATED, actor_id, now, note=rated_note(score, comment))
 
 
 def record_follow_up(
@@ -354,15 +381,12 @@ def record_event(
 ) -> Complaint:
     complaint.updated_at = now
     session.add(complaint)
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            kind=kind.value,
-            actor_id=actor_id,
-            at=now,
-            owner_id=owner_id,
-            note=note,
-        )
-    )
+    event = ComplaintEvent(complaint_id=complaint.id, kind=kind.value, actor_id=actor_id, at=now,
+                           owner_id=owner_id, note=note)
+    session.add(event)
+    if kind in SHARED_IN_THREAD:
+        # Queued in the same transaction as the event, so no reply is lost to a crash.
+        session.flush()
+        session.add(PendingThreadReply(event_id=event.id, complaint_id=complaint.id, created_at=now))
     return complaint
 

@@ -17,7 +17,8 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.db import check_url
-from bot.sla import DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
+from bot.quality_index import DEFAULT_SQI_WEIGHTS, DEFAULT_STALE_DAYS, IndexRules, parse_weights
+from bot.sla import CLOCK_TIME, DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -26,7 +27,9 @@ DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 # Settings whose parser raises ValueError for a bad value; the value is kept as given.
-CHECKED_BY_PARSING = {"sla_targets": parse_targets, "quiet_hours": parse_quiet_hours, "database_url": check_url}
+CHECKED_BY_PARSING = {
+    "sla_targets": parse_targets, "quiet_hours": parse_quiet_hours, "database_url": check_url, "sqi_weights": parse_weights,
+}
 
 
 class SettingsError(Exception):
@@ -113,6 +116,15 @@ class Settings(BaseSettings):
     # claimed in the database, so each goes out once).
     scheduler_enabled: bool = True
 
+    # --- The daily service-quality index (bot/quality_index.py) ----------------------------
+    # Failure kinds and their weights; kinds left out keep their default, 0 leaves one out.
+    sqi_weights: str = DEFAULT_SQI_WEIGHTS
+    # Days without anything done on an open complaint after which it is a `stale` failure.
+    stale_days: int = Field(default=DEFAULT_STALE_DAYS, ge=1, le=90)
+    # When (in TZ) each working day's index is posted; empty: not posted.
+    sqi_time: str = "09:00"
+    # Where it is posted (empty: COMPLAINTS_CHANNEL).
+    sqi_channel: str = ""
 
     # --- Kudos and morale ---------------------------------------------------------------
     # Where kudos are announced (empty: recipients are still told by direct message).
@@ -164,6 +176,13 @@ class Settings(BaseSettings):
         CHECKED_BY_PARSING[info.field_name](value)
         return value
 
+    @field_validator("sqi_time")
+    @classmethod
+    def _sqi_time(cls, value: str) -> str:
+        if value.strip() and not CLOCK_TIME.match(value.strip()):
+            raise ValueError(f"{value!r} is not a time like 09:00 (empty: not posted)")
+        return value.strip()
+
     @field_validator("digest_schedule")
     @classmethod
     def _digest_schedule(cls, value: str) -> str:
@@ -211,6 +230,18 @@ class Settings(BaseSettings):
     @property
     def quiet(self) -> tuple[time, time] | None:
         return parse_quiet_hours(self.quiet_hours)
+
+    @property
+    def sqi_rules(self) -> IndexRules:
+        return IndexRules(parse_weights(self.sqi_weights), self.targets, self.stale_days)
+
+    @property
+    def sqi_post_time(self) -> time | None:
+        return time.fromisoformat(f"{self.sqi_time:0>5}") if self.sqi_time else None
+
+    @property
+    def sqi_post_channel(self) -> str:
+        return self.sqi_channel or self.complaints_channel
 
     def require(self, *names: str) -> None:
         """Raise SettingsError for the first of `names` that is empty."""

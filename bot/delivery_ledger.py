@@ -44,6 +44,13 @@ def settled_keys(session: Session, keys: Iterable[str], *, now: datetime) -> set
     return found
 
 
+def deliveries(session: Session, keys: Iterable[str], *, settled_by: datetime) -> dict[str, Notification]:
+    """The rows of those of `keys` that are settled at `settled_by` (see `settled_keys`), by key."""
+    settled = settled_keys(session, keys, now=settled_by)
+    rows = session.exec(select(Notification).where(col(Notification.key).in_(list(settled)))) if settled else []
+    return {row.key: row for row in rows}
+
+
 def claim(session: Session, *, keys: Iterable[str], kind: str, now: datetime) -> None:
     """Claim every key in this transaction; IntegrityError (at flush) if another process won.
 

@@ -11,6 +11,12 @@ memory it takes follow a week's volume, not the size of the history. Percentiles
 `percentile_cont` on PostgreSQL and the same interpolation on SQLite from the two
 rows around the rank (ORDER BY ... LIMIT 2 OFFSET k).
 
+The figures stand as of the week's end whenever they are computed: open complaints,
+the oldest of them with their ages and owners then, resolutions and their times, SLA
+breaches (with the waits on the customer as they were) and the NPS come from the event
+history (bot/as_of.py), so a digest sent late or previewed for an old week says what
+it would have said on time.
+
 `Digest` is plain data, figures only: Slack blocks, the terminal and `--json` all
 render it (handlers/digest_views.py). `compute_digest` asks the chat service what it
 needs (STAFF_CHANNEL's members, people's names) only while no session is open.
@@ -24,24 +30,28 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import func, literal_column
+from sqlmodel import Session, select
 
+from bot.as_of import (
+    COUNTED, OpenComplaint, answers_in, count, count_by_kind, missed_targets, oldest_open_at, open_at,
+    resolutions, resolved_count, within,
+)
 from bot.config import Settings
 from bot.customer_history import repeat_complainers
 from bot.knowledge.articles import Article
 from bot.knowledge.usage import GapSummary, gap_summary
 from bot.morale import MoraleReport, NamedReport, named_report
 from bot.people import PeopleDirectory
-from bot.sla import Target, TargetKind
+from bot.quality_index import IndexRules, WeekQuality, parse_weights, week_quality
+from bot.satisfaction import PASSIVE_FROM, PROMOTER_FROM
+from bot.sla import Target
 from bot.weeks import IsoWeek, Period
-from models.complaints import OPEN_STATUSES, Complaint
+from models.complaints import Complaint, Severity
 from models.db import SessionFactory, seconds_between
 
 TREND_WEEKS = 8
 OLDEST_OPEN = 5
-# A duplicate merged into another complaint is left out of every volume and time.
-COUNTED = col(Complaint.merged_into_id).is_(None)
 
 
 @dataclass(frozen=True)
@@ -72,24 +82,10 @@ class Nps:
 
     @property
     def score(self) -> float | None:
-        """% promoters (9-10) minus % detractors (0-6), from -100 to 100."""
+        """% promoters (9-10, very happy) minus % detractors (0-6, unhappy), from -100 to 100."""
         if not self.answers:
             return None
         return round(100 * (self.promoters - self.detractors) / self.answers, 1)
-
-
-@dataclass(frozen=True)
-class OpenComplaint:
-    id: int
-    severity: str
-    category: str
-    owner_id: str
-    created_at: datetime
-    description: str
-
-    @property
-    def reference(self) -> str:
-        return f"C-{self.id}"
 
 
 @dataclass(frozen=True)
@@ -98,6 +94,8 @@ class WeekPoint:
     logged: int
     resolved: int
     median_first_response_seconds: float | None
+    # The week's Monday 00:00 in TZ (the chart labels weeks by date).
+    starts_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,8 @@ class Digest:
     week: str
     starts_at: datetime
     ends_at: datetime
+    # The moment the figures stand at: the week's end, or now for a week in progress.
+    as_of: datetime
     time_zone: str
     logged: Count
     resolved: Count
@@ -119,6 +119,11 @@ class Digest:
     trend: list[WeekPoint]
     # Customers who complained this week and also in the 90 days before (the ones about to leave).
     repeat_customers: int = 0
+    # The daily service-quality index over the week, and the week before's for the trend.
+    quality: WeekQuality | None = None
+    # The first-response target of the severity most logged in the trend's weeks (the chart's line).
+    common_severity: str = Severity.NORMAL.value
+    first_response_target_seconds: float | None = None
     # Other features' parts: set by compute_digest, left out by weekly_digest alone.
     morale: NamedReport | None = None
     knowledge_gaps: GapSummary | None = None
@@ -139,6 +144,7 @@ class Digest:
         data["by_channel"] = dict(self.by_channel)
         for entry, complaint in zip(data["oldest_open"], self.oldest_open):
             entry["reference"] = complaint.reference
+        data["quality"] = self.quality.as_json() if self.quality else None
         data["sections"] = [{"key": key, "figures": part.figures()} for key, part in self.sections()]
         return _iso_times(data)
 
@@ -154,22 +160,15 @@ def _iso_times(value):
 
 
 # ----- SQL building blocks ------------------------------------------------------------------
-def within(column, period_start: datetime, period_end: datetime) -> ColumnElement[bool]:
-    return (column >= period_start) & (column < period_end)
-
-
-def count(session: Session, *conditions) -> int:
-    return session.exec(select(func.count()).select_from(Complaint).where(COUNTED, *conditions)).one()
-
-
-def percentiles(session: Session, value, *conditions, quantiles: Sequence[float] = (0.5, 0.9)) -> tuple[int, list[float | None]]:
-    """How many rows match, and the continuous percentiles of `value` over them."""
+def percentiles(session: Session, value, *conditions, source=Complaint,
+                quantiles: Sequence[float] = (0.5, 0.9)) -> tuple[int, list[float | None]]:
+    """How many rows of `source` match, and the continuous percentiles of `value` over them."""
     conditions = (COUNTED, *conditions)
     if session.get_bind().dialect.name == "postgresql":
         columns = [func.percentile_cont(q).within_group(value) for q in quantiles]
-        row = session.exec(select(func.count(), *columns).select_from(Complaint).where(*conditions)).one()
+        row = session.exec(select(func.count(), *columns).select_from(source).where(*conditions)).one()
         return row[0], [None if v is None else float(v) for v in row[1:]]
-    total = count(session, *conditions)
+    total = session.exec(select(func.count()).select_from(source).where(*conditions)).one()
     results = []
     for q in quantiles:
         if not total:
@@ -177,7 +176,7 @@ def percentiles(session: Session, value, *conditions, quantiles: Sequence[float]
             continue
         rank = q * (total - 1)
         low = math.floor(rank)
-        statement = select(value.label("v")).select_from(Complaint).where(*conditions)
+        statement = select(value.label("v")).select_from(source).where(*conditions)
         pair = list(session.exec(statement.order_by(literal_column("v")).limit(2).offset(low)))
         upper = pair[1] if len(pair) > 1 else pair[0]
         results.append(float(pair[0] + (upper - pair[0]) * (rank - low)))
@@ -185,67 +184,24 @@ def percentiles(session: Session, value, *conditions, quantiles: Sequence[float]
 
 
 # ----- the figures ---------------------------------------------------------------------------
-def open_at(session: Session, moments: Sequence[datetime]) -> list[int]:
-    """Complaints open at each of `moments`: open now, plus resolved since, minus logged since.
-
-    Resolution always follows logging, so this equals "logged before and not yet
-    resolved at `moment`" while touching only recent rows (reopened complaints count
-    as open throughout, as their earlier resolution time is cleared).
-    """
-    open_now = count(session, col(Complaint.resolved_at).is_(None))
-    return [
-        open_now + count(session, col(Complaint.resolved_at) >= moment) - count(session, col(Complaint.created_at) >= moment)
-        for moment in moments
-    ]
-
-
-def durations(session: Session, done_column, period_start: datetime, period_end: datetime, *, p90: bool = True) -> Durations:
-    """Count, median and (unless `p90` is false: the trend shows only medians) 90th percentile."""
-    seconds = seconds_between(session, Complaint.created_at, done_column)
+def first_responses(session: Session, period_start: datetime, period_end: datetime, *, p90: bool = True) -> Durations:
+    """Count, median and (unless `p90` is false: the trend shows only medians) 90th percentile
+    of the times to a first response given in the window (set once, so as of any moment)."""
+    seconds = seconds_between(session, Complaint.created_at, Complaint.first_responded_at)
     quantiles = (0.5, 0.9) if p90 else (0.5,)
-    total, found = percentiles(session, seconds, within(done_column, period_start, period_end), quantiles=quantiles)
+    total, found = percentiles(session, seconds, within(Complaint.first_responded_at, period_start, period_end),
+                               quantiles=quantiles)
     return Durations(total, _round(found[0]), _round(found[1]) if p90 else None)
 
 
-def breaches(session: Session, period: Period, targets: dict[str, Target]) -> dict[str, int]:
-    """Targets that fell due in the week (up to now) and were missed."""
-    until = min(period.end, period.now)
-    result = {}
-    for kind in TargetKind:
-        done = Complaint.first_responded_at if kind is TargetKind.FIRST_RESPONSE else Complaint.resolved_at
-        missed = 0
-        for severity, target in targets.items():
-            allowed = target.of(kind)
-            if kind is TargetKind.RESOLUTION:
-                conditions = _resolution_missed(session, period.start, until, allowed)
-            else:
-                conditions = (
-                    within(Complaint.created_at, period.start - allowed, until - allowed),
-                    or_(col(done).is_(None), seconds_between(session, Complaint.created_at, done) > allowed.total_seconds()),
-                )
-            missed += count(session, Complaint.severity == severity, *conditions)
-        result[kind.value] = missed
-    return result
-
-
-def _resolution_missed(session: Session, start: datetime, until: datetime, allowed: timedelta) -> tuple:
-    """Resolution targets due in [start, until) and missed, where waits on the customer
-    move a target by `paused_seconds` and a wait begun before the target stops it.
-    Unpaused complaints are read by their creation time, paused ones by their own index."""
-    def since_created(moment) -> ColumnElement[float]:
-        return seconds_between(session, Complaint.created_at, moment)
-
-    budget = allowed.total_seconds() + col(Complaint.paused_seconds)
-    due_in_window = or_(
-        and_(Complaint.paused_seconds == 0, within(Complaint.created_at, start - allowed, until - allowed)),
-        and_(Complaint.paused_seconds > 0, col(Complaint.created_at) < until - allowed,
-             since_created(start) <= budget, since_created(until) > budget),
-    )
-    unresolved = and_(
-        col(Complaint.resolved_at).is_(None),
-        or_(col(Complaint.waiting_since).is_(None), since_created(Complaint.waiting_since) >= budget),
-    )
-    return due_in_window, or_(unresolved, since_created(Complaint.resolved_at) > budget)
+def resolution_times(session: Session, period_start: datetime, period_end: datetime) -> Durations:
+    """Times from logging to each complaint's last resolution in the window (its history:
+    a complaint reopened since still counts here)."""
+    resolved = resolutions(period_start, period_end)
+    source = resolved.join(Complaint, Complaint.id == resolved.c.complaint_id)
+    seconds = seconds_between(session, Complaint.created_at, resolved.c.resolved_at)
+    total, (median, p90) = percentiles(session, seconds, source=source)
+    return Durations(total, _round(median), _round(p90))
 
 
 def grouped(session: Session, column, *conditions) -> list[tuple[str, int]]:
@@ -254,27 +210,16 @@ def grouped(session: Session, column, *conditions) -> list[tuple[str, int]]:
     return [(name, n) for name, n in session.exec(statement)]
 
 
-def oldest_open(session: Session, limit: int = OLDEST_OPEN) -> list[OpenComplaint]:
-    rows = session.exec(
-        select(Complaint.id, Complaint.severity, Complaint.category, Complaint.owner_id, Complaint.created_at,
-               func.substr(Complaint.description, 1, 200))
-        .where(col(Complaint.status).in_(OPEN_STATUSES))
-        .order_by(col(Complaint.created_at), col(Complaint.id))
-        .limit(limit)
-    )
-    return [OpenComplaint(*row) for row in rows]
-
-
 def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
-    score = col(Complaint.satisfaction_score)
-
-    def answers(condition) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    row = session.exec(
-        select(func.count(), answers(score >= 9), answers((score >= 7) & (score <= 8)), answers(score <= 6)).where(COUNTED, within(Complaint.satisfaction_at, period_start, period_end), score.is_not(None))
-    ).one()
-    return Nps(*(int(value) for value in row))
+    """Each complaint's last answer in the window (the one that stood at its end)."""
+    latest = {complaint_id: score for complaint_id, _, score in answers_in(session, period_start, period_end)}
+    scores = list(latest.values())
+    return Nps(
+        len(scores),
+        sum(s >= PROMOTER_FROM for s in scores),
+        sum(PASSIVE_FROM <= s < PROMOTER_FROM for s in scores),
+        sum(s < PASSIVE_FROM for s in scores),
+    )
 
 
 def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> list[WeekPoint]:
@@ -286,8 +231,9 @@ def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WE
             WeekPoint(
                 str(shown),
                 count(session, within(Complaint.created_at, start, end)),
-                count(session, within(Complaint.resolved_at, start, end)),
-                durations(session, Complaint.first_responded_at, start, end, p90=False).median_seconds,
+                resolved_count(session, start, end),
+                first_responses(session, start, end, p90=False).median_seconds,
+                starts_at=start,
             )
         )
     return points
@@ -300,32 +246,41 @@ def weekly_digest(
     zone: ZoneInfo,
     now: datetime,
     targets: dict[str, Target],
+    rules: IndexRules | None = None,
 ) -> Digest:
-    """The service figures of `week` (no other features' parts: see compute_digest)."""
+    """The service figures of `week` as they stood at its end (or now, for a week in
+    progress), whenever they are computed (bot/as_of.py); no other features' parts
+    (see compute_digest). `rules` weigh the daily index (default: SQI_WEIGHTS' defaults)."""
     period = Period(week, zone, now)
     before = Period(week.shift(-1), zone, now)
     start, end = period.start, period.end
+    as_of = min(end, now)
     logged_in = within(Complaint.created_at, start, end)
+    missed = missed_targets(session, start=start, until=as_of, targets=targets)
+    severities = grouped(session, Complaint.severity, within(Complaint.created_at, week.shift(1 - TREND_WEEKS).start(zone), end))
+    common = severities[0][0] if severities else Severity.NORMAL.value
     return Digest(
         week=str(week),
         starts_at=start,
         ends_at=end,
+        as_of=as_of,
         time_zone=zone.key,
         logged=Count(count(session, logged_in), count(session, within(Complaint.created_at, before.start, before.end))),
-        resolved=Count(
-            count(session, within(Complaint.resolved_at, start, end)),
-            count(session, within(Complaint.resolved_at, before.start, before.end)),
-        ),
-        open=Count(*open_at(session, [min(end, now), min(before.end, now)])),
-        first_response=durations(session, Complaint.first_responded_at, start, end),
-        resolution=durations(session, Complaint.resolved_at, start, end),
-        breaches=breaches(session, period, targets),
+        resolved=Count(resolved_count(session, start, end), resolved_count(session, before.start, before.end)),
+        open=Count(open_at(session, as_of), open_at(session, min(before.end, now))),
+        first_response=first_responses(session, start, end),
+        resolution=resolution_times(session, start, end),
+        breaches=count_by_kind(missed),
         by_category=grouped(session, Complaint.category, logged_in),
         by_channel=grouped(session, Complaint.contact_channel, logged_in),
-        oldest_open=oldest_open(session),
+        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN),
         nps=nps(session, start, end),
         trend=trend(session, week, zone),
         repeat_customers=repeat_complainers(session, start=start, end=end),
+        quality=week_quality(session, monday=week.monday, zone=zone, now=now,
+                             rules=rules or IndexRules(parse_weights(""), targets)),
+        common_severity=common,
+        first_response_target_seconds=targets[common].first_response.total_seconds(),
     )
 
 
@@ -347,7 +302,8 @@ def compute_digest(
     """
     zone = settings.zone
     with open_session() as session:
-        figures = weekly_digest(session, week=week, zone=zone, now=now, targets=settings.targets)
+        figures = weekly_digest(session, week=week, zone=zone, now=now, targets=settings.targets,
+                                rules=settings.sqi_rules)
         gaps = gap_summary(session, now=min(week.end(zone), now), articles=articles)
     morale = named_report(
         open_session=open_session, people=people, staff_channel=settings.staff_channel,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.complaint_text import HelpRequest, OpenModal, plain_text
 from bot.errors import InvalidInput
-from bot.mentions import USER_MENTION
+from bot.mentions import USER_MENTION, as_names
 
 # `#speed` arrives as <#C123|speed> when a channel of that name exists.
 CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+(?:\|([^>]*))?>")
@@ -98,7 +98,7 @@ def plain_reason(slack_text: str, *, name_of: Callable[[str], str]) -> str:
     What comes out is stored and later escaped for display, so a mention typed in a
     reason shows as a name and never notifies anyone.
     """
-    text = USER_MENTION.sub(lambda m: "@" + (m["label"] or name_of(m["user"])), slack_text or "")
+    text = as_names(slack_text, name_of=name_of)
     text = CHANNEL_LINK.sub(lambda m: "#" + (m.group(1) or "channel"), text)
     text = LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = SPECIAL.sub(_special_as_text, text)

@@ -27,8 +27,9 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
+from bot.as_of import open_owners_before, owner_at
 from bot.people import PeopleDirectory, PeopleUnavailable
-from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
+from models.complaints import Complaint, ComplaintEvent, EventKind, Status
 from models.db import SessionFactory
 from models.kudos import Recognition
 
@@ -288,20 +289,26 @@ def _active_people(session: Session, window, *, since: datetime, until: datetime
     complaints, not with the whole history.
     """
     in_window = and_(ComplaintEvent.at >= since, ComplaintEvent.at < until)
+    # Complaints someone owned during the window: logged before its end, and open now or
+    # resolved since it began; one query a side, each reading its own index. Those given
+    # to someone else since are counted under the owner they had then, from the history.
+    reassigned = list(dict.fromkeys(session.exec(select(ComplaintEvent.complaint_id).where(
+        ComplaintEvent.at >= until, ComplaintEvent.kind == EventKind.ASSIGNED.value))))
+    kept = (Complaint.created_at < until, col(Complaint.id).not_in(reassigned))
     active = union(
         select(Complaint.reporter_id).where(Complaint.created_at >= since, Complaint.created_at < until).distinct(),
-        # Complaints someone owned during the window: open now, or resolved since it began.
-        # (For a past window, "open now" may include a few complaints logged after it,
-        # whose owners were active anyway.) One query a side, each reading its own index.
-        select(Complaint.owner_id).where(col(Complaint.status).in_(OPEN_STATUSES)).distinct(),
-        select(Complaint.owner_id).where(col(Complaint.resolved_at) >= since).distinct(),
+        select(Complaint.owner_id).where(col(Complaint.resolved_at) >= since, *kept).distinct(),
         # Whoever resolved a complaint in the window, or was made its owner then.
         select(ComplaintEvent.actor_id).where(in_window, ComplaintEvent.kind == EventKind.RESOLVED.value).distinct(),
         select(ComplaintEvent.owner_id).where(in_window, ComplaintEvent.owner_id != "").distinct(),
         # Thousands of kudos, far fewer givers: de-duplicate them before the union does.
         select(Recognition.giver_id).where(window).distinct(),
     )
-    return set(session.exec(active).scalars())
+    owners_then = {
+        owner_at(session, c.id, until) or c.owner_id for c in (session.get(Complaint, i) for i in reassigned)
+        if c.created_at < until and (c.resolved_at is None or c.resolved_at >= since)
+    }
+    return set(session.exec(active).scalars()) | owners_then | open_owners_before(session, until, reassigned)
 
 
 def _recognised(session: Session, window) -> set[str]:

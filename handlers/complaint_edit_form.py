@@ -15,7 +15,7 @@ from bot.complaint_edits import Edit
 from bot.complaint_text import plain_text
 from bot.errors import UserFacingError
 from bot.services import Services
-from handlers import complaint_views as views
+from handlers import complaint_form_views as form_views
 from handlers.forms import choice, input_values, private_metadata
 from handlers.ids import Block
 from handlers.messaging import tell
@@ -40,7 +40,7 @@ class EditForm:
         except UserFacingError as exc:
             tell(client, user_id, (body.get("channel") or {}).get("id", ""), f":warning: {exc}")
             return
-        view = views.edit_complaint_modal(complaint, categories=self.services.settings.complaint_categories)
+        view = form_views.edit_complaint_modal(complaint, categories=self.services.settings.complaint_categories)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def on_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:

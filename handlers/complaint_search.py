@@ -16,11 +16,12 @@ from handlers.messaging import guarded
 PAGE_SIZE = 10
 
 
-def search_page(services: Services, query: SearchQuery, *, page: int = 1) -> tuple[str, list[dict]]:
-    """One page of results as (notification text, blocks)."""
+def search_page(services: Services, query: SearchQuery, *, page: int = 1,
+                more_action: Action = Action.SEARCH_MORE) -> tuple[str, list[dict]]:
+    """One page of results as (notification text, blocks); `more_action` is the More button's."""
     with services.open_session() as session:
         results = search_complaints(session, query=query, page=page, page_size=PAGE_SIZE, now=services.clock())
-    return views.search_summary(results), views.search_results(results)
+    return views.search_summary(results), views.search_results(results, more_action=more_action)
 
 
 def parse(services: Services, text: str) -> SearchQuery:

@@ -80,8 +80,9 @@ def match_text(match: SearchMatch) -> str:
     return " · ".join(parts) + (f"\n> {truncate(snippet, 300)}" if snippet else "")
 
 
-def search_results(results: SearchResults) -> list[dict]:
-    """The page of results, notes on what was searched, and More when there is more."""
+def search_results(results: SearchResults, *, more_action: Action = Action.SEARCH_MORE) -> list[dict]:
+    """The page of results, notes on what was searched, and More when there is more
+    (`more_action`: the More of a message, or of the App Home)."""
     blocks = [section(f"*{search_summary(results)}*")]
     notes = _notes(results)
     if notes:
@@ -93,5 +94,5 @@ def search_results(results: SearchResults) -> list[dict]:
     value = more_value(results.query.as_text(), results.page + 1) if results.has_more else None
     if value is not None:
         blocks.append({"type": "actions", "block_id": Block.SEARCH_MORE,
-                       "elements": [button(Action.SEARCH_MORE, "More", value)]})
+                       "elements": [button(more_action, "More", value)]})
     return blocks

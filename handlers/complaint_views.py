@@ -1,36 +1,21 @@
-"""Block Kit for complaints: pure functions from data to blocks and views."""
+"""Block Kit for complaints: pure functions from data to messages and text (the forms are
+in handlers/complaint_form_views.py)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from bot.complaint_changes import Applied, Verb
 from bot.customer_history import REPEAT_WINDOW, CustomerHistory, PastComplaint
+from bot.satisfaction import read_rated_note, score_text
 from bot.sla import SlaState, SlaStatus, describe
 from handlers.blocks import SECTION_TEXT_LIMIT, button, mrkdwn, plain, section
-from handlers.ids import Action, Block, View
+from handlers.ids import Action, Block
 from handlers.text import escape, slack_date, truncate
-from models.complaints import Complaint, ComplaintEvent, ContactChannel, EventKind, Severity
+from models.complaints import Complaint, ComplaintEvent, EventKind
 
 SEVERITY_ICON = {"low": "⚪", "normal": "🔵", "high": "🟠", "urgent": "🔴"}
 SLA_ICON = {SlaState.ON_TRACK: "🟢", SlaState.DUE_SOON: "🟡", SlaState.BREACHED: "🔴", SlaState.MET: "✅"}
-SCORES = [str(score) for score in range(10, -1, -1)]
-
-# What each change button asks for, if anything: (modal title, input label, required).
-CHANGE_FORMS = {
-    Action.NOTE: ("Add a note", "Note", True),
-    Action.RESPONDED: ("Responded", "What did you tell the customer? (optional)", False),
-    Action.RESOLVE: ("Resolve", "How was it resolved?", True),
-    Action.FOLLOWED_UP: ("Followed up", "What did the customer say? (optional)", False),
-    Action.REASSIGN: ("Reassign", "New owner", True),
-    Action.WAITING: ("Waiting on customer", "What are you waiting for? (optional)", False),
-    Action.CUSTOMER_REPLIED: ("Customer replied", "What did the customer say?", True),
-}
-# The longest description the edit form can hold (Slack's limit for a text input);
-# a longer one is edited with `/complaint edit C-42 description …`.
-FORM_DESCRIPTION_LIMIT = 3000
-
-
 def title_line(complaint: Complaint) -> str:
     icon = SEVERITY_ICON.get(complaint.severity, "")
     return f"{icon} {complaint.reference} · {complaint.severity} · #{complaint.category} · {status_text(complaint)}"
@@ -49,6 +34,11 @@ def summary_text(complaint: Complaint) -> str:
         f"*{complaint.reference}* ({complaint.severity}, #{complaint.category}) owned by "
         f"<@{complaint.owner_id}>: {escape(truncate(complaint.description, 200))}"
     )
+
+
+def brief_text(complaint: Complaint) -> str:
+    """`*C-42* (high, #billing): charged twice…`, for lines that say who owns it already."""
+    return f"*{complaint.reference}* ({complaint.severity}, #{complaint.category}): {escape(truncate(complaint.description, 200))}"
 
 
 def sla_text(sla: SlaStatus) -> str:
@@ -100,6 +90,9 @@ def complaint_message(
         "*First response*\n"
         + (slack_date(complaint.first_responded_at) if complaint.first_responded_at else "not yet"),
     ]
+    if complaint.satisfaction_score is not None:
+        comment = f"\n“{escape(truncate(complaint.satisfaction_comment, 300))}”" if complaint.satisfaction_comment else ""
+        fields.append(f"*Customer's score*\n{score_text(complaint.satisfaction_score)}{comment}")
     blocks = [
         {"type": "header", "text": plain(title_line(complaint), 150)},
         section(escape(complaint.description)),
@@ -173,7 +166,7 @@ def customer_history_blocks(history: CustomerHistory, *, asked: str) -> list[dic
     for past in history.complaints:
         outcome = past.status
         if past.satisfaction_score is not None:
-            outcome += f", scored {past.satisfaction_score}/10"
+            outcome += f", scored {score_text(past.satisfaction_score)}"
         resolution = f" — {escape(truncate(past.resolution, 120))}" if past.resolution else ""
         lines.append(f"• *{past.reference}* #{escape(past.category)} · {slack_date(past.created_at)} · {outcome}{resolution}")
     if history.total > len(history.complaints):
@@ -186,11 +179,38 @@ def confirmation_blocks(confirmation_text: str, suggestions: list[dict]) -> list
     return [section(confirmation_text), *suggestions] if suggestions else None
 
 
+# What the person who typed a change is told: what was done, in their words.
+DONE = {
+    Verb.TAKE: "You took {brief}",
+    Verb.ASSIGN: "{owner} now owns {brief}",
+    Verb.RESPONDED: "Recorded your response to the customer on {brief}",
+    Verb.NOTE: "Noted on {brief}",
+    Verb.RESOLVE: "Resolved {brief}",
+    Verb.REOPEN: "Reopened {brief}",
+    Verb.RATE: "Recorded the customer's score on {reference}: {score}",
+    Verb.FOLLOWED_UP: "Recorded your follow-up with the customer on {brief}",
+    Verb.EDIT: "Saved your edit: {brief}",
+    Verb.MERGE: "Merged {reference} into *{into}* as a duplicate; its notes are now in {into}'s history",
+    Verb.WAIT: "{reference} is waiting on the customer: its resolution clock is stopped until they reply",
+    Verb.CUSTOMER_REPLIED: "Recorded the customer's reply on {brief}",
+    Verb.RESUME: "Restarted the resolution clock on {reference}",
+}
+
+
+def done_text(applied: Applied) -> str:
+    complaint = applied.complaint
+    score = complaint.satisfaction_score
+    return DONE.get(applied.verb, "Saved: {brief}").format(
+        brief=brief_text(complaint), reference=f"*{complaint.reference}*", owner=f"<@{complaint.owner_id}>",
+        score=score_text(score) if score is not None else "", into=f"C-{complaint.merged_into_id}",
+    )
+
+
 def owner_notice(complaint: Complaint, actor_id: str) -> str:
     """The new owner's DM, with how to reach the customer (the channel sees only their name)."""
     contact = f" Customer: {escape(complaint.customer_name) or 'unnamed'}, {escape(complaint.customer_contact)}." \
         if complaint.customer_contact else ""
-    return f"<@{actor_id}> made you the owner of {summary_text(complaint)}{contact}"
+    return f"<@{actor_id}> made you the owner of {brief_text(complaint)}{contact}"
 
 
 def posted_later_notice(complaint: Complaint, channel: str) -> str:
@@ -201,11 +221,11 @@ def posted_later_notice(complaint: Complaint, channel: str) -> str:
 def handed_over_notice(complaint: Complaint, actor_id: str) -> str:
     """To the previous owner, when someone else takes or reassigns their complaint."""
     who = "took" if complaint.owner_id == actor_id else f"handed to <@{complaint.owner_id}>"
-    return f"<@{actor_id}> {who} your complaint {summary_text(complaint)}"
+    return f"<@{actor_id}> {who} your complaint {brief_text(complaint)}"
 
 
 def resolved_for_you_notice(complaint: Complaint, actor_id: str) -> str:
-    return f"<@{actor_id}> resolved your complaint {summary_text(complaint)} — {escape(truncate(complaint.resolution, 300))}"
+    return f"<@{actor_id}> resolved your complaint {brief_text(complaint)} — {escape(truncate(complaint.resolution, 300))}"
 
 
 def complaint_details(
@@ -226,25 +246,40 @@ def complaint_details(
     return blocks
 
 
+# What each kind of event says after who did it; those that depend on the event are in _event_line.
+EVENT_VERBS = {
+    EventKind.RESPONDED: "responded to the customer",
+    EventKind.NOTED: "added a note",
+    EventKind.RESOLVED: "resolved it",
+    EventKind.REOPENED: "reopened it",
+    EventKind.FOLLOWED_UP: "followed up with the customer",
+    EventKind.EDITED: "edited it",
+    EventKind.WAITING: "started waiting on the customer (the resolution clock stopped)",
+    EventKind.CUSTOMER_REPLIED: "recorded the customer's reply",
+    EventKind.RESUMED: "restarted the resolution clock",
+    EventKind.MERGED: "merged it as a duplicate",
+    EventKind.MERGED_IN: "merged in a duplicate",
+    EventKind.COPIED_NOTE: "wrote, on the duplicate",
+}
+
+
 def _event_line(event: ComplaintEvent) -> str:
-    verb = {
-        EventKind.LOGGED: "logged it",
-        EventKind.ASSIGNED: f"made <@{event.owner_id}> the owner",
-        EventKind.RESPONDED: "responded to the customer",
-        EventKind.NOTED: "added a note",
-        EventKind.RESOLVED: "resolved it",
-        EventKind.REOPENED: "reopened it",
-        EventKind.RATED: "recorded the customer's score",
-        EventKind.FOLLOWED_UP: "followed up with the customer",
-        EventKind.EDITED: "edited it",
-        EventKind.WAITING: "started waiting on the customer (the resolution clock stopped)",
-        EventKind.CUSTOMER_REPLIED: "recorded the customer's reply",
-        EventKind.RESUMED: "restarted the resolution clock",
-        EventKind.MERGED: "merged it as a duplicate",
-        EventKind.MERGED_IN: "merged in a duplicate",
-        EventKind.COPIED_NOTE: "wrote, on the duplicate",
-    }[EventKind(event.kind)]
-    note = f": {escape(truncate(event.note, 300))}" if event.note else ""
+    kind, note = EventKind(event.kind), event.note
+    someone_else = event.owner_id and event.owner_id != event.actor_id
+    if kind is EventKind.LOGGED:
+        verb = f"logged it for <@{event.owner_id}>" if someone_else else "logged it"
+    elif kind is EventKind.ASSIGNED:
+        # One owner change reads as one: `@bob took it`, `@mona handed it to @bob`.
+        verb = f"handed it to <@{event.owner_id}>" if someone_else else "took it"
+    elif kind is EventKind.RATED:
+        score, comment = read_rated_note(event.note)
+        verb = "recorded the customer's score" + (f": {score_text(score)}" if score is not None else "")
+        note = ""
+        if comment:
+            verb += f", saying “{escape(truncate(comment, 300))}”"
+    else:
+        verb = EVENT_VERBS[kind]
+    note = f": {escape(truncate(note, 300))}" if note else ""
     return f"• {slack_date(event.at)} <@{event.actor_id}> {verb}{note}"
 
 
@@ -255,127 +290,3 @@ def complaint_list(complaints: Sequence[Complaint], total: int, heading: str) ->
     more = (f"\n…and {total - len(complaints)} more: `/complaint search status:open` pages through them all."
             if total > len(complaints) else "")
     return [section(f"*{heading}* ({total})\n" + "\n".join(lines) + more)]
-
-
-def _select(block_id: str, label: str, values: Sequence[str], initial: str) -> dict:
-    element = {"type": "static_select", "action_id": Action.INPUT,
-               "options": [{"text": plain(v, 75), "value": v} for v in values[:100]]}
-    if initial in values:
-        element["initial_option"] = {"text": plain(initial, 75), "value": initial}
-    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
-
-
-def _text_input(block_id: str, label: str, *, optional: bool, multiline=False, initial="", max_length=200) -> dict:
-    element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": multiline, "max_length": max_length}
-    if initial:
-        element["initial_value"] = truncate(initial, max_length)
-    return {"type": "input", "block_id": block_id, "optional": optional, "label": plain(label, 2000), "element": element}
-
-
-def _customer_and_kind_inputs(
-    categories: Sequence[str], *, name: str = "", contact: str = "", channel: str = ContactChannel.OTHER.value,
-    category: str = "other", severity: str = Severity.NORMAL.value,
-) -> list[dict]:
-    """The log form's fields after the description, as the edit form shows them too."""
-    return [
-        _text_input(Block.CUSTOMER_NAME, "Customer name", optional=True, initial=name),
-        _text_input(Block.CUSTOMER_CONTACT, "Customer contact (email or phone)", optional=True, initial=contact),
-        _select(Block.CONTACT_CHANNEL, "How did they contact us?", [c.value for c in ContactChannel], channel),
-        _select(Block.CATEGORY, "Category", list(categories), category),
-        _select(Block.SEVERITY, "Severity", [s.value for s in Severity], severity),
-    ]
-
-
-def log_complaint_modal(
-    *,
-    categories: Sequence[str],
-    reporter_id: str,
-    description: str = "",
-    metadata: dict | None = None,
-) -> dict:
-    return {
-        "type": "modal",
-        "callback_id": View.LOG_COMPLAINT,
-        "title": plain("Log a complaint", 24),
-        "submit": plain("Log it", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": json.dumps(metadata or {})[:3000],
-        "blocks": [
-            _text_input(Block.DESCRIPTION, "What went wrong?", optional=False, multiline=True, initial=description,
-                        max_length=FORM_DESCRIPTION_LIMIT),
-            *_customer_and_kind_inputs(categories),
-            {
-                "type": "input",
-                "block_id": Block.OWNER,
-                "label": plain("Owner", 2000),
-                "element": {"type": "users_select", "action_id": Action.INPUT, "initial_user": reporter_id},
-            },
-        ],
-    }
-
-
-def edit_complaint_modal(complaint: Complaint, *, categories: Sequence[str]) -> dict:
-    """The log form's fields, filled in as the complaint is now (the owner changes by Reassign)."""
-    if len(complaint.description) <= FORM_DESCRIPTION_LIMIT:
-        description = _text_input(Block.DESCRIPTION, "What went wrong?", optional=False, multiline=True,
-                                  initial=complaint.description, max_length=FORM_DESCRIPTION_LIMIT)
-    else:
-        description = section(
-            f"The description is too long for this form; change it with "
-            f"`/complaint edit {complaint.reference} description <new text>`."
-        )
-    return {
-        "type": "modal",
-        "callback_id": View.EDIT_COMPLAINT,
-        "title": plain(f"Edit {complaint.reference}", 24),
-        "submit": plain("Save", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": json.dumps({"id": complaint.id}),
-        "blocks": [
-            description,
-            *_customer_and_kind_inputs(
-                categories, name=complaint.customer_name, contact=complaint.customer_contact,
-                channel=complaint.contact_channel, category=complaint.category, severity=complaint.severity,
-            ),
-        ],
-    }
-
-
-def change_modal(action: Action, complaint: Complaint) -> dict:
-    """One small form for note, responded, resolve and reassign."""
-    title, label, required = CHANGE_FORMS[action]
-    if action is Action.REASSIGN:
-        element = {"type": "users_select", "action_id": Action.INPUT}
-    else:
-        element = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 3000}
-    blocks = [
-        section(summary_text(complaint)),
-        {"type": "input", "block_id": Block.NOTE, "optional": not required, "label": plain(label, 2000), "element": element},
-    ]
-    if action is Action.RESOLVE:
-        blocks.append(score_input())
-    return {
-        "type": "modal",
-        "callback_id": View.COMPLAINT_CHANGE,
-        "title": plain(title, 24),
-        "submit": plain("Save", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": json.dumps({"action": action.value, "id": complaint.id}),
-        "blocks": blocks,
-    }
-
-
-def score_input() -> dict:
-    """The customer's 0-10 answer, optional: not every customer is asked when it is resolved."""
-    return {
-        "type": "input",
-        "block_id": Block.SCORE,
-        "optional": True,
-        "label": plain("How likely is the customer to recommend us? (0-10, if asked)", 2000),
-        "element": {
-            "type": "static_select",
-            "action_id": Action.INPUT,
-            "placeholder": plain("Their answer", 150),
-            "options": [{"text": plain(score, 75), "value": score} for score in SCORES],
-        },
-    }

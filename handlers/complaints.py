@@ -4,8 +4,9 @@ Each listener parses the payload into a `ComplaintDraft` or a `Change`, calls th
 domain (`bot.complaints`, `bot.complaint_changes`) and renders with
 `handlers.complaint_views`. Database work happens before `ack()` (it takes
 milliseconds and means a complaint is saved before anyone is told so); Web API calls
-happen after it, and posting or updating the team's copy (`handlers.team_copy`) runs
-on the publisher threads (`Services.after_ack`).
+happen after it: on the publisher threads (`Services.after_ack`) for the listeners run
+on the request's thread, which include posting or updating the team's copy
+(`handlers.team_copy`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from bot.mentions import mentioned_users
 from bot.people import PeopleUnavailable
 from bot.request_dedup import run_once
 from bot.services import Services
-from handlers import complaint_search, team_copy
+from handlers import complaint_form_views as form_views
+from handlers import complaint_followers, complaint_search, complaint_thread, team_copy
 from handlers import complaint_views as views
 from handlers.complaint_edit_form import EditForm
 from handlers.forms import choice, input_values, private_metadata
@@ -57,6 +59,8 @@ VERB_OF_ACTION = {
 }
 # `list <word>` that pages through search results; `closed` is what many people call resolved.
 LISTED_BY_SEARCH = {"resolved": "resolved", "closed": "resolved", "waiting": "waiting", "merged": "merged"}
+# `list open` and `list all`: everyone's open complaints.
+LISTED_OPEN = ("open", "all")
 VERB_OF_SUBCOMMAND = {
     "take": Verb.TAKE,
     "assign": Verb.ASSIGN,
@@ -86,14 +90,13 @@ class ComplaintListeners:
             parsed = parse(command.get("text", ""), categories=self.services.settings.complaint_categories)
             if isinstance(parsed, OpenModal):
                 ack()
-                client.views_open(
-                    trigger_id=command["trigger_id"],
-                    view=views.log_complaint_modal(
-                        categories=self.services.settings.complaint_categories,
-                        reporter_id=user_id,
-                        metadata={"channel": command.get("channel_id", "")},
-                    ),
+                modal = form_views.log_complaint_modal(
+                    categories=self.services.settings.complaint_categories,
+                    reporter_id=user_id,
+                    metadata={"channel": command.get("channel_id", "")},
                 )
+                # Within the trigger's 3 s life: the publisher threads are never that far behind.
+                self.services.after_ack(lambda: client.views_open(trigger_id=command["trigger_id"], view=modal))
             elif isinstance(parsed, HelpRequest):
                 ack(text=help_text(parsed.hint))
             elif isinstance(parsed, Subcommand):
@@ -138,7 +141,7 @@ class ComplaintListeners:
             ack(text=text, blocks=blocks)
             return
         if sub.name == "list":
-            if sub.args and sub.args[0].lower() not in ("open", "all"):
+            if sub.args and sub.args[0].lower() not in LISTED_OPEN:
                 raise InvalidInput("List which complaints? `list` (yours), `list open`, `list waiting`, "
                                    "`list resolved` or `list merged`; `search` finds any of them.")
             everyone = bool(sub.args)
@@ -156,6 +159,9 @@ class ComplaintListeners:
         if not sub.args:
             raise InvalidInput(f"Which complaint? For example `/complaint {sub.name} C-42`.")
         complaint_id = service.parse_reference(sub.args[0])
+        if sub.name in complaint_followers.SUBCOMMANDS:
+            ack(text=complaint_followers.answer(self.services, sub.name, complaint_id=complaint_id, user_id=user_id))
+            return
         if sub.name == "show":
             with self.services.open_session() as session:
                 complaint = service.get_complaint(session, complaint_id)
@@ -169,7 +175,7 @@ class ComplaintListeners:
             return
         change = self._typed_change(VERB_OF_SUBCOMMAND[sub.name], complaint_id, user_id, sub.rest)
         applied = self._apply(change, key=f"command:{trigger_id}")
-        ack(text=f"Done: {views.summary_text(applied.complaint)}")
+        ack(text=views.done_text(applied))
         self._publish_change_later(client, applied, user_id, tell=lambda text: respond(text=text))
 
     def _typed_change(self, verb: Verb, complaint_id: int, user_id: str, rest: str) -> Change:
@@ -197,7 +203,7 @@ class ComplaintListeners:
         message = shortcut.get("message") or {}
         client.views_open(
             trigger_id=shortcut["trigger_id"],
-            view=views.log_complaint_modal(
+            view=form_views.log_complaint_modal(
                 categories=self.services.settings.complaint_categories,
                 reporter_id=shortcut["user"]["id"],
                 description=plain_text(message.get("text", "")),
@@ -261,7 +267,7 @@ class ComplaintListeners:
                     complaint = service.get_complaint(session, complaint_id)
                 check_allowed(verb=VERB_OF_ACTION[chosen], actor_id=user_id, complaint=complaint,
                               permissions=self.services.permissions)
-                client.views_open(trigger_id=body["trigger_id"], view=views.change_modal(chosen, complaint))
+                client.views_open(trigger_id=body["trigger_id"], view=form_views.change_modal(chosen, complaint))
                 return
             change = Change(VERB_OF_ACTION[chosen], complaint_id, user_id)
             applied = self._apply(change, key=f"action:{body.get('trigger_id') or action.get('action_ts')}")
@@ -276,20 +282,22 @@ class ComplaintListeners:
         user_id = body["user"]["id"]
         metadata = private_metadata(view)
         values = input_values(view)
-        value = values.get(Block.NOTE, "")
         verb = VERB_OF_ACTION[Action(metadata["action"])]
         score = int(values[Block.SCORE]) if values.get(Block.SCORE, "").isdigit() else None
         complaint_id = int(metadata["id"])
         if verb is Verb.ASSIGN:
+            new_owner_id = values.get(Block.OWNER, "")
             try:
-                self._check_owner(value)
+                self._check_owner(new_owner_id)
             except UserFacingError as exc:
-                ack(response_action="errors", errors={Block.NOTE: str(exc)[:2000]})
+                ack(response_action="errors", errors={Block.OWNER: str(exc)[:2000]})
                 return
-            change = Change(verb, complaint_id, user_id, new_owner_id=value)
+            change = Change(verb, complaint_id, user_id, new_owner_id=new_owner_id)
+            error_block = Block.OWNER
         else:
-            change = Change(verb, complaint_id, user_id, text=value, score=score)
-        self.save_from_form(ack, client, view, change, error_block=Block.NOTE)
+            change = Change(verb, complaint_id, user_id, text=values.get(Block.NOTE, ""), score=score)
+            error_block = Block.NOTE
+        self.save_from_form(ack, client, view, change, error_block=error_block)
 
     # ----- shared steps -----------------------------------------------------------------
     def save_from_form(self, ack: Ack, client: WebClient, view: dict, change: Change, *, error_block: str) -> None:
@@ -345,7 +353,8 @@ class ComplaintListeners:
 
     def _publish_change_later(self, client: WebClient, applied: Applied, actor_id: str, *,
                               tell: Callable[[str], None]) -> None:
-        """Update the team's copy and tell a new owner, on the publisher threads; problems go to `tell`."""
+        """Update the team's copy (and its thread), tell a new owner and the followers, on the
+        publisher threads; problems go to `tell`."""
 
         def publish() -> None:
             problems = team_copy.publish_change(
@@ -354,6 +363,7 @@ class ComplaintListeners:
             )
             for other in applied.also_changed:
                 problems += team_copy.publish_change(self.services, client, other, other.owner_id, actor_id)
+            problems += complaint_followers.tell_followers(self.services, client, applied, actor_id)
             for problem in problems:
                 tell(f":warning: The change is saved, but {problem}.")
 
@@ -373,10 +383,11 @@ class ComplaintListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = ComplaintListeners(services)
-    app.command(Command.COMPLAINT.value)(guarded(listeners.on_command))
+    # These hand every Web API call after their ack to the publisher threads.
+    app.command(Command.COMPLAINT.value)(guarded(listeners.on_command, on_request_thread=True))
+    app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted, on_request_thread=True))
+    app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted, on_request_thread=True))
     app.shortcut(Shortcut.LOG_FROM_MESSAGE.value)(guarded(listeners.on_message_shortcut))
-    app.view(View.LOG_COMPLAINT.value)(guarded(listeners.on_log_submitted))
-    app.view(View.COMPLAINT_CHANGE.value)(guarded(listeners.on_change_submitted))
     edit_form = EditForm(services, save=listeners.save_from_form)
     app.action(Action.EDIT.value)(guarded(edit_form.on_button))
     app.view(View.EDIT_COMPLAINT.value)(guarded(edit_form.on_submitted))
@@ -385,4 +396,7 @@ def register(app: App, services: Services) -> None:
     def post_missing_team_copies() -> None:
         team_copy.post_missing_team_copies(services, app.client)
 
-    services.scheduled_jobs.append(post_missing_team_copies)
+    def post_due_thread_replies() -> None:
+        complaint_thread.post_due_replies(services, app.client)
+
+    services.scheduled_jobs.extend([post_missing_team_copies, post_due_thread_replies])

@@ -1,4 +1,5 @@
-"""`/desk`: managers' tools — the morale report, a preview of the weekly digest, and exports.
+"""`/desk`: managers' tools — the morale report, a preview of the weekly digest, the daily
+service-quality index, and exports.
 
 A small table of subcommands, each for managers and admins only (MANAGER_IDS,
 ADMIN_IDS); anyone else gets a polite refusal. Slow work (figures over the whole
@@ -22,9 +23,11 @@ from bot.digest import compute_digest
 from bot.errors import InvalidInput, UserFacingError
 from bot.export import settings_rows, write_csv
 from bot.morale import named_report, report_end
+from bot.quality_index import daily_index
 from bot.services import Services
 from bot.weeks import IsoWeek, next_scheduled_week
-from handlers import digest_views, morale_views
+from handlers import digest_views, morale_views, quality_index_views
+from handlers.digest import upload_chart
 from handlers.ids import Command
 from handlers.messaging import guarded
 from handlers.text import escape, slack_error_text
@@ -95,7 +98,34 @@ class DeskListeners:
             now=now, articles=self.services.knowledge.articles, shown=morale_views.people_shown,
         )
         request.respond(
-            text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest, now=now),
+            text=digest_views.digest_text(digest), blocks=digest_views.digest_blocks(digest),
+            response_type="ephemeral", replace_original=False,
+        )
+        # matplotlib adds about 40 MB to a process: load it only when a chart is drawn.
+        from bot.digest_chart import trend_chart
+
+        try:
+            dm = request.client.conversations_open(users=request.user_id)["channel"]["id"]
+            upload_chart(request.client, dm, digest, trend_chart(digest),
+                         comment=f"The chart for your preview of the {digest.week} digest.")
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("digest chart for %s failed: %s", request.user_id, exc)
+            request.respond(text=f":warning: The chart could not be delivered: {slack_error_text(exc)}.",
+                            response_type="ephemeral", replace_original=False)
+
+    # ----- /desk sqi [YYYY-MM-DD] --------------------------------------------------------------
+    def sqi(self, request: DeskRequest) -> None:
+        settings, now = self.services.settings, self.services.clock()
+        today = now.astimezone(settings.zone).date()
+        day = _day(request.args[0]) if request.args else today
+        if day > today:
+            raise InvalidInput(f"{day} is still to come: give today's date or an earlier one, like {today}.")
+        request.ack()
+        rules = settings.sqi_rules
+        with self.services.open_session() as session:
+            index = daily_index(session, day=day, zone=settings.zone, now=now, rules=rules)
+        request.respond(
+            text=quality_index_views.index_text([index]), blocks=quality_index_views.index_blocks([index], rules),
             response_type="ephemeral", replace_original=False,
         )
 
@@ -147,7 +177,8 @@ def _day(text: str) -> date | None:
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "morale": Subcommand("`/desk morale` — kudos this week, who has gone unrecognised, and what looks gamed", DeskListeners.morale),
-    "digest": Subcommand("`/desk digest [2026-W47]` — preview the weekly digest (the coming one by default)", DeskListeners.digest),
+    "digest": Subcommand("`/desk digest [2026-W47]` — preview the weekly digest (the coming one by default), its chart in your DMs", DeskListeners.digest),
+    "sqi": Subcommand("`/desk sqi [2026-11-20]` — the service-quality index of a day (today so far by default)", DeskListeners.sqi),
     "export": Subcommand("`/desk export complaints [from] [to]` — every complaint as CSV, sent to you in a DM", DeskListeners.export),
 }
 

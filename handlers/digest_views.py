@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.digest import Count, Digest, Durations
+from bot.digest import Count, Digest, Durations, Nps
+from bot.satisfaction import SATISFIED, UNHAPPY, VERY_HAPPY
 from bot.sla import describe
-from handlers import knowledge_views, morale_views
+from handlers import knowledge_views, morale_views, quality_index_views
 from handlers.blocks import mrkdwn, plain, section
 from handlers.complaint_views import SEVERITY_ICON
 from handlers.text import escape, truncate
@@ -44,6 +45,14 @@ def _days(moment: datetime) -> str:
     return f"{moment:%a %d %b}"
 
 
+def _nps_text(nps: Nps) -> str:
+    """`+25 (4 answers)` and, under it, the answers in the words every score is shown with."""
+    if nps.score is None:
+        return "no answers"
+    bands = f"{nps.promoters} {VERY_HAPPY} · {nps.passives} {SATISFIED} · {nps.detractors} {UNHAPPY}"
+    return f"{nps.score:+.0f} ({nps.answers} answer{'s' if nps.answers != 1 else ''})\n{bands}"
+
+
 def digest_text(digest: Digest) -> str:
     """The notification text: the headline figures in one line."""
     return (
@@ -52,9 +61,7 @@ def digest_text(digest: Digest) -> str:
     )
 
 
-def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
-    nps = digest.nps
-    nps_text = "no answers" if nps.score is None else f"{nps.score:+.0f} ({nps.answers} answer{'s' if nps.answers != 1 else ''})"
+def digest_blocks(digest: Digest) -> list[dict]:
     last_day = digest.ends_at - timedelta(days=1)
     blocks = [
         {"type": "header", "text": plain(f"Weekly digest · {digest.week}", 150)},
@@ -63,7 +70,7 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
             mrkdwn(f"*Logged*\n{digest.logged.value} ({_change(digest.logged)})"),
             mrkdwn(f"*Resolved*\n{digest.resolved.value} ({_change(digest.resolved)})"),
             mrkdwn(f"*Still open*\n{digest.open.value} ({_change(digest.open)})"),
-            mrkdwn(f"*Net Promoter Score*\n{nps_text}"),
+            mrkdwn(f"*Net Promoter Score*\n{_nps_text(digest.nps)}"),
             mrkdwn(f"*First response*\n{_durations(digest.first_response)}"),
             mrkdwn(f"*Resolution*\n{_durations(digest.resolution)}"),
             mrkdwn(
@@ -74,10 +81,12 @@ def digest_blocks(digest: Digest, *, now: datetime) -> list[dict]:
         ]},
         section(f"*By category*: {_counts(digest.by_category)}\n*By contact channel*: {_counts(digest.by_channel)}"),
     ]
+    if digest.quality is not None:
+        blocks.append(section(quality_index_views.week_line(digest.quality)))
     if digest.oldest_open:
         lines = [
             f"• {SEVERITY_ICON.get(c.severity, '')} *{c.reference}* ({c.severity}, #{escape(c.category)}) "
-            f"open {describe(now - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
+            f"open {describe(digest.as_of - c.created_at)}, <@{c.owner_id}>: {escape(truncate(c.description, 100))}"
             for c in digest.oldest_open
         ]
         blocks.append(section("*Oldest open complaints*\n" + "\n".join(lines)))

@@ -1,5 +1,7 @@
 """The App Home tab: my open complaints with their SLA state, kudos I received, quick
-actions; managers also see the team's SLA breaches.
+actions; managers also see the team's SLA breaches. Search complaints opens a form for
+the same search as `/complaint search` (handlers/complaint_search.py), whose results,
+and their pages (More), are published on the tab above the rest.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from slack_sdk import WebClient
 
 from bot import complaints as complaint_service
 from bot import kudos as kudos_service
+from bot.errors import UserFacingError
 from bot.services import Services
 from bot.sla import breached_open, sla_status
-from handlers import complaint_views, home_views, knowledge, kudos_views
+from handlers import complaint_form_views, complaint_search, home_views, knowledge, kudos_views
+from handlers.complaint_search_views import read_more_value
+from handlers.forms import input_values
 from handlers.home_views import HomeItem
 from handlers.ids import Action, Block, Event, View
 from handlers.messaging import guarded
@@ -30,7 +35,7 @@ class HomeListeners:
             return
         client.views_publish(user_id=event["user"], view=self.view_for(event["user"]))
 
-    def view_for(self, user_id: str) -> dict:
+    def view_for(self, user_id: str, *, search: list[dict] | None = None, searched: str = "") -> dict:
         settings, now = self.services.settings, self.services.clock()
 
         def item(complaint: Complaint) -> HomeItem:
@@ -47,14 +52,14 @@ class HomeListeners:
                 breaches = [item(c) for c in breached]
         return home_views.home_view(
             mine=[item(c) for c in mine], mine_total=mine_total, kudos=kudos,
-            breaches=breaches, breaches_total=breaches_total,
+            breaches=breaches, breaches_total=breaches_total, search=search or (), searched=searched,
         )
 
     def on_log(self, ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=complaint_views.log_complaint_modal(
+            view=complaint_form_views.log_complaint_modal(
                 categories=self.services.settings.complaint_categories, reporter_id=body["user"]["id"],
             ),
         )
@@ -62,6 +67,38 @@ class HomeListeners:
     def on_search(self, ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         client.views_open(trigger_id=body["trigger_id"], view=home_views.search_modal())
+
+    # ----- complaint search on the tab: the same search as `/complaint search` ---------------
+    def on_search_complaints(self, ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        typed = home_views.searched_from_button(action.get("value", ""))
+        client.views_open(trigger_id=body["trigger_id"], view=home_views.complaint_search_modal(typed))
+
+    def on_complaint_search_submitted(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        user_id = body["user"]["id"]
+        typed = input_values(view).get(Block.QUERY, "")
+        try:
+            _, results = complaint_search.search_page(
+                self.services, complaint_search.parse(self.services, typed), more_action=Action.HOME_SEARCH_MORE)
+        except UserFacingError as exc:
+            # The form stays open with what was typed, the problem beside it.
+            ack(response_action="errors", errors={Block.QUERY: str(exc)[:2000]})
+            return
+        ack()
+        client.views_publish(user_id=user_id, view=self.view_for(user_id, search=results, searched=typed))
+
+    def on_search_more(self, ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        typed = ""
+        try:
+            typed, page = read_more_value(action.get("value", ""))
+            _, results = complaint_search.search_page(
+                self.services, complaint_search.parse(self.services, typed), page=page,
+                more_action=Action.HOME_SEARCH_MORE)
+        except UserFacingError as exc:
+            results = home_views.search_problem(str(exc))
+        client.views_publish(user_id=user_id, view=self.view_for(user_id, search=results, searched=typed))
 
     def on_search_submitted(self, ack: Ack, body: dict, view: dict) -> None:
         state = (view.get("state") or {}).get("values", {})
@@ -76,3 +113,6 @@ def register(app: App, services: Services) -> None:
     app.action(Action.HOME_LOG.value)(guarded(listeners.on_log))
     app.action(Action.HOME_SEARCH_KB.value)(guarded(listeners.on_search))
     app.view(View.KB_SEARCH.value)(guarded(listeners.on_search_submitted))
+    app.action(Action.HOME_SEARCH_COMPLAINTS.value)(guarded(listeners.on_search_complaints))
+    app.view(View.COMPLAINT_SEARCH.value)(guarded(listeners.on_complaint_search_submitted))
+    app.action(Action.HOME_SEARCH_MORE.value)(guarded(listeners.on_search_more))

@@ -33,6 +33,9 @@ class Action(StrEnum):
     # App Home
     HOME_LOG = "home_log_complaint"
     HOME_SEARCH_KB = "home_search_kb"
+    HOME_SEARCH_COMPLAINTS = "home_search_complaints"
+    # Under complaint search results on the Home tab: the next page, published on the tab.
+    HOME_SEARCH_MORE = "home_search_more"
     KB_SHOW = "kb_show"
     KB_SHARE = "kb_share"
     KB_HELPFUL = "kb_helpful"
@@ -48,6 +51,7 @@ class View(StrEnum):
     GIVE_KUDOS = "kudos_give"
     HOME = "home"
     KB_SEARCH = "home_kb_search"
+    COMPLAINT_SEARCH = "home_complaint_search"
     KB_ARTICLE = "kb_article"
 
 

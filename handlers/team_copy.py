@@ -1,5 +1,6 @@
-"""The team's copy of a complaint in COMPLAINTS_CHANNEL: posting it, updating it in place,
-and telling a new owner by DM. Each step returns what went wrong, in words, so the
+"""The team's copy of a complaint in COMPLAINTS_CHANNEL: posting it, updating it in place
+(with the replies its thread is waiting for, handlers/complaint_thread.py), and telling
+a new owner by DM. Each step returns what went wrong, in words, so the
 listener can tell the person who made the change; none holds a session across a call.
 """
 
@@ -15,8 +16,10 @@ from bot.metrics import TEAM_COPY_POSTS
 from bot.services import Services
 from bot.sla import SlaStatus, sla_status
 from bot.team_copies import claim_retries
+from handlers import complaint_thread
 from handlers import complaint_views as views
 from handlers.ids import Block
+from handlers.owner_notice import tell_new_owner
 from handlers.text import slack_error_text
 from models.complaints import Complaint
 
@@ -40,7 +43,7 @@ def publish_new(services: Services, client: WebClient, complaint: Complaint) -> 
     """Post the team's copy of a complaint just logged and DM its owner if someone else logged it."""
     problems = post_team_copy(services, client, complaint)
     if complaint.owner_id != complaint.reporter_id:
-        problems += notify_owner(client, complaint, complaint.reporter_id)
+        problems += tell_new_owner(services, client, complaint)
     return problems
 
 
@@ -54,20 +57,23 @@ def publish_change(
         # The team's copy may have been posted while this change was being made.
         with services.open_session() as session:
             complaint.slack_channel, complaint.slack_ts = service.message_location(session, complaint.id)
-    problems = update_team_message(services, client, complaint) if complaint.slack_ts else []
+    problems = []
+    if complaint.slack_ts:
+        problems += update_team_message(services, client, complaint)
+        complaint_thread.post_replies(services, client, complaint.id)
     if complaint.owner_id not in (previous_owner_id, actor_id):
-        problems += notify_owner(client, complaint, actor_id)
+        problems += tell_new_owner(services, client, complaint)
     # The owner hears when someone else takes their complaint away or closes it for them.
     if previous_owner_id not in (actor_id, complaint.owner_id):
-        problems += _direct_message(client, previous_owner_id, views.handed_over_notice(complaint, actor_id),
-                                    "the previous owner")
+        problems += direct_message(client, previous_owner_id, views.handed_over_notice(complaint, actor_id),
+                                   "the previous owner")
     elif resolved and actor_id != complaint.owner_id:
-        problems += _direct_message(client, complaint.owner_id, views.resolved_for_you_notice(complaint, actor_id),
-                                    "the owner")
+        problems += direct_message(client, complaint.owner_id, views.resolved_for_you_notice(complaint, actor_id),
+                                   "the owner")
     return problems
 
 
-def _direct_message(client: WebClient, user_id: str, text: str, who: str) -> list[str]:
+def direct_message(client: WebClient, user_id: str, text: str, who: str) -> list[str]:
     try:
         client.chat_postMessage(channel=user_id, text=text)
     except Exception as exc:  # noqa: BLE001
@@ -93,10 +99,12 @@ def post_team_copy(services: Services, client: WebClient, complaint: Complaint) 
         logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
         return [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
     TEAM_COPY_POSTS.labels("posted").inc()
-    # A change made while the post was on its way had no message to update yet.
-    if team_message_blocks(services, current) != blocks:
-        return update_team_message(services, client, current)
-    return []
+    # A change made while the post was on its way had no message to update yet, nor a
+    # thread to reply in.
+    changed_meanwhile = team_message_blocks(services, current) != blocks
+    problems = update_team_message(services, client, current) if changed_meanwhile else []
+    complaint_thread.post_replies(services, client, complaint.id)
+    return problems
 
 
 def update_team_message(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
@@ -110,10 +118,6 @@ def update_team_message(services: Services, client: WebClient, complaint: Compla
         logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
         return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
     return []
-
-
-def notify_owner(client: WebClient, complaint: Complaint, actor_id: str) -> list[str]:
-    return _direct_message(client, complaint.owner_id, views.owner_notice(complaint, actor_id), "the new owner")
 
 
 def posted_copy_ts(client: WebClient, channel: str, complaint: Complaint) -> str:
@@ -148,7 +152,8 @@ def post_missing_team_copies(services: Services, client: WebClient) -> None:
                 current = service.set_message_location(session, complaint_id=complaint.id, channel=channel, ts=found)
                 session.commit()
             update_team_message(services, client, current)
+            complaint_thread.post_replies(services, client, complaint.id)
             logger.info("found the team's copy of %s posted before a restart", complaint.reference)
         elif not post_team_copy(services, client, complaint):
             logger.info("posted the team's copy of %s on a later try", complaint.reference)
-            _direct_message(client, complaint.reporter_id, views.posted_later_notice(complaint, channel), "you")
+            direct_message(client, complaint.reporter_id, views.posted_later_notice(complaint, channel), "you")

@@ -156,3 +156,31 @@ class ComplaintEvent(SQLModel, table=True):
     at: datetime
     owner_id: str = Field(default="", max_length=32)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class ComplaintFollower(SQLModel, table=True):
+    """Someone who is told when a complaint is resolved or reopened; the person who
+    logged it follows it from the start."""
+
+    __tablename__ = "complaint_follower"
+
+    # Cascades: the row means nothing without its complaint (or event, below), and must
+    # not stop a complaint from being deleted.
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(max_length=32, primary_key=True)
+    since: datetime
+
+
+class PendingThreadReply(SQLModel, table=True):
+    """A note, response or resolution still to be posted in the thread of the complaint's
+    team message (bot/thread_replies.py); the row goes once the reply is posted."""
+
+    __tablename__ = "pending_thread_reply"
+
+    event_id: int = Field(foreign_key="complaint_event.id", primary_key=True, ondelete="CASCADE")
+    complaint_id: int = Field(foreign_key="complaint.id", index=True, ondelete="CASCADE")
+    created_at: datetime
+    # When the latest try began (None: not tried yet, the team message was not there).
+    tried_at: datetime | None = None
+    tries: int = 0
+    error: str = Field(default="", max_length=255)

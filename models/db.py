@@ -86,7 +86,9 @@ def wait_for_database(
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # No pre-ping: it would cost a round trip on every request. Writes go through
+        # bot.request_dedup.run_once, which tries once more on a dropped connection.
+        return create_engine(url, pool_size=10, max_overflow=20)
     # SQLite has one writer at a time. One pooled connection per process makes the
     # threads of a process queue for it in the pool (woken at once, in order) rather
     # than in SQLite's busy handler, which sleeps in growing steps of up to 100 ms.

@@ -4,7 +4,7 @@ Feature modules define their tables in their own `models/<feature>.py` and are
 imported here.
 """
 
-from models.complaints import Complaint, ComplaintEvent
+from models.complaints import Complaint, ComplaintEvent, ComplaintFollower, PendingThreadReply
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 from models.kudos import KudosGiverDay, Recognition
 from models.privacy import PrivacyRecord
@@ -12,6 +12,6 @@ from models.requests import ProcessedRequest
 from models.service_levels import Notification, OwnerReminder
 
 __all__ = [
-    "Complaint", "ComplaintEvent", "KnowledgeFeedback", "KnowledgeSearch", "KudosGiverDay", "Notification",
-    "OwnerReminder", "PrivacyRecord", "ProcessedRequest", "Recognition",
+    "Complaint", "ComplaintEvent", "ComplaintFollower", "KnowledgeFeedback", "KnowledgeSearch", "KudosGiverDay",
+    "Notification", "OwnerReminder", "PendingThreadReply", "PrivacyRecord", "ProcessedRequest", "Recognition",
 ]

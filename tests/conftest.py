@@ -133,6 +133,9 @@ def make_settings(database_url, slack, tmp_path):
             "manager_ids": (MANAGER,),
             "admin_ids": (ADMIN,),
             "knowledge_dir": tmp_path / "knowledge",
+            # The daily index would post to COMPLAINTS on a test's first tick, among the team
+            # copies other tests count: tests/e2e/test_quality_index.py turns it on.
+            "sqi_time": "",
         }
         values.update(overrides)
         return load_settings(env_file=None, **values)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot import complaints as service
 from bot.complaints import ComplaintDraft, Permissions
 from models.complaints import ContactChannel, Severity
@@ -78,3 +80,23 @@ def load_known_history(open_session: SessionFactory) -> None:
             if resolved:
                 service.resolve(session, complaint_id=complaint.id, actor_id=OWNER, resolution="done",
                                 permissions=everyone, now=at(*resolved), score=score)
+
+
+def assert_figures_match(digest, expected: dict) -> None:
+    """Every service figure of `digest` named in `expected` (shaped like EXPECTED_W47)."""
+    for name in ("logged", "resolved", "open"):
+        figure = getattr(digest, name)
+        assert (figure.value, figure.previous) == expected[name], name
+    for name in ("first_response", "resolution"):
+        durations = getattr(digest, name)
+        count, median, p90 = expected[name]
+        assert durations.count == count, name
+        assert durations.median_seconds == pytest.approx(median, abs=0.5), name
+        assert durations.p90_seconds == pytest.approx(p90, abs=0.5), name
+    assert digest.breaches == expected["breaches"]
+    for name in ("by_category", "by_channel"):
+        if name in expected:
+            assert getattr(digest, name) == expected[name], name
+    assert [c.reference for c in digest.oldest_open] == expected["oldest_open"]
+    nps = digest.nps
+    assert (nps.answers, nps.promoters, nps.passives, nps.detractors, nps.score) == expected["nps"]

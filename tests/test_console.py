@@ -176,13 +176,16 @@ def test_a_form_the_bot_rejects_stays_open_as_typed_and_errors_name_people(capsy
         'submit description="Parcel for order 2207 soaked" category=delivery owner=U0GHOST\n'
         "submit severity=extreme\n"
         "submit owner=@carol\n"
-        "as mona\npress Reassign\nsubmit note=@carol\nsubmit note=@bob\n"
+        "as mona\npress Reassign\nsubmit owner=@carol\nsubmit owner=@bob\n"
     ))
 
     assert "owner: I can't find @U0GHOST in this workspace." in out
     assert "the form is still open with what you typed: description='Parcel for order 2207 soaked'" in out
     assert "'extreme' is not one of the choices" in out
-    assert "note: @carol already owns C-1." in out
+    assert "owner: @carol already owns C-1." in out
+    # The Reassign form's one field says what it holds and what it takes.
+    assert "│ owner: New owner * (a person: @alice, @bob, …)" in out
+    assert "│ severity: Severity * (one of: low, normal, high, urgent)" in out
     assert "<@" not in out
     with open_session() as session:
         [complaint] = session.exec(select(Complaint)).all()
@@ -221,3 +224,16 @@ def test_button_labels_lose_their_emoji_for_matching():
     assert plain_label("👍 Helpful") == plain_label(":thumbsup:  helpful") == "helpful"
     assert plain_label("✅ Resolve") == "resolve" and plain_label("👎🏽 Not  helpful") == "not helpful"
     assert plain_label("1️⃣ First") == "first"
+
+
+def test_thread_replies_and_followers_messages_show_where_they_go(capsys, database_url, tmp_path):
+    out = play_text(capsys, database_url, tmp_path, (
+        "/complaint #billing charged twice\n"
+        "as bob\n/complaint follow C-1\n/complaint note C-1 called @alice back\n"
+        "as alice\n/complaint resolve C-1 refunded\n"
+    ))
+    assert "You now follow C-1" in out
+    thread = "servicedesk in #complaints, in the thread of “🔵 C-1 · normal · #billing ·"
+    assert f"{thread} open”\n  │ 📝 *Bob* added a note: called @alice back\n" in out
+    assert f"{thread} resolved”\n  │ ✅ *Alice* resolved it: refunded\n" in out
+    assert "servicedesk in a DM to @bob" in out.split("*Alice* resolved it")[1]

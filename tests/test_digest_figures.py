@@ -19,7 +19,7 @@ from bot.sla import DEFAULT_SLA_TARGETS, parse_targets
 from bot.weeks import IsoWeek
 from handlers.users import UserDirectory
 from models.db import unit_of_work
-from tests.digest_data import EXPECTED_W47, OWNER, at, load_known_history
+from tests.digest_data import EXPECTED_W47, OWNER, assert_figures_match, at, load_known_history
 from tests.harness import BOB, BOT_USER, CAROL
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -33,22 +33,7 @@ def digest_for(open_session, week="2026-W47", now=at(23, 9, 0), **kwargs):
 
 def test_every_figure_matches_the_hand_computed_answer(open_session):
     load_known_history(open_session)
-    digest = digest_for(open_session)
-    for name in ("logged", "resolved", "open"):
-        figure = getattr(digest, name)
-        assert (figure.value, figure.previous) == EXPECTED_W47[name], name
-    for name in ("first_response", "resolution"):
-        durations = getattr(digest, name)
-        count, median, p90 = EXPECTED_W47[name]
-        assert durations.count == count
-        assert durations.median_seconds == pytest.approx(median, abs=0.5)
-        assert durations.p90_seconds == pytest.approx(p90, abs=0.5)
-    assert digest.breaches == EXPECTED_W47["breaches"]
-    assert digest.by_category == EXPECTED_W47["by_category"]
-    assert digest.by_channel == EXPECTED_W47["by_channel"]
-    assert [c.reference for c in digest.oldest_open] == EXPECTED_W47["oldest_open"]
-    nps = digest.nps
-    assert (nps.answers, nps.promoters, nps.passives, nps.detractors, nps.score) == EXPECTED_W47["nps"]
+    assert_figures_match(digest_for(open_session), EXPECTED_W47)
 
 
 def test_the_trend_covers_eight_weeks_ending_with_the_digest_week(open_session):

@@ -112,3 +112,14 @@ def test_an_index_updated_from_the_previous_one_ranks_exactly_like_a_fresh_one()
     assert updated.search("zeppelin refund").hits[0].key == edited.key
     assert updated.search("quokka size swap").hits[0].key == "new/added.md"
     assert docs[20].key not in {hit.key for hit in updated.search(docs[20].title, limit=5).hits}
+
+
+def test_a_typo_is_corrected_once_per_index_and_ranks_the_same_every_time():
+    index = SearchIndex(DOCS)
+    first = index.search("refnud for order 1182")
+    scans = index._correct.cache_info().misses
+    again = index.search("Refnud for ORDER 1182?")
+    assert first.hits and first.hits[0].key == again.hits[0].key == "refunds.md"
+    assert [hit.confidence for hit in again.hits] == [hit.confidence for hit in first.hits]
+    assert index._correct.cache_info().misses == scans  # every word of the second was known or remembered
+    assert SearchIndex(DOCS)._correct.cache_info().currsize == 0  # a new index (edited articles) starts afresh

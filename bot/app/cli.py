@@ -19,7 +19,7 @@ FEATURE_CLIS: list[str] = [
     "bot.app.server",
     "bot.app.db_cli",
     "bot.app.export_cli",
-    "bot.app.morale_cli",
+    "bot.app.report_cli",
     "bot.app.digest_cli",
     "bot.app.console.cli",
     "bot.app.knowledge_cli",

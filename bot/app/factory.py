@@ -16,14 +16,19 @@ from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
-from handlers import (complaint_search, complaints, desk, digest, home, knowledge, knowledge_review, kudos, privacy,
-                      reminders)
+from handlers import (
+    complaint_search, complaints, desk, digest, home, knowledge, knowledge_review, kudos, owner_notice, privacy,
+    quality_index, reminders,
+)
 from handlers.messaging import apology
 from handlers.users import UserDirectory
 
 LISTENER_THREADS = 32
 # Every capability's listeners; the timed ones (reminders, digest) add scheduled jobs.
-HANDLERS = (complaints, complaint_search, knowledge, knowledge_review, kudos, desk, home, reminders, digest, privacy)
+HANDLERS = (
+    complaints, complaint_search, owner_notice, knowledge, knowledge_review, kudos, desk, home, reminders, digest,
+    quality_index, privacy,
+)
 
 
 def create_app(
@@ -33,7 +38,6 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock = system_clock,
     services: Services | None = None,
-    process_before_response: bool = False,
     listener_executor: Executor | None = None,
 ) -> App:
     """Build a Bolt app with every listener registered; nothing is global.
@@ -53,7 +57,10 @@ def create_app(
         client=client,
         signing_secret=settings.slack_signing_secret,
         authorize=BotAuthorization(client).authorize_function(),
-        process_before_response=process_before_response,
+        # The HTTP answer leaves when the listener returns, with no 10 ms polling for
+        # the ack; handlers.messaging.guarded moves what follows the ack off the
+        # request's thread.
+        process_before_response=True,
         logger=logger,
         listener_executor=listener_executor,
     )

@@ -1,8 +1,10 @@
-"""`servicedesk report WHICH`: reports for managers, printed in the terminal.
+"""`servicedesk report morale`: the morale report in the terminal (bot/app/report_cli.py).
 
 `report morale [--json]` prints the morale report. With SLACK_BOT_TOKEN set it asks
 Slack for STAFF_CHANNEL's members and the display names it shows (cached lookups of
-`users.info`); without it, people are shown by ID and STAFF_CHANNEL is left out.
+`users.info`); without it, people are shown by ID and STAFF_CHANNEL is left out. When
+Slack cannot be asked the report is printed all the same, with one line saying so on
+stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -67,16 +69,18 @@ def report_morale(args: argparse.Namespace) -> int:
         )
     finally:
         engine.dispose()
-    if note := staff_note(named.staff):
-        print(f"servicedesk: {note.removeprefix(':warning: ')}", file=sys.stderr)
+    note = staff_note(named.staff)
     report, names = named.report, named.names
     print(report.to_json(names) if args.json else "\n".join(terminal_lines(report, names)))
+    if note:
+        # Printed all the same, but without what Slack would have said: 1, as for every
+        # command whose Slack part failed.
+        print(f"servicedesk: {note.removeprefix(':warning: ')}", file=sys.stderr)
+        return 1
     return 0
 
 
-def register_cli(subparsers) -> None:
-    report = subparsers.add_parser("report", help="print a report for managers")
-    kinds = report.add_subparsers(dest="report_kind", required=True, metavar="WHICH")
+def add_report(kinds) -> None:
     morale = kinds.add_parser("morale", help="kudos this week and last, recognition coverage, and suspicious patterns")
     morale.add_argument("--json", action="store_true", help="print every figure as JSON")
     morale.set_defaults(run=report_morale)

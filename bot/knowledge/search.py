@@ -32,6 +32,7 @@ All the work per query is done by numpy and rapidfuzz over arrays built once
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -44,6 +45,7 @@ from bot.knowledge.text import STOPWORDS, normalise, stem, terms
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
+CORRECTIONS_KEPT = 8192
 STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 # What the calibration sees of a hit, in this order: the share of the question's
 # information the article covers (typo corrections by their similarity), the share the
@@ -72,6 +74,10 @@ class SearchIndex:
         analyser = analyser or Analyser()
         self._postings = Postings(self.docs, w, analyser, previous._postings if previous is not None else None)
         self._near_length: dict[int, list[str]] = {}
+        # Words recur from question to question (and complaint to complaint): each
+        # unknown word's typo correction, a rapidfuzz scan of the vocabulary, is made once
+        # per index (which never changes).
+        self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(self._corrections)
         self._semantic = None if encoder is None else SemanticIndex(
             self.docs, encoder, previous._semantic if previous is not None else None)
         prior = w.semantic_prior if encoder is not None else w.lexical_prior
@@ -143,20 +149,20 @@ class SearchIndex:
         idf = self._postings.idf_of(df)
         return [[(int(p), float(i)) for p, i in zip(place, idf) if p >= 0] for place in places]
 
-    def _correct(self, word: str) -> list[tuple[str, float]]:
+    def _corrections(self, word: str) -> tuple[tuple[str, float], ...]:
         if len(word) < 4 or not word.isalpha():
-            return []
+            return ()
         choices = self._near_length.get(len(word))
         if choices is None:
             by_length = self._postings.words_by_length
             choices = [w for n in (len(word) - 1, len(word), len(word) + 1) for w in by_length.get(n, ())]
             self._near_length[len(word)] = choices
         if not choices:
-            return []
+            return ()
         found = process.extract(
             word, choices, scorer=fuzz.ratio, processor=None, limit=2, score_cutoff=self.weights.typo_cutoff
         )
-        return [(term, (score / 100) ** 2) for term, score, _ in found]
+        return tuple((term, (score / 100) ** 2) for term, score, _ in found)
 
     def search(self, query: str, limit: int = 3) -> SearchOutcome:
         """The `limit` best articles, most probably right first, each with the calibrated

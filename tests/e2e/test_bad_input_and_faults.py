@@ -81,7 +81,7 @@ def test_a_retried_resolve_is_reported_as_done_not_refused(desk):
     first = desk.client.post(body)
     again = desk.client.post(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     desk.settle()
-    assert first.text.startswith("Done: *C-1*")
+    assert first.text.startswith("Resolved *C-1*")
     assert "Already done: C-1 was already updated" in again.text
     assert count(desk, ComplaintEvent) == 2  # logged, resolved
 

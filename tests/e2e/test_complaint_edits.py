@@ -40,7 +40,7 @@ def test_edit_changes_severity_and_category_and_the_sla_follows(desk, slack, clo
     clock.advance(hours=2)
     reply = desk.client.command("edit C-1 !urgent #billing")  # urgent: due 1 h after logging, so breached now
     desk.settle()
-    assert reply.text.startswith("Done: *C-1* (urgent, #billing)")
+    assert reply.text.startswith("Saved your edit: *C-1* (urgent, #billing)")
     saved = reload(desk, complaint.id)
     assert (saved.severity, saved.category, saved.description) == ("urgent", "billing", "charged twice for order 1182")
     assert history(desk, 1)[-1] == ("edited", ALICE, "severity: “normal” → “urgent”; category: “other” → “billing”")
@@ -54,7 +54,7 @@ def test_edit_changes_severity_and_category_and_the_sla_follows(desk, slack, clo
 def test_edit_customer_contact_channel_and_description_and_the_customer_key_follows(desk):
     complaint = log(desk, "parcel never came")
     reply = desk.client.command("edit C-1 customer Jane Roe; contact Jane.Roe@Example.com; via email")
-    assert reply.text.startswith("Done:")
+    assert reply.text.startswith("Saved your edit: *C-1*")
     saved = reload(desk, complaint.id)
     assert (saved.customer_name, saved.customer_contact, saved.contact_channel) == (
         "Jane Roe", "Jane.Roe@Example.com", "email")
@@ -85,7 +85,7 @@ def test_only_the_owner_managers_and_admins_may_edit(desk, slack):
     assert refusal.args["user"] == CAROL and "only the owner of C-1 (<@UALICE0001>)" in refusal.args["text"]
     assert slack.calls_to("views.open") == []
 
-    assert desk.client.command("edit C-1 !low", user=MANAGER).text.startswith("Done:")
+    assert desk.client.command("edit C-1 !low", user=MANAGER).text.startswith("Saved your edit: *C-1* (low,")
     assert reload(desk, 1).severity == "low"
     assert history(desk, 1)[-1][:2] == ("edited", MANAGER)
 
@@ -117,7 +117,7 @@ def test_mentions_typed_into_an_edit_never_ping_anyone(desk, slack):
     complaint = log(desk, "#billing charged twice")
     reply = desk.client.command("edit C-1 <!channel> the <!here|here> refund <!everyone> never came")
     desk.settle()  # the harness fails the test if an ack or a call would ping a channel
-    assert reply.text.startswith("Done:")
+    assert reply.text.startswith("Saved your edit: *C-1*")
     saved = reload(desk, complaint.id)
     assert saved.description == "@channel the @here refund @everyone never came"
     for shown in (str(team_message(desk, saved)["blocks"]), shown_history(desk)):

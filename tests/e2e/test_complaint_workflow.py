@@ -35,7 +35,7 @@ def team_message(desk, complaint: Complaint) -> dict:
 def test_a_change_made_while_the_team_message_is_being_posted_reaches_that_message(desk, slack):
     slack.latency = 0.5  # the post is still on its way when Bob takes the complaint
     desk.client.command("#billing charged twice", user=ALICE)
-    assert desk.client.command("take C-1", user=BOB).text.startswith("Done: *C-1*")
+    assert desk.client.command("take C-1", user=BOB).text.startswith("You took *C-1*")
     desk.settle()
     saved = reload(desk, 1)
     assert saved.owner_id == BOB and saved.slack_ts
@@ -128,10 +128,18 @@ def test_reassign_form_rejects_a_bot_owner(desk):
     complaint = log(desk)
     desk.client.action("complaint_reassign", str(complaint.id), user=ALICE)
     desk.settle()
-    reply = desk.client.submit_view(desk.opened_view(), {"note": "UROBOT0006"}, user=ALICE)
+    form = desk.opened_view()
+    # The field is named for what it holds (the console shows its block_id).
+    [field] = [block for block in form["blocks"] if block["type"] == "input"]
+    assert (field["block_id"], field["label"]["text"], field["element"]["type"]) == ("owner", "New owner", "users_select")
+    reply = desk.client.submit_view(form, {"owner": "UROBOT0006"}, user=ALICE)
     assert reply.json()["response_action"] == "errors"
-    assert "can't own complaints" in reply.json()["errors"]["note"]
+    assert "can't own complaints" in reply.json()["errors"]["owner"]
     assert reload(desk, complaint.id).owner_id == ALICE
+
+    desk.client.submit_view(form, {"owner": BOB}, user=ALICE)
+    desk.settle()
+    assert reload(desk, complaint.id).owner_id == BOB
 
 
 def test_unknown_words_get_help_and_unknown_references_a_clear_answer(desk):

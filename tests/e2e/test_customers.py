@@ -72,6 +72,7 @@ def test_customer_lists_their_complaints_newest_first_with_outcomes(desk, slack,
     assert "2 complaints from Jane Roe" in text
     assert text.index("C-3") < text.index("C-1")
     assert "resolved, scored 9/10" in text and "refunded in full" in text and "C-2" not in text
+    assert "resolved, scored 9/10 — very happy" in json.dumps(reply.json()["blocks"], ensure_ascii=False)
     assert "No complaints from a customer" in desk.client.command("customer nobody@example.com").text
     assert "put its severity first" in desk.client.command("customer angry about refund").text
     assert "Say which customer" in desk.client.command("customer").text

@@ -51,6 +51,8 @@ def test_the_digest_goes_to_the_channel_and_each_manager_once_with_its_chart(dig
     message = [c for c in slack.calls_to("chat.postMessage") if c.args["text"].startswith("Weekly digest")][-1]
     text = str(message.args["blocks"])
     assert "▲ 4 vs 2 the week before" in text and "+25 (4 answers)" in text and "C-8" in text
+    # The answers in the words a score has everywhere (bot/satisfaction.py).
+    assert "+25 (4 answers)\\n2 very happy · 1 satisfied · 1 unhappy" in text
     uploads = slack.calls_to("files.completeUploadExternal")
     assert [u.args["channel_id"] for u in uploads] == [MANAGERS, "D" + MANAGER[1:]]
     assert all(png.startswith(b"\x89PNG") for png in slack.uploads.values()) and len(slack.uploads) == 2
@@ -134,6 +136,22 @@ def test_desk_digest_previews_for_managers_only(digest_desk, slack):
     assert preview.args["text"].startswith("Weekly digest 2026-W47: 6 logged")
     assert preview.args["response_type"] == "ephemeral"
     assert digests(slack) == []  # a preview is not a send
+    # Its chart goes to the manager's DM, before Monday's digest.
+    [upload] = slack.calls_to("files.completeUploadExternal")
+    assert upload.args["channel_id"] == "D" + MANAGER[1:]
+    assert "preview of the 2026-W47 digest" in upload.args["initial_comment"]
+    [chart] = slack.uploads.values()
+    assert chart.startswith(b"\x89PNG")
+
+
+def test_desk_digest_says_when_its_chart_could_not_be_delivered(digest_desk, slack):
+    desk = digest_desk()
+    slack.fail("conversations.open", "missing_scope")
+    desk.client.command("digest 2026-W47", command="/desk", user=MANAGER)
+    desk.settle()
+    preview, warning = slack.calls_to("response_url")
+    assert preview.args["text"].startswith("Weekly digest 2026-W47")
+    assert warning.args["text"] == ":warning: The chart could not be delivered: Slack answered `missing_scope`."
 
 
 @pytest.mark.parametrize(

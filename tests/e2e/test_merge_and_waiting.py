@@ -26,7 +26,7 @@ def test_merge_closes_the_duplicate_copies_its_notes_and_updates_both_messages(d
     updates_before = len(slack.calls_to("chat.update"))
     reply = desk.client.command("merge C-2 into C-1")
     desk.settle()
-    assert reply.text.startswith("Done: *C-2*")
+    assert reply.text.startswith("Merged *C-2* into *C-1* as a duplicate")
 
     merged = reload(desk, duplicate.id)
     assert (merged.status, merged.merged_into_id, merged.resolution) == ("merged", kept.id, "Duplicate of C-1.")
@@ -81,7 +81,7 @@ def test_merging_needs_the_right_to_manage_both(desk):
     assert "only the owner of C-2 (<@UBOB00002>) or a manager can merge it" in desk.client.command("merge C-2 into C-1", user=CAROL).text
     assert "only the owner of C-1 (<@UALICE0001>) or a manager can merge it" in desk.client.command("merge C-2 into C-1", user=BOB).text
     assert reload(desk, 2).status == "open"
-    assert desk.client.command("merge C-2 into C-1", user=MANAGER).text.startswith("Done:")
+    assert desk.client.command("merge C-2 into C-1", user=MANAGER).text.startswith("Merged *C-2* into *C-1*")
     assert reload(desk, 2).status == "merged"
 
 
@@ -92,7 +92,7 @@ def test_waiting_pauses_the_clock_until_the_customer_replies(desk, slack, clock)
     clock.advance(hours=60)
     reply = desk.client.command("waiting C-1 photo of the label")
     desk.settle()
-    assert reply.text.startswith("Done:")
+    assert reply.text.startswith("*C-1* is waiting on the customer: its resolution clock is stopped")
     assert reload(desk, 1).status == "waiting"
     message = str(team_message(desk, reload(desk, 1))["blocks"])
     assert "waiting on the customer since" in message and "resolution paused while waiting on the customer" in message

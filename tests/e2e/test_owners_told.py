@@ -13,7 +13,7 @@ def dms_to(slack, user_id) -> list[str]:
 def test_a_take_tells_the_previous_owner(desk, slack):
     desk.client.command("charged twice")
     desk.settle()
-    assert desk.client.command("take C-1", user=BOB).text.startswith("Done")
+    assert desk.client.command("take C-1", user=BOB).text.startswith("You took *C-1*")
     desk.settle()
     [told] = dms_to(slack, ALICE)
     assert told.startswith(f"<@{BOB}> took your complaint *C-1*")

@@ -65,7 +65,9 @@ class TrackingExecutor(ContextExecutor):
         with self._lock:
             self._pending.discard(future)
 
-    def wait_idle(self, timeout: float = 10.0) -> None:
+    # `/desk digest` draws its chart after ack(); matplotlib's first import alone took 16 s
+    # on a 2-core machine shared by several test runs (load average 30), so allow for that.
+    def wait_idle(self, timeout: float = 45.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 from bot.app.console.workspace import CHANNEL_NAMES, NAMES_BY_ID
 
+MAX_CHOICES_SHOWN = 12
+
 
 def form_values(view: dict) -> dict[str, str]:
     """The current value of each input of a modal, by block_id (what `submit` sends)."""
@@ -58,9 +60,23 @@ def render_blocks(blocks: list[dict], number_button) -> Iterator[str]:
             yield "  ".join(labels)
         elif kind == "input":
             label = block["label"]["text"] + ("" if block.get("optional") else " *")
-            yield f"{block['block_id']}: {label}"
+            yield f"{block['block_id']}: {label}{_what_it_takes(block['element'])}"
         elif kind == "image":
             yield f"[image: {block.get('alt_text', '')}]"
+
+
+def _what_it_takes(element: dict) -> str:
+    """What `submit FIELD=VALUE` accepts for an input, where a label alone would not say."""
+    kind = element.get("type")
+    if kind == "users_select":
+        return " (a person: @alice, @bob, …)"
+    if kind == "multi_users_select":
+        return " (people: @alice,@bob)"
+    if kind == "static_select":
+        choices = [option["value"] for option in element.get("options", [])]
+        shown = ", ".join(choices[:MAX_CHOICES_SHOWN]) + (", …" if len(choices) > MAX_CHOICES_SHOWN else "")
+        return f" (one of: {shown})"
+    return ""
 
 
 def render_text(mrkdwn: str) -> str:

@@ -321,6 +321,8 @@ class Console:
             self.write_message("only you can see this" if private else "to the channel", args)
         elif method == "chat.postMessage":
             where = self.place(args.get("channel", ""))
+            if args.get("thread_ts"):
+                where += ", in the thread of " + self.thread_title(args["channel"], args["thread_ts"])
             self.write_message(f"servicedesk in {where}", args, channel=args.get("channel", ""))
         elif method == "chat.postEphemeral":
             self.write_message(f"only {self.name_of(args.get('user', ''))} can see this", args)
@@ -359,6 +361,13 @@ class Console:
         for line in lines or render_text(message.get("text", "")).splitlines():
             self.write(f"  │ {line}")
         self.write("  └")
+
+    def thread_title(self, channel: str, ts: str) -> str:
+        """What the message a thread hangs off starts with, for the reader to place it."""
+        parent = self.slack.messages.get((channel, ts)) or {}
+        blocks = parent.get("blocks") or []
+        header = next((block["text"]["text"] for block in blocks if block.get("type") == "header"), "")
+        return f"“{header or parent.get('text', '')[:60]}”"
 
     def describe_fields(self, values: dict[str, str]) -> str:
         return ", ".join(f"{name}={self.name_of(value) if value in NAMES_BY_ID else repr(value)}"

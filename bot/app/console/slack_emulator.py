@@ -13,6 +13,9 @@ Failures can be injected per method (`fail("chat.postMessage", "channel_not_foun
 or HTTP 429 with Retry-After) to prove the bot copes with them, and a method can be
 made to stall (`stall("users.info", seconds=5)`: its next call is held until the time
 is up or the stall is released), to prove nothing waits on a slow Slack that need not.
+The whole Web API can be broken at once for the fault run (bench/faults.py): every
+call failing alike (`break_all`), every call held (`stall_all`), or no connection
+accepted at all (`refuse_connections`), until `mend()` / `accept_connections()`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import itertools
 import json
 import re
 import secrets
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -104,6 +108,12 @@ class _Server(ThreadingHTTPServer):
     # once, and a dropped SYN costs a 1 s retransmit: Slack itself does not do that.
     request_queue_size = 128
 
+    def handle_error(self, request, client_address) -> None:
+        # A caller that went away mid-answer (a bot process killed by the fault run) is no
+        # problem of the emulator's; anything else is printed as usual.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class SlackEmulator:
     def __init__(self, *, spec_path: str | Path | None = None, team_id: str = "T0SERVICE",
@@ -120,6 +130,10 @@ class SlackEmulator:
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._stalls: dict[str, deque[Stall]] = defaultdict(deque)
+        # Faults of the whole Web API (response URLs keep working: they are another host).
+        self._outage: Failure | None = None
+        self._stall_seconds = 0.0
+        self._port = 0
         # IDs Slack would never repeat, even for another emulator on the same database.
         self._run = secrets.token_hex(5).upper()
         self._ids = itertools.count(1)
@@ -129,6 +143,10 @@ class SlackEmulator:
 
     # ----- lifecycle -------------------------------------------------------------------
     def start(self, port: int = 0) -> SlackEmulator:
+        self._listen(port)
+        return self
+
+    def _listen(self, port: int) -> None:
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -142,19 +160,20 @@ class SlackEmulator:
 
         self._server = _Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="slack-emulator"
         ).start()
-        return self
 
     def stop(self) -> None:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._port}"
 
     @property
     def api_url(self) -> str:
@@ -189,6 +208,25 @@ class SlackEmulator:
         with self._lock:
             self._stalls[method].append(stall)
         return stall
+
+    def break_all(self, error: str = "internal_error", *, status: int = 200, retry_after: int | None = None) -> None:
+        """Every Web API call fails with `error` (and HTTP `status`) until `mend()`."""
+        self._outage = Failure(error, status, retry_after)
+
+    def stall_all(self, seconds: float) -> None:
+        """Every Web API call is answered `seconds` late until `mend()`."""
+        self._stall_seconds = seconds
+
+    def mend(self) -> None:
+        self._outage, self._stall_seconds = None, 0.0
+
+    def refuse_connections(self) -> None:
+        """Stop listening: connections are refused (what was recorded is kept)."""
+        self.stop()
+
+    def accept_connections(self) -> None:
+        """Listen again, on the same port."""
+        self._listen(self._port)
 
     def calls_to(self, method: str) -> list[ApiCall]:
         with self._lock:
@@ -225,10 +263,12 @@ class SlackEmulator:
         token = (request.headers.get("Authorization") or "").removeprefix("Bearer ") or args.pop("token", None)
         self._record(method, args, token)
         with self._lock:
-            failure = self._failures[method].popleft() if self._failures[method] else None
+            failure = self._failures[method].popleft() if self._failures[method] else self._outage
             stall = self._stalls[method].popleft() if self._stalls[method] else None
         if stall:
             stall.hold()
+        elif self._stall_seconds:
+            time.sleep(self._stall_seconds)
         if failure:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return self._send(request, failure.status, {"ok": False, "error": failure.error}, headers=headers)
@@ -308,6 +348,8 @@ class SlackEmulator:
             channel = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
             ts = self._next_ts()
             message = {"type": "message", "ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks", [])}
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
             with self._lock:
                 self.messages[(channel, ts)] = message
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
@@ -324,11 +366,13 @@ class SlackEmulator:
                     return {"ok": False, "error": "message_not_found"}
             return {"ok": True, "channel": channel, "ts": args["ts"]}
         if method == "conversations.history":
-            # Newest first, at or before `latest`, as Slack pages them.
+            # Newest first, at or before `latest`, as Slack pages them; replies in a thread
+            # are not in the channel's history (conversations.replies has them).
             latest, oldest = float(args.get("latest") or "inf"), float(args.get("oldest") or 0)
             with self._lock:
                 found = sorted(
-                    (m for (c, ts), m in self.messages.items() if c == channel and oldest <= float(ts) <= latest),
+                    (m for (c, ts), m in self.messages.items()
+                     if c == channel and oldest <= float(ts) <= latest and m.get("thread_ts", ts) == ts),
                     key=lambda m: float(m["ts"]), reverse=True,
                 )
             return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}
@@ -357,7 +401,7 @@ class SlackEmulator:
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
         if method == "apps.connections.open":
             # Socket Mode: no WebSocket server here, so the client keeps retrying.
-            return {"ok": True, "url": f"ws://127.0.0.1:{self._server.server_address[1]}/socket-mode"}
+            return {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket-mode"}
         if method == "auth.test":
             return {"ok": True, "team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT"}
         return {"ok": True}

@@ -1,0 +1,322 @@
+"""Where complaints stood at a past moment, read from their event history.
+
+A complaint's row holds the present: a reopened complaint has lost its `resolved_at`,
+a wait that ended since has joined `paused_seconds`, an owner may have changed. A
+figure about a past week (a digest sent late, a preview of an old week, a day's
+service-quality index) therefore reads what had happened by the moment it is about:
+
+* open or not: a complaint resolved or reopened after `moment` stood as the first
+  such event after it says (a resolution means it was open, a reopening that it was
+  closed); any other complaint stands as it does now. Only the events since `moment`
+  are read, so a digest on time reads a few rows, one a month late a month's;
+* resolutions: the `resolved` events themselves, not the row's latest `resolved_at`;
+* resolution targets of complaints that ever waited on the customer: replayed from
+  their `waiting` / `resumed` events up to the moment, so a wait that began later
+  moves nothing (first-response times are set once and never move).
+
+Events of one complaint are recorded in the order they happen, so its first event
+after a moment is the one with the smallest id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_
+from sqlmodel import Session, col, select
+
+from bot.sla import Target, TargetKind
+from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
+from models.db import seconds_between
+
+# A duplicate merged into another complaint is left out of every volume and time.
+COUNTED = col(Complaint.merged_into_id).is_(None)
+OPENING = (EventKind.RESOLVED.value, EventKind.REOPENED.value)
+CLOCK_KINDS = (EventKind.WAITING.value, EventKind.RESUMED.value, EventKind.RESOLVED.value,
+               EventKind.REOPENED.value, EventKind.MERGED.value)
+CHUNK = 500
+# A literal, not a bound parameter: only then can SQLite see that a query's
+# `paused_seconds > 0` is the partial index's own condition and use it.
+PAUSED_INDEX_ZERO = literal_column("0")
+
+
+@dataclass(frozen=True)
+class OpenComplaint:
+    id: int
+    severity: str
+    category: str
+    owner_id: str
+    created_at: datetime
+    description: str
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.id}"
+
+
+@dataclass(frozen=True)
+class MissedTarget:
+    """A target that fell due at `due_at` without being reached."""
+
+    kind: TargetKind
+    complaint_id: int
+    due_at: datetime
+
+
+def within(column, period_start: datetime, period_end: datetime) -> ColumnElement[bool]:
+    return (column >= period_start) & (column < period_end)
+
+
+def count(session: Session, *conditions) -> int:
+    return session.exec(select(func.count()).select_from(Complaint).where(COUNTED, *conditions)).one()
+
+
+def _changed_since(session: Session, moment: datetime) -> list[tuple[int, bool, bool]]:
+    """(id, open at `moment`, open now) of the counted complaints logged before `moment`
+    and resolved or reopened since: the events since come from the index of event times,
+    then their complaints by primary key (two plain reads the planner cannot turn into a
+    scan of the history)."""
+    first_kind: dict[int, str] = {}
+    # Sorted here: ORDER BY id would have SQLite walk the whole table in id order.
+    for _, complaint_id, kind in sorted(session.exec(
+        select(ComplaintEvent.id, ComplaintEvent.complaint_id, ComplaintEvent.kind)
+        .where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
+    )):
+        first_kind.setdefault(complaint_id, kind)
+    ids = list(first_kind)
+    changed = []
+    for start in range(0, len(ids), CHUNK):
+        rows = session.exec(select(Complaint.id, Complaint.status).where(
+            col(Complaint.id).in_(ids[start:start + CHUNK]), COUNTED, Complaint.created_at < moment))
+        changed += [(complaint_id, first_kind[complaint_id] == EventKind.RESOLVED.value, status in OPEN_STATUSES)
+                    for complaint_id, status in rows]
+    return changed
+
+
+def _open_now(session: Session, *conditions) -> int:
+    # Merged complaints are never open, so no COUNTED here: the (status, owner_id) index
+    # alone answers it.
+    return session.exec(select(func.count()).select_from(Complaint).where(
+        col(Complaint.status).in_(OPEN_STATUSES), *conditions)).one()
+
+
+def open_at(session: Session, moment: datetime) -> int:
+    """Complaints open (waiting on the customer or not) at `moment`.
+
+    Open now and logged before it (all open ones less those logged since, both from
+    indexes), corrected by the complaints resolved or reopened since.
+    """
+    total = _open_now(session) - _open_now(session, Complaint.created_at >= moment)
+    for _, then, now in _changed_since(session, moment):
+        total += int(then) - int(now)
+    return total
+
+
+def oldest_open_at(session: Session, moment: datetime, limit: int) -> list[OpenComplaint]:
+    """The `limit` complaints open longest at `moment`, each with its owner then."""
+    changed = _changed_since(session, moment)
+    touched = {complaint_id for complaint_id, _, _ in changed}
+    columns = (Complaint.id, Complaint.severity, Complaint.category, Complaint.owner_id, Complaint.created_at,
+               func.substr(Complaint.description, 1, 200))
+    oldest = select(*columns).order_by(col(Complaint.created_at), col(Complaint.id))
+    # Open now and untouched since: read in growing pages until `limit` survive.
+    found: list[OpenComplaint] = []
+    page = limit + len(touched)
+    while True:
+        rows = session.exec(oldest.where(COUNTED, col(Complaint.status).in_(OPEN_STATUSES),
+                                         Complaint.created_at < moment).limit(page)).all()
+        found = [OpenComplaint(*row) for row in rows if row[0] not in touched][:limit]
+        if len(found) == limit or len(rows) < page:
+            break
+        page *= 4
+    open_then = [complaint_id for complaint_id, then, _ in changed if then]
+    for start in range(0, len(open_then), CHUNK):
+        rows = session.exec(oldest.where(col(Complaint.id).in_(open_then[start:start + CHUNK])).limit(limit))
+        found += [OpenComplaint(*row) for row in rows]
+    found = sorted(found, key=lambda c: (c.created_at, c.id))[:limit]
+    return [_with_owner_at(session, complaint, moment) for complaint in found]
+
+
+def owner_at(session: Session, complaint_id: int, moment: datetime) -> str | None:
+    """Who owned the complaint at `moment`: the owner its last logging or assignment before then gave it."""
+    return session.exec(
+        select(ComplaintEvent.owner_id)
+        .where(ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.owner_id != "", ComplaintEvent.at < moment)
+        .order_by(col(ComplaintEvent.id).desc()).limit(1)
+    ).first()
+
+
+def _with_owner_at(session: Session, complaint: OpenComplaint, moment: datetime) -> OpenComplaint:
+    owner = owner_at(session, complaint.id, moment)
+    return complaint if not owner or owner == complaint.owner_id else replace(complaint, owner_id=owner)
+
+
+def open_owners_before(session: Session, until: datetime, excluded: list[int]) -> set[str]:
+    """Owners of complaints open now and logged before `until` (those in `excluded` aside):
+    each owner's open complaints, counted from the (status, owner_id) index alone, less
+    those logged since or excluded (a few recent rows)."""
+    open_now = col(Complaint.status).in_(OPEN_STATUSES)
+    since = Complaint.created_at >= until
+    if excluded:
+        since = or_(since, col(Complaint.id).in_(excluded))
+
+    def per_owner(*conditions) -> Counter:
+        rows = session.exec(select(Complaint.owner_id, func.count()).where(open_now, *conditions).group_by(Complaint.owner_id))
+        return Counter(dict(rows.all()))
+
+    remaining = per_owner()
+    remaining.subtract(per_owner(since))
+    return {owner for owner, n in remaining.items() if n > 0}
+
+
+def resolutions(period_start: datetime, period_end: datetime):
+    """Each complaint resolved in the window, with its last resolution in it (a subquery)."""
+    return (
+        select(ComplaintEvent.complaint_id.label("complaint_id"), func.max(ComplaintEvent.at).label("resolved_at"))
+        .where(within(ComplaintEvent.at, period_start, period_end), ComplaintEvent.kind == EventKind.RESOLVED.value)
+        .group_by(ComplaintEvent.complaint_id)
+        .subquery()
+    )
+
+
+def resolved_count(session: Session, period_start: datetime, period_end: datetime) -> int:
+    resolved = resolutions(period_start, period_end)
+    return session.exec(
+        select(func.count()).select_from(resolved).join(Complaint, Complaint.id == resolved.c.complaint_id).where(COUNTED)
+    ).one()
+
+
+# ----- targets missed ----------------------------------------------------------------------------
+def missed_targets(session: Session, *, start: datetime, until: datetime, targets: dict[str, Target]) -> list[MissedTarget]:
+    """Targets that fell due in [start, until) and were not reached by then.
+
+    A first response is missed when it came later than its target, or not at all. A
+    resolution is missed when the complaint's first resolution came after its deadline;
+    for complaints that waited on the customer that deadline is replayed from the
+    history (`_resolution_deadline`).
+    """
+    missed = []
+    for severity, target in targets.items():
+        missed += _first_responses_missed(session, severity, target.first_response, start, until)
+        missed += _unpaused_resolutions_missed(session, severity, target.resolution, start, until)
+    missed += _paused_resolutions_missed(session, targets, start, until)
+    return sorted(missed, key=lambda m: (m.due_at, m.complaint_id, m.kind.value))
+
+
+def _first_responses_missed(session, severity: str, allowed: timedelta, start, until) -> list[MissedTarget]:
+    late = seconds_between(session, Complaint.created_at, Complaint.first_responded_at) > allowed.total_seconds()
+    rows = session.exec(select(Complaint.id, Complaint.created_at).where(
+        COUNTED, Complaint.severity == severity, within(Complaint.created_at, start - allowed, until - allowed),
+        or_(col(Complaint.first_responded_at).is_(None), late),
+    ))
+    return [MissedTarget(TargetKind.FIRST_RESPONSE, complaint_id, created + allowed) for complaint_id, created in rows]
+
+
+def _never_paused():
+    return and_(Complaint.paused_seconds == 0, col(Complaint.waiting_since).is_(None))
+
+
+def _unpaused_resolutions_missed(session, severity: str, allowed: timedelta, start, until) -> list[MissedTarget]:
+    in_time = exists().where(
+        ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.kind == EventKind.RESOLVED.value,
+        seconds_between(session, Complaint.created_at, ComplaintEvent.at) <= allowed.total_seconds(),
+    )
+    rows = session.exec(select(Complaint.id, Complaint.created_at).where(
+        COUNTED, Complaint.severity == severity, _never_paused(),
+        within(Complaint.created_at, start - allowed, until - allowed), ~in_time,
+    ))
+    return [MissedTarget(TargetKind.RESOLUTION, complaint_id, created + allowed) for complaint_id, created in rows]
+
+
+def _paused_resolutions_missed(session, targets: dict[str, Target], start, until) -> list[MissedTarget]:
+    """Complaints that waited (now or ever) and could be due in the window, replayed."""
+    # Two reads, each through its own index: those that waited before (the partial index
+    # of paused complaints, by creation time) and those waiting now (the status index;
+    # few, so their times are checked here rather than letting the planner pick the
+    # index of every complaint's creation time).
+    candidates = {}
+    for severity, target in targets.items():
+        budget = target.resolution.total_seconds() + col(Complaint.paused_seconds)
+        rows = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
+            COUNTED, Complaint.severity == severity, Complaint.created_at < until - target.resolution,
+            Complaint.paused_seconds > PAUSED_INDEX_ZERO, seconds_between(session, Complaint.created_at, start) <= budget,
+        ))
+        candidates.update((row[0], row) for row in rows)
+    waiting = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
+        COUNTED, Complaint.status == Status.WAITING.value))
+    candidates.update((row[0], row) for row in waiting if row[1] < until - targets[row[2]].resolution)
+    candidates = list(candidates.values())
+    histories = _clock_events(session, [row[0] for row in candidates], until)
+    missed = []
+    for complaint_id, created, severity in candidates:
+        due, resolved_at = _resolution_deadline(created, targets[severity].resolution, histories.get(complaint_id, []), until)
+        if due is not None and start <= due < until and (resolved_at is None or resolved_at > due):
+            missed.append(MissedTarget(TargetKind.RESOLUTION, complaint_id, due))
+    return missed
+
+
+def _clock_events(session: Session, ids: Sequence[int], until: datetime) -> dict[int, list[tuple[str, datetime]]]:
+    histories: dict[int, list[tuple[str, datetime]]] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = session.exec(
+            select(ComplaintEvent.complaint_id, ComplaintEvent.kind, ComplaintEvent.at)
+            .where(col(ComplaintEvent.complaint_id).in_(ids[start:start + CHUNK]), col(ComplaintEvent.kind).in_(CLOCK_KINDS),
+                   ComplaintEvent.at < until)
+            .order_by(col(ComplaintEvent.id))
+        )
+        for complaint_id, kind, at in rows:
+            histories.setdefault(complaint_id, []).append((kind, at))
+    return histories
+
+
+def _resolution_deadline(
+    created: datetime, allowed: timedelta, events: Iterable[tuple[str, datetime]], until: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """(The resolution deadline as it stood at `until`, None while a wait begun before it
+    still held the clock; the first resolution before `until`.)
+
+    Waits are taken in order: each one begun before the deadline moves it by its length,
+    one begun after it moves nothing (a target already missed stays missed).
+    """
+    due, waiting_since, resolved_at = created + allowed, None, None
+    for kind, at in events:
+        if kind == EventKind.WAITING.value:
+            waiting_since = at
+            continue
+        if waiting_since is not None:
+            if waiting_since < due:
+                due += at - waiting_since
+            waiting_since = None
+        if kind == EventKind.RESOLVED.value and resolved_at is None:
+            resolved_at = at
+    if waiting_since is not None and waiting_since < due:
+        return None, resolved_at
+    return due, resolved_at
+
+
+def count_by_kind(missed: Iterable[MissedTarget]) -> dict[str, int]:
+    result = {kind.value: 0 for kind in TargetKind}
+    for target in missed:
+        result[target.kind.value] += 1
+    return result
+
+
+def answers_in(session: Session, period_start: datetime, period_end: datetime) -> list[tuple[int, datetime, int]]:
+    """(complaint id, when, score) of every customer answer recorded in the window (`rated`
+    events, whose note starts with the score: `9/10: …`), counted complaints only."""
+    rows = session.exec(
+        select(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.note)
+        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .where(COUNTED, within(ComplaintEvent.at, period_start, period_end), ComplaintEvent.kind == EventKind.RATED.value)
+        .order_by(col(ComplaintEvent.id))
+    )
+    answers = []
+    for complaint_id, at, note in rows:
+        score = note.partition("/")[0]
+        if score.isdigit():
+            answers.append((complaint_id, at, int(score)))
+    return answers
+

@@ -1,0 +1,105 @@
+"""The conversation on the card: notes, responses and resolutions posted as replies in
+the thread of the complaint's team message.
+
+Each reply is queued in the transaction that records its event (bot/complaints.py
+`record_event`), so saving never waits on Slack and a reply is never lost to a failure.
+It is posted once the team message exists: straight after the change when it does,
+else as soon as the message is posted. One that fails is tried again at the team
+message's own pace (bot/team_copies.py): every RETRY_EVERY, for RETRY_FOR after the
+event; after that it is dropped with a log line (the history keeps it, `show` lists it).
+Each try is claimed by one process, by a conditional UPDATE of its row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, col, select
+
+from bot.team_copies import RETRY_EVERY, RETRY_FOR
+from models.complaints import Complaint, ComplaintEvent, EventKind, PendingThreadReply
+from models.db import SessionFactory, unit_of_work
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """One reply to post: what happened, and where the team message is."""
+
+    event_id: int
+    reference: str
+    kind: EventKind
+    actor_id: str
+    note: str
+    channel: str
+    thread_ts: str
+
+
+def claim_for_complaint(open_session: SessionFactory, *, complaint_id: int, now: datetime) -> list[ThreadReply]:
+    """The complaint's replies due now, claimed for this process, oldest first; none
+    while its team message is not posted."""
+    return _claim(open_session, PendingThreadReply.complaint_id == complaint_id, now=now)
+
+
+def claim_due(open_session: SessionFactory, *, now: datetime, limit: int = 50) -> list[ThreadReply]:
+    """Replies due another try (their team message posted late, or an earlier try failed)."""
+    return _claim(open_session, col(PendingThreadReply.created_at) > now - RETRY_FOR, now=now, limit=limit)
+
+
+def posted(open_session: SessionFactory, *, event_id: int) -> None:
+    with unit_of_work(open_session) as session:
+        session.exec(delete(PendingThreadReply).where(col(PendingThreadReply.event_id) == event_id))
+
+
+def failed(open_session: SessionFactory, *, event_id: int, error: str) -> None:
+    """Keep the reply for a later try, with Slack's answer."""
+    with unit_of_work(open_session) as session:
+        session.exec(update(PendingThreadReply).where(col(PendingThreadReply.event_id) == event_id)
+                     .values(error=error[:255]))
+
+
+def drop_expired(open_session: SessionFactory, *, now: datetime) -> int:
+    """Forget replies older than RETRY_FOR (their team message never came, or Slack kept
+    refusing them); returns how many."""
+    with unit_of_work(open_session) as session:
+        return session.exec(
+            delete(PendingThreadReply).where(col(PendingThreadReply.created_at) <= now - RETRY_FOR)
+        ).rowcount
+
+
+def _due(now: datetime):
+    """Not tried yet, or tried RETRY_EVERY ago (it failed, or its process died)."""
+    return or_(col(PendingThreadReply.tried_at).is_(None), col(PendingThreadReply.tried_at) <= now - RETRY_EVERY)
+
+
+def _claim(open_session: SessionFactory, condition, *, now: datetime, limit: int = 50) -> list[ThreadReply]:
+    # Read, then claim in a transaction that starts with its first write (a SQLite
+    # transaction that read first could not take the write lock after another process wrote).
+    with open_session() as session:
+        rows = session.exec(
+            select(ComplaintEvent, Complaint)
+            .join(PendingThreadReply, col(PendingThreadReply.event_id) == ComplaintEvent.id)
+            .join(Complaint, col(Complaint.id) == PendingThreadReply.complaint_id)
+            .where(condition, _due(now), Complaint.slack_ts != "")
+            .order_by(col(PendingThreadReply.event_id)).limit(limit)
+        ).all()
+    if not rows:
+        return []
+    with unit_of_work(open_session) as session:
+        return [_reply(event, complaint) for event, complaint in rows if _take(session, event.id, now)]
+
+
+def _take(session: Session, event_id: int, now: datetime) -> bool:
+    """Claim one reply; False if another process took it first."""
+    return bool(session.exec(
+        update(PendingThreadReply).where(col(PendingThreadReply.event_id) == event_id, _due(now))
+        .values(tried_at=now, tries=PendingThreadReply.tries + 1)
+    ).rowcount)
+
+
+def _reply(event: ComplaintEvent, complaint: Complaint) -> ThreadReply:
+    return ThreadReply(
+        event_id=event.id, reference=complaint.reference, kind=EventKind(event.kind), actor_id=event.actor_id,
+        note=event.note, channel=complaint.slack_channel, thread_ts=complaint.slack_ts,
+    )

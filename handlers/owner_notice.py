@@ -1,0 +1,72 @@
+"""The new owner's DM ("<@actor> made you the owner of C-42 …"): sent once right after the
+change, and, when Slack could not take it then, by a scheduled job once Slack answers
+again (bot/owner_notices.py keeps the ledger that makes it at most once)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.error import URLError
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import complaints as service
+from bot import owner_notices
+from bot.owner_notices import OwnerNotice
+from bot.services import Services
+from handlers import complaint_views as views
+from handlers.text import slack_error_text
+from models.complaints import Complaint
+
+logger = logging.getLogger(__name__)
+
+
+def tell_new_owner(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
+    """DM the complaint's owner that they were given it, unless that is claimed already;
+    returns what went wrong, in words, for the person who made the change."""
+    with services.open_session() as session:
+        notice = owner_notices.latest_notice(session, complaint_id=complaint.id, owner_id=complaint.owner_id)
+    if notice is None or not owner_notices.claim_first(services.open_session, notice=notice, now=services.clock()):
+        return []
+    error = _send(services, client, complaint, notice)
+    return [f"I couldn't message the new owner yet ({error}); they will be told once Slack answers"] if error else []
+
+
+def tell_owners_not_yet_told(services: Services, client: WebClient) -> None:
+    """Scheduled: send the notices whose first try failed or never happened."""
+    for notice in owner_notices.claim_due(services.open_session, now=services.clock()):
+        with services.open_session() as session:
+            complaint = service.get_complaint(session, notice.complaint_id)
+        if not _send(services, client, complaint, notice):
+            logger.info("told %s about %s on a later try", notice.owner_id, complaint.reference)
+
+
+def _send(services: Services, client: WebClient, complaint: Complaint, notice: OwnerNotice) -> str:
+    """Send the claimed notice and record the outcome; "" when sent, else why not."""
+    try:
+        client.chat_postMessage(channel=notice.owner_id, text=views.owner_notice(complaint, notice.actor_id))
+    except Exception as exc:  # noqa: BLE001 — reported to the person, and the ledger says what to do next
+        logger.warning("telling %s they own %s failed: %s", notice.owner_id, complaint.reference, exc)
+        if surely_not_sent(exc):
+            owner_notices.finish(services.open_session, notice=notice, now=services.clock(), error=slack_error_text(exc))
+        # Otherwise the claim stays `sending`: the DM may have gone out, so it is not sent again.
+        return slack_error_text(exc)
+    owner_notices.finish(services.open_session, notice=notice, now=services.clock())
+    return ""
+
+
+def surely_not_sent(exc: Exception) -> bool:
+    """Slack answered with an error, or the connection was never made: nothing was posted.
+    A timeout or a connection dropped mid-call leaves it unknown."""
+    if isinstance(exc, SlackApiError):
+        return True
+    reason = exc.reason if isinstance(exc, URLError) else exc
+    return isinstance(reason, ConnectionRefusedError)
+
+
+def register(app: App, services: Services) -> None:
+    def tell_owners_later() -> None:
+        tell_owners_not_yet_told(services, app.client)
+
+    services.scheduled_jobs.append(tell_owners_later)
