@@ -59,16 +59,22 @@ SHOWN = 3
 
 
 class SearchIndex:
-    """An immutable index over `docs` and the queries it answers; build a new one when
-    articles change. Passing the `previous` index (built with the same analyser) reuses
-    its unchanged shards (bot.knowledge.index) and embeddings (bot.knowledge.semantic),
-    and its calibration when the articles it was fitted on are unchanged (otherwise it is
-    fitted again), so an updated index answers exactly like a fresh one. `calibrated=False` keeps the prior (the calibration's own indexes are built so).
+    """An index over `docs` and the queries it answers; build a new one when articles
+    change. Passing the `previous` index (built with the same analyser) reuses its
+    unchanged shards (bot.knowledge.index) and embeddings (bot.knowledge.semantic), and
+    its calibration when the articles it was fitted on are unchanged, which is what a
+    fresh fit would give, so an updated index answers exactly like a fresh one.
+    Otherwise the calibration is fitted again when the index is built or, with
+    `fit_later`, when `fit_calibration()` is called (the library does that on a thread
+    of its own): until then it keeps serving the previous index's gate, so a reload is
+    not held up by the fit. Only the calibration ever changes after the build, and it is
+    replaced whole. `calibrated=False` keeps the prior (the calibration's own indexes
+    are built so).
     """
 
     def __init__(self, docs: Sequence[SearchDoc], weights: SearchWeights | None = None,
                  analyser: Analyser | None = None, previous: SearchIndex | None = None,
-                 encoder: Encoder | None = None, calibrated: bool = True) -> None:
+                 encoder: Encoder | None = None, calibrated: bool = True, fit_later: bool = False) -> None:
         self.docs = list(docs)
         self.weights = w = weights or SearchWeights()
         analyser = analyser or Analyser()
@@ -80,18 +86,33 @@ class SearchIndex:
         self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(self._corrections)
         self._semantic = None if encoder is None else SemanticIndex(
             self.docs, encoder, previous._semantic if previous is not None else None)
-        prior = w.semantic_prior if encoder is not None else w.lexical_prior
+        self._prior = w.semantic_prior if encoder is not None else w.lexical_prior
         self._calibration_sample = calibration_sample(self.docs) if calibrated else ()
+        # The sample the calibration in use was fitted on (None: not this index's own yet).
+        self._fitted_on: tuple[SearchDoc, ...] | None = self._calibration_sample
+        same_model = previous is not None and previous.weights == w and previous.encoder is encoder
         if not calibrated or not self.docs:
-            self.calibration = Calibration(prior)
-        elif (previous is not None and previous._calibration_sample == self._calibration_sample
-              and previous.weights == w and previous.encoder is encoder):
+            self.calibration = Calibration(self._prior)
+        elif same_model and previous._fitted_on == self._calibration_sample:
             self.calibration = previous.calibration  # the same fit a fresh index would make
+        elif fit_later and same_model and previous.docs:
+            self.calibration, self._fitted_on = previous.calibration, None
         else:
-            # Each fold's index gets its own vocabulary: a word only its held-out questions
-            # use must be unknown to it, as it would be to the real index.
-            self.calibration = calibrate(self._calibration_sample, prior=prior, build=lambda kept: SearchIndex(
-                kept, w, Analyser(), previous=self, encoder=encoder, calibrated=False)._top_features)
+            self.fit_calibration()
+
+    @property
+    def calibration_pending(self) -> bool:
+        """Whether this index still serves a previous index's gate (see `fit_calibration`)."""
+        return self._fitted_on is None
+
+    def fit_calibration(self) -> None:
+        """Fit this index's own calibration and start using it."""
+        w, encoder = self.weights, self.encoder
+        # Each fold's index gets its own vocabulary: a word only its held-out questions
+        # use must be unknown to it, as it would be to the real index.
+        self.calibration = calibrate(self._calibration_sample, prior=self._prior, build=lambda kept: SearchIndex(
+            kept, w, Analyser(), previous=self, encoder=encoder, calibrated=False)._top_features)
+        self._fitted_on = self._calibration_sample
 
     @property
     def encoder(self) -> Encoder | None:
