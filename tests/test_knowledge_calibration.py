@@ -7,8 +7,9 @@ from dataclasses import replace
 import numpy as np
 
 from bot.knowledge.calibration import CALIBRATION_ARTICLES, Calibration, calibration_sample, fit_logistic
-from bot.knowledge.documents import SearchWeights
+from bot.knowledge.documents import Analyser, SearchWeights
 from bot.knowledge.search import SearchIndex
+from bot.knowledge.text import stem
 from tests.test_knowledge_search import DOCS, generated_docs
 
 
@@ -62,3 +63,19 @@ def test_a_large_knowledge_base_is_calibrated_on_a_fixed_sample_kept_while_it_is
     refitted = SearchIndex(edited(inside), previous=first)
     assert refitted.calibration != first.calibration
     assert refitted.calibration == SearchIndex(edited(inside)).calibration
+
+
+def test_a_calibration_fold_corrects_typos_from_the_whole_index_as_it_would_by_itself():
+    docs = generated_docs(120)
+    docs[0] = replace(docs[0], questions=("zeppelin parcel", *docs[0].questions))
+    whole = SearchIndex(docs, calibrated=False)
+    # The fold lacks the first article's questions: words only they used must not be offered.
+    fold_docs = [replace(docs[0], questions=()), *docs[1:]]
+    shared = SearchIndex(fold_docs, analyser=Analyser(), calibrated=False, corrections_from=whole)
+    alone = SearchIndex(fold_docs, analyser=Analyser(), calibrated=False)
+    words = {word for doc in docs for text in doc.questions for word in text.split() if len(word) >= 5}
+    typos = sorted(word[:2] + word[3:] + word[2] for word in words)  # two letters swapped or moved
+    assert sum(bool(alone._correct(t)) for t in typos) > 50
+    assert [shared._correct(t) for t in typos] == [alone._correct(t) for t in typos]
+    typed = stem("zepelin")  # the search corrects stems as it stores them
+    assert whole._correct(typed) and not shared._correct(typed)

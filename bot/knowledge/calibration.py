@@ -46,7 +46,7 @@ CALIBRATION_ARTICLES = 400
 # One article in MISSING_EVERY is left out whole from the fold it falls in.
 MISSING_EVERY = 5
 # Questions asked per fold at most (chosen evenly), so a big knowledge base calibrates in seconds.
-MAX_QUESTIONS_PER_FOLD = 400
+MAX_QUESTIONS_PER_FOLD = 200
 # Of the weight of the examples, the share the missing articles' questions carry: how
 # often questions the knowledge base has no article for are expected.
 UNCOVERED_SHARE = 0.1

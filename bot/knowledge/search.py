@@ -32,7 +32,7 @@ All the work per query is done by numpy and rapidfuzz over arrays built once
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -46,6 +46,11 @@ from bot.knowledge.text import STOPWORDS, normalise, stem, terms
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
 CORRECTIONS_KEPT = 8192
+# A calibration fold's index takes its typo corrections from the whole index's (each
+# word scanned once for all folds, not once per fold): the best this many, less those
+# the fold's articles do not use, which leaves the fold's own best two unless more
+# than FOLD_CORRECTIONS - 2 of them are words only its held-out questions use.
+FOLD_CORRECTIONS = 6
 STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 # What the calibration sees of a hit, in this order: the share of the question's
 # information the article covers (typo corrections by their similarity), the share the
@@ -74,7 +79,8 @@ class SearchIndex:
 
     def __init__(self, docs: Sequence[SearchDoc], weights: SearchWeights | None = None,
                  analyser: Analyser | None = None, previous: SearchIndex | None = None,
-                 encoder: Encoder | None = None, calibrated: bool = True, fit_later: bool = False) -> None:
+                 encoder: Encoder | None = None, calibrated: bool = True, fit_later: bool = False,
+                 corrections_from: SearchIndex | None = None) -> None:
         self.docs = list(docs)
         self.weights = w = weights or SearchWeights()
         analyser = analyser or Analyser()
@@ -83,7 +89,11 @@ class SearchIndex:
         # Words recur from question to question (and complaint to complaint): each
         # unknown word's typo correction, a rapidfuzz scan of the vocabulary, is made once
         # per index (which never changes).
-        self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(self._corrections)
+        self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(
+            self._corrections if corrections_from is None else self._fold_corrections)
+        self._whole_index = corrections_from
+        # The corrections its calibration folds choose from (see FOLD_CORRECTIONS).
+        self._wide_corrections = lru_cache(maxsize=CORRECTIONS_KEPT)(partial(self._corrections, limit=FOLD_CORRECTIONS))
         self._semantic = None if encoder is None else SemanticIndex(
             self.docs, encoder, previous._semantic if previous is not None else None)
         self._prior = w.semantic_prior if encoder is not None else w.lexical_prior
@@ -111,7 +121,7 @@ class SearchIndex:
         # Each fold's index gets its own vocabulary: a word only its held-out questions
         # use must be unknown to it, as it would be to the real index.
         self.calibration = calibrate(self._calibration_sample, prior=self._prior, build=lambda kept: SearchIndex(
-            kept, w, Analyser(), previous=self, encoder=encoder, calibrated=False)._top_features)
+            kept, w, Analyser(), previous=self, encoder=encoder, calibrated=False, corrections_from=self)._top_features)
         self._fitted_on = self._calibration_sample
 
     @property
@@ -170,7 +180,11 @@ class SearchIndex:
         idf = self._postings.idf_of(df)
         return [[(int(p), float(i)) for p, i in zip(place, idf) if p >= 0] for place in places]
 
-    def _corrections(self, word: str) -> tuple[tuple[str, float], ...]:
+    def _fold_corrections(self, word: str) -> tuple[tuple[str, float], ...]:
+        found = self._whole_index._wide_corrections(word)
+        return tuple((term, similarity) for term, similarity in found if self._postings.term_id(term) is not None)[:2]
+
+    def _corrections(self, word: str, limit: int = 2) -> tuple[tuple[str, float], ...]:
         if len(word) < 4 or not word.isalpha():
             return ()
         choices = self._near_length.get(len(word))
@@ -181,7 +195,7 @@ class SearchIndex:
         if not choices:
             return ()
         found = process.extract(
-            word, choices, scorer=fuzz.ratio, processor=None, limit=2, score_cutoff=self.weights.typo_cutoff
+            word, choices, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=self.weights.typo_cutoff
         )
         return tuple((term, (score / 100) ** 2) for term, score, _ in found)
 
