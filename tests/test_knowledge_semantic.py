@@ -151,11 +151,13 @@ def test_reload_embeds_only_what_changed_and_finds_new_questions(sample, encoder
                   questions=["when do I escalate to a manager", "goods came damaged in the post"],
                   body="- Safety issues: call the duty manager")
     library.refresh()
+    library.finish_calibration(timeout=60)  # ranked as a fresh index would, once refitted
     assert library.snapshot.index.semantic.embedded == 1
     assert library.search(question).hits[0].key == "complaints/escalation.md"
 
     (sample / "complaints/escalation.md").unlink()
     library.refresh()
+    library.finish_calibration(timeout=60)
     assert library.snapshot.index.semantic.embedded == 0
     assert all(hit.key != "complaints/escalation.md" for hit in library.search(question).hits)
 

@@ -48,7 +48,11 @@ class SearchWeights:
     # Where each knowledge base's calibration starts from (intercept, then one per
     # feature of bot.knowledge.search.FEATURES), fitted on banking77's train split.
     lexical_prior: tuple[float, ...] = (-3.88, 1.39, 1.12, 1.54, 7.52, 0.39)
-    # Not fitted yet: a starting point that trusts meaning over words.
+    # With the semantic extra, set by hand: the one fitted on banking77's train split
+    # (bench/kb_search.py --fit-prior --semantic: -3.55, 0.82, -0.75, 0.18, 7.45, 0.4,
+    # 2.77, 3.14) answers a meaningless question in a five-article folder, where the
+    # classifier's probability over five articles means less than over 77 (see
+    # docs/benchmarks.md). A large folder's own fit outweighs either.
     semantic_prior: tuple[float, ...] = (-4.0, 1.0, 1.0, 1.0, 4.0, 1.0, 4.0, 2.0)
     # With the semantic extra: share of the score that similarity in meaning takes, and
     # how many nearest articles join the candidates.
