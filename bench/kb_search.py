@@ -20,6 +20,8 @@ nearest of its title and questions), and times a synthetic knowledge base of
     .venv/bin/python bench/kb_search.py --tune          # grid search on the train split only
     .venv/bin/python bench/kb_search.py --tune --semantic   # the semantic weights, on train only
     .venv/bin/python bench/kb_search.py --large-only    # only the 10,000-article load timing
+    .venv/bin/python bench/kb_search.py --large-only --semantic   # ... the 300-article one with the extra
+    .venv/bin/python bench/kb_search.py --fit-prior [--semantic]  # the small knowledge bases' prior
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import argparse
 import csv
 import difflib
 import itertools
+import json
 import os
 import random
 import re
@@ -45,6 +48,7 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.knowledge import calibration  # noqa: E402
 from bot.knowledge.library import KnowledgeLibrary  # noqa: E402
 from bot.knowledge.documents import SearchWeights  # noqa: E402
 from bot.knowledge.search import SearchIndex  # noqa: E402
@@ -52,16 +56,11 @@ from bot.knowledge.semantic import Encoder, SemanticIndex, SemanticUnavailable, 
 
 QUESTIONS_PER_ARTICLE = 10
 PLACEHOLDER = "This article answers customers' questions about {topic}. Staff: follow the usual procedure."
-# Questions no banking article should answer: how often does the bot wrongly claim one?
-OFF_TOPIC = [
-    "what is the weather like in paris tomorrow", "recipe for chocolate cake", "who won the football match",
-    "how tall is mount everest", "recommend a good film to watch tonight", "what time does the museum open",
-    "translate hello into japanese", "how do I grow tomatoes", "best hiking trails near me",
-    "what is the capital of australia", "how many legs does a spider have", "play some jazz music",
-    "is it going to snow", "tell me a joke", "how do I fix a leaking tap", "when is the next bus",
-    "what's the score of the game", "book a table for two", "how to train a puppy", "who wrote hamlet",
-    "🙂🙂🙂", "????", "asdfgh qwerty zxcv", "Как дела", "今日はいい天気ですね",
-]
+# Off-topic questions: CLINC150's out-of-scope queries (bench/data/SOURCE.md).
+OFF_TOPIC_FILE = ROOT / "bench" / "data" / "clinc150_oos.json"
+# Intents whose articles are left out to ask about topics the bank has no article for:
+# every UNCOVERED_EVERY-th intent in alphabetical order.
+UNCOVERED_EVERY = 7
 
 
 def dataset_dir(given: str | None) -> Path:
@@ -250,11 +249,35 @@ def print_table(results: list[Result]) -> None:
         print(f"| {result.name} | " + " | ".join(cells) + " |")
 
 
-def off_topic_rate(library: KnowledgeLibrary) -> float:
-    return sum(not library.search(q).answered for q in OFF_TOPIC) / len(OFF_TOPIC)
+def off_topic(split: str) -> list[str]:
+    return json.loads(OFF_TOPIC_FILE.read_text(encoding="utf-8"))[split]
 
 
-def semantic_library(folder: Path, encoder: Encoder) -> KnowledgeLibrary:
+def rejected(library: KnowledgeLibrary, questions: list[str]) -> float:
+    return sum(not library.search(q).answered for q in questions) / len(questions)
+
+
+def gate_row(train, pool: list[tuple[str, str]], split: str, encoder: Encoder | None, in_scope: Result) -> str:
+    """The three kinds of question in one table row: in-scope (the run already made over
+    all 77 articles), off-topic (CLINC150's out-of-scope split), and in-domain but
+    uncovered (a knowledge base without every UNCOVERED_EVERY-th intent's article, asked
+    those intents' questions from `pool`)."""
+    intents = sorted({intent for _, intent in train})
+    missing = set(intents[::UNCOVERED_EVERY])
+    questions = off_topic(split)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_articles(Path(tmp), train)
+        off = rejected(semantic_library(Path(tmp), encoder), questions)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_articles(Path(tmp), [(text, intent) for text, intent in train if intent not in missing])
+        asked = [text for text, intent in pool if intent in missing]
+        uncovered = rejected(semantic_library(Path(tmp), encoder), asked)
+    row = in_scope.row()
+    return (f"| {in_scope.name} | {row['hit@1']:.3f} | {100 * (1 - row['no answer']):.1f}% of {row['queries']:,} "
+            f"| {100 * off:.1f}% of {len(questions):,} | {100 * uncovered:.1f}% of {len(asked):,} |")
+
+
+def semantic_library(folder: Path, encoder: Encoder | None) -> KnowledgeLibrary:
     library = KnowledgeLibrary(folder, encoder=encoder)
     library.refresh()
     return library
@@ -276,8 +299,7 @@ SEMANTIC_GRID = {
 
 
 def tune_semantic(library: KnowledgeLibrary, encoder: Encoder, queries) -> None:
-    """Fusion weights first, then where the confidence threshold falls for on-topic and
-    off-topic questions."""
+    """The fusion weights (the gate is calibrated per knowledge base: see gate_row)."""
     docs = library.search_docs()
     queries = queries[::2]
     encoder.remember([text for text, _ in queries])  # embed once for the whole grid
@@ -289,19 +311,32 @@ def tune_semantic(library: KnowledgeLibrary, encoder: Encoder, queries) -> None:
     scored.sort(reverse=True)
     for total, hit1, hit3, values in scored[:8]:
         print(f"{hit1:.3f} {hit3:.3f} {dict(zip(SEMANTIC_GRID, values))}")
-    for share in (0.3, 0.5, 0.7):
-        weights = replace(SearchWeights(), semantic_confidence=share, min_confidence=0.0)
-        index = SearchIndex(docs, weights, encoder=encoder)
-        on_topic = top_confidences(index, [text for text, _ in queries])
-        off_topic = top_confidences(index, OFF_TOPIC)
-        for threshold in (0.2, 0.25, 0.3, 0.35, 0.4):
-            print(f"semantic_confidence {share}: min_confidence {threshold}: unanswered on-topic "
-                  f"{np.mean(on_topic < threshold):.3f}, off-topic {np.mean(off_topic < threshold):.2f}")
 
 
-def top_confidences(index: SearchIndex, questions: list[str]) -> np.ndarray:
-    outcomes = [index.search(question) for question in questions]
-    return np.array([outcome.hits[0].confidence if outcome.hits else 0.0 for outcome in outcomes])
+def tune_gate(train, held_out, encoder: Encoder | None) -> None:
+    """The calibration's one tunable, the weight of questions no article answers
+    (bot.knowledge.calibration.UNCOVERED_SHARE), on the train split only."""
+    for share in (0.05, 0.1, 0.15, 0.25):
+        calibration.UNCOVERED_SHARE = share
+        with tempfile.TemporaryDirectory() as tmp:
+            paths, _ = write_articles(Path(tmp), train)
+            library = semantic_library(Path(tmp), encoder)
+            in_scope = run_index(library.snapshot.index, [(t, paths[i]) for t, i in held_out[::3]], f"share {share}", 0.0)
+        print(gate_row(train, held_out[::3], "train", encoder, in_scope))
+
+
+def fit_prior(folder: Path, encoder: Encoder | None) -> None:
+    """The calibration the 77 articles' own train questions give, refitted from its own
+    result until it settles (the pull towards the prior then vanishes): the prior for
+    small knowledge bases (SearchWeights.lexical_prior / semantic_prior)."""
+    name = "semantic_prior" if encoder else "lexical_prior"
+    weights = SearchWeights()
+    for _ in range(3):
+        library = KnowledgeLibrary(folder, weights=weights, encoder=encoder)
+        library.refresh()
+        fitted = tuple(round(c, 2) for c in library.snapshot.index.calibration.coefficients)
+        print(f"{name} = {fitted}  ({library.snapshot.index.calibration.examples} examples)")
+        weights = replace(weights, **{name: fitted})
 
 
 def tune(library: KnowledgeLibrary, queries) -> None:
@@ -377,12 +412,16 @@ def main() -> int:
     parser.add_argument("--large-semantic", type=int, default=300,
                         help="articles in the synthetic timing with the semantic extra (0 to skip)")
     parser.add_argument("--repeat", type=int, default=5, help="rounds of the synthetic load timing (medians)")
+    parser.add_argument("--tune-gate", action="store_true", help="tune the calibration on the train split")
+    parser.add_argument("--fit-prior", action="store_true",
+                        help="print the calibration fitted on the 77 train articles (the prior in SearchWeights)")
+    parser.add_argument("--no-baselines", action="store_true", help="servicedesk only, not the other methods")
     parser.add_argument("--large-only", action="store_true", help="only the synthetic timing, not BANKING77's table")
     args = parser.parse_args()
     encoder = None
     if args.semantic:
         try:
-            encoder = load_encoder(query_cache_size=20_000 if args.tune else 1)
+            encoder = load_encoder(query_cache_size=20_000 if args.tune or args.fit_prior else 1)
         except SemanticUnavailable as exc:
             print(exc, file=sys.stderr)
             return 2
@@ -392,7 +431,10 @@ def main() -> int:
         return 2
     train, test = read_rows(data / "train.csv"), read_rows(data / "test.csv")
     if args.large_only:
-        time_large(train, test, args.large, args.repeat)
+        if encoder:
+            time_large(train, test, args.large_semantic, 1, encoder)
+        else:
+            time_large(train, test, args.large, args.repeat)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         paths, held_out = write_articles(Path(tmp), train)
@@ -400,6 +442,12 @@ def main() -> int:
         library.refresh()
         assert not library.problems, library.problems
         queries = [(text, paths[intent]) for text, intent in (held_out if args.split == "train" or args.tune else test)]
+        if args.tune_gate:
+            tune_gate(train, held_out, encoder)
+            return 0
+        if args.fit_prior:
+            fit_prior(Path(tmp), encoder)
+            return 0
         if args.tune and encoder:
             tune_semantic(library, encoder, queries)
             return 0
@@ -412,13 +460,21 @@ def main() -> int:
             semantic = semantic_library(Path(tmp), encoder)
             results.append(run_servicedesk(semantic, queries, "servicedesk + semantic extra"))
             results.append(run_semantic_alone(library, encoder, queries))
-        results += [run_wratio_titles(articles, queries), run_fuzzy_questions(articles, queries)]
-        results += [r for r in (run_rank_bm25(articles, queries),) if r]
-        results.append(run_difflib(articles, queries))
+        if not args.no_baselines:
+            results += [run_wratio_titles(articles, queries), run_fuzzy_questions(articles, queries)]
+            results += [r for r in (run_rank_bm25(articles, queries),) if r]
+            results.append(run_difflib(articles, queries))
         print(f"BANKING77, {len(paths)} articles, {args.split} split, {len(queries):,} queries\n")
         print_table(results)
-        print(f"\nOff-topic questions left unanswered: {100 * off_topic_rate(library):.0f}% of {len(OFF_TOPIC)}"
-              + (f"; with the semantic extra: {100 * off_topic_rate(semantic):.0f}%" if encoder else ""))
+        pool = held_out if args.split == "train" else test
+        pool = [(text, intent) for text, intent in pool]
+        print(f"\nThe gate, {args.split} split: in-scope questions answered, off-topic (CLINC150 out-of-scope) "
+              f"and uncovered (no article for the intent) rejected\n")
+        print("| method | hit@1 | in-scope answered | off-topic rejected | uncovered rejected |")
+        print("|---|---|---|---|---|")
+        print(gate_row(train, pool, args.split, None, results[0]))
+        if encoder:
+            print(gate_row(train, pool, args.split, encoder, results[1]))
     if args.large:
         time_large(train, test, args.large, args.repeat)
     if encoder and args.large_semantic:

@@ -22,7 +22,7 @@ from bot.quality_index import DEFAULT_SQI_WEIGHTS, DEFAULT_STALE_DAYS, IndexRule
 from bot.sla import CLOCK_TIME, DEFAULT_SLA_TARGETS, Target, parse_quiet_hours, parse_targets
 
 SLACK_API_URL = "https://slack.com/api/"
-DEFAULT_MIN_CONFIDENCE = 0.3
+DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_CATEGORIES = ("billing", "delivery", "product", "service", "website", "other")
 DEFAULT_KUDOS_VALUES = ("ownership", "speed", "empathy", "extra-mile")
 DEFAULT_SURVEY_VALUES = ("speed", "care", "knowledge", "fairness", "keeping promises")
@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # Re-rank answers by meaning with a small embedding model (needs the `semantic` extra;
     # without it the bot logs a warning and searches by words alone).
     knowledge_semantic: bool = False
+    # The embedding model: a folder with model.onnx and tokenizer.json, or a Hugging Face Hub
+    # name fetched and cached on first use; empty = the weights the semantic extra installs.
+    knowledge_model: str = ""
 
     # --- Service levels, reminders and the weekly digest ----------------------------------
     # Where breaches are escalated and the digest is posted (empty: managers get DMs).

@@ -108,7 +108,7 @@ def make_library(settings: Settings, clock: Clock) -> KnowledgeLibrary:
         weights=replace(SearchWeights(), min_confidence=settings.knowledge_min_confidence),
         # The services clock, so tests move time instead of sleeping past the throttle.
         monotonic=lambda: clock().timestamp(),
-        encoder=encoder_if_available() if settings.knowledge_semantic else None,
+        encoder=encoder_if_available(settings.knowledge_model) if settings.knowledge_semantic else None,
         refresh_wait=KNOWLEDGE_REFRESH_WAIT,
     )
     report = library.refresh()

@@ -210,23 +210,6 @@ class KnowledgeListeners:
         return True
 
 
-def send_review_reminders(services: Services, client: WebClient) -> int:
-    """DM every owner the list of their articles due for review (articles without an
-    owner go to the admins); return how many messages were sent. For a scheduler."""
-    listeners = KnowledgeListeners(services)
-    services.knowledge.refresh_if_due()
-    sent = 0
-    for owner, articles in listeners.due_for_review().items():
-        blocks = views.review_blocks({owner: articles}, max_age_days=services.settings.knowledge_review_days, everyone=not owner)
-        for recipient in [owner] if owner else services.settings.admin_ids:
-            try:
-                client.chat_postMessage(channel=recipient, text="Knowledge-base articles due for review", blocks=blocks)
-                sent += 1
-            except SlackApiError as exc:
-                logger.warning("could not send review reminder to %s: %s", recipient, exc)
-    return sent
-
-
 def article_titles(services: Services) -> dict[str, str]:
     return {article.path: article.title for article in services.knowledge.articles}
 

@@ -169,6 +169,7 @@ def test_after_edits_additions_and_deletions_search_ranks_as_a_fresh_load(tmp_pa
     write_article(tmp_path, "loyalty/points.md", "Loyalty points", tags=["loyalty"],
                   questions=["how do customers earn points", "points missing after a refund"], body="Points arrive in a day.")
     library.refresh()
+    library.finish_calibration(timeout=60)  # the edits' refit runs on the library's calibration thread
     fresh = KnowledgeLibrary(tmp_path)
     fresh.refresh()
     assert [a.path for a in library.articles] == [a.path for a in fresh.articles]
@@ -200,9 +201,13 @@ class GatedModel:
 
     def encode(self, texts, **_options) -> np.ndarray:
         assert self.gate.wait(timeout=10), "the test never opened the gate"
-        vectors = np.zeros((len(texts), 8), dtype=np.float32)
-        vectors[np.arange(len(texts)), [hash(text) % 8 for text in texts]] = 1.0
-        return vectors
+        return one_hot(texts)
+
+
+def one_hot(texts) -> np.ndarray:
+    vectors = np.zeros((len(texts), 8), dtype=np.float32)
+    vectors[np.arange(len(texts)), [hash(text) % 8 for text in texts]] = 1.0
+    return vectors
 
 
 def test_a_slow_reload_does_not_hold_up_questions(tmp_path):
@@ -221,6 +226,45 @@ def test_a_slow_reload_does_not_hold_up_questions(tmp_path):
     model.gate.set()
     library.finish_refresh(timeout=10)
     assert [a.path for a in library.articles] == ["lockers.md", "refunds.md"]
+
+
+class HeldQuestionModel(GatedModel):
+    """Holds only a call for one question on its own, which is how the calibration asks
+    an article's question (a reload embeds an article's texts together)."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def encode(self, texts, **_options) -> np.ndarray:
+        return super().encode(texts) if list(texts) == [self.question] else one_hot(texts)
+
+
+def test_a_reload_serves_new_articles_at_once_and_the_previous_gate_until_the_refit_is_done(tmp_path):
+    question = "can I send it to a parcel locker"
+    model = HeldQuestionModel(question)
+    write_sample(tmp_path)
+    library = KnowledgeLibrary(tmp_path, encoder=Encoder(model))
+    library.refresh()
+    assert not library.snapshot.index.calibration_pending  # the first build is fitted before it serves
+    first_gate = library.snapshot.index.calibration
+
+    model.gate.clear()  # the refit will be held when it asks the new article's question
+    write_article(tmp_path, "lockers.md", "Parcel lockers", questions=[question, "locker is full"])
+    library.refresh()
+    index = library.snapshot.index
+    assert "lockers.md" in [a.path for a in library.articles]
+    assert index.calibration_pending and index.calibration is first_gate
+    # It answers meanwhile (which article ranks first depends on the stand-in model's vectors).
+    assert library.search("customer was charged twice").hits
+    assert "lockers.md" in {hit.key for hit in library.search("parcel locker", limit=6).hits}
+
+    model.gate.set()
+    library.finish_calibration(timeout=60)
+    assert not index.calibration_pending and index.calibration is not first_gate
+    fresh = KnowledgeLibrary(tmp_path, encoder=Encoder(model))
+    fresh.refresh()
+    assert index.calibration == fresh.snapshot.index.calibration
 
 
 def test_huge_files_are_refused(tmp_path):

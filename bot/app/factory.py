@@ -18,8 +18,8 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
 from handlers import (
-    complaint_search, complaints, desk, digest, home, knowledge, kudos, owner_notice, privacy, quality_index, reminders,
-    surveys,
+    complaint_search, complaints, desk, digest, home, knowledge, knowledge_review, kudos, owner_notice, privacy,
+    quality_index, reminders, surveys,
 )
 from handlers.messaging import apology
 from handlers.users import UserDirectory
@@ -27,8 +27,8 @@ from handlers.users import UserDirectory
 LISTENER_THREADS = 32
 # Every capability's listeners; the timed ones (reminders, digest) add scheduled jobs.
 HANDLERS = (
-    complaints, complaint_search, owner_notice, knowledge, kudos, desk, home, reminders, digest, quality_index, privacy,
-    surveys,
+    complaints, complaint_search, owner_notice, knowledge, knowledge_review, kudos, desk, home, reminders, digest,
+    quality_index, privacy, surveys,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def _load(folder: Path, semantic: bool = False) -> KnowledgeLibrary | None:
     encoder = None
     if semantic:
         try:
-            encoder = load_encoder()
+            encoder = load_encoder(os.environ.get("KNOWLEDGE_MODEL", ""))
         except SemanticUnavailable as exc:
             print(f"servicedesk: searching by words only: {exc}", file=sys.stderr)
     library = KnowledgeLibrary(folder, encoder=encoder)

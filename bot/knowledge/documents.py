@@ -42,16 +42,23 @@ class SearchWeights:
     typo_cutoff: float = 80.0
     fuzzy: float = 0.4
     candidates: int = 30
-    min_confidence: float = 0.3
-    # With the semantic extra: share of the score and of the confidence that similarity
-    # in meaning takes, how many nearest articles join the candidates, and the cosine
-    # similarities that count as no resemblance (confidence 0) and as a sure match (1).
+    # The calibrated probability (bot.knowledge.calibration) a first hit needs to be an
+    # answer: more likely right than not.
+    min_confidence: float = 0.5
+    # Where each knowledge base's calibration starts from (intercept, then one per
+    # feature of bot.knowledge.search.FEATURES), fitted on banking77's train split.
+    lexical_prior: tuple[float, ...] = (-3.88, 1.39, 1.12, 1.54, 7.52, 0.39)
+    # With the semantic extra, set by hand: the one fitted on banking77's train split
+    # (bench/kb_search.py --fit-prior --semantic: -3.55, 0.82, -0.75, 0.18, 7.45, 0.4,
+    # 2.77, 3.14) answers a meaningless question in a five-article folder, where the
+    # classifier's probability over five articles means less than over 77 (see
+    # docs/benchmarks.md). A large folder's own fit outweighs either.
+    semantic_prior: tuple[float, ...] = (-4.0, 1.0, 1.0, 1.0, 4.0, 1.0, 4.0, 2.0)
+    # With the semantic extra: share of the score that similarity in meaning takes, and
+    # how many nearest articles join the candidates.
     semantic: float = 0.8
     semantic_classifier: float = 0.375  # of the semantic share, what the classifier takes
-    semantic_confidence: float = 0.7
     semantic_candidates: int = 10
-    semantic_floor: float = 0.2
-    semantic_ceiling: float = 0.7
 
 
 @dataclass(frozen=True)

