@@ -40,6 +40,7 @@ from bot.knowledge.text import STOPWORDS, normalise, stem, terms
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
 CORRECTIONS_KEPT = 8192
+ANALYSES_KEPT = 4096
 STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 
 
@@ -61,6 +62,10 @@ class SearchIndex:
         # unknown word's typo correction, a rapidfuzz scan of the vocabulary, is made once
         # per index (which never changes).
         self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(self._corrections)
+        # Complaints and questions are made of the same few hundred words the index knows
+        # (what differs, order numbers and names, the index does not know): the terms,
+        # pairs and their weights are worked out once per such set of words.
+        self._analyse = lru_cache(maxsize=ANALYSES_KEPT)(self._analysis)
         self._semantic = None if encoder is None else SemanticIndex(
             self.docs, encoder, previous._semantic if previous is not None else None)
 
@@ -72,16 +77,29 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], list[int], list[tuple[int, float]], float]:
-        """Term ids to score with, with their weights (1, or a typo correction's similarity);
-        the keys of adjacent pairs of those words (as corrected); the subset that carries
-        content (no stopwords, no pairs) for coverage; and the information (idf) of the
-        content words, where unknown words count as the rarest."""
+    def _analysis_key(self, words: list[str]) -> tuple[tuple[str, ...], int]:
+        """What the analysis of `words` depends on: the words the index knows or can
+        correct, in order, and how many others carry content (each counts as the rarest)."""
+        known: list[str] = []
+        unknown = 0
+        for word in dict.fromkeys(words):
+            if self._postings.term_id(word) is not None or self._correct(word):
+                known.append(word)
+            elif word not in STOPWORD_TERMS:
+                unknown += 1
+        return tuple(known), unknown
+
+    def _analysis(self, known: tuple[str, ...], unknown: int) -> tuple[
+            list[tuple[int, float]], list[list[tuple[int, float]]], list[tuple[int, float]], float]:
+        """Term ids to score with, with their weights (1, or a typo correction's similarity)
+        times their idf; for each shard, the adjacent pairs of those words (as corrected)
+        it holds, with their idf; the subset of terms that carries content (no stopwords,
+        no pairs) for coverage; and the information (idf) of the content words."""
         chosen: dict[int, float] = {}
         content: dict[int, float] = {}
-        information = 0.0
+        information = unknown * self._postings.idf_max
         corrected: list[int] = []
-        for word in dict.fromkeys(words):
+        for word in known:
             is_content = word not in STOPWORD_TERMS
             term_id = self._postings.term_id(word)
             if term_id is not None:
@@ -90,14 +108,14 @@ class SearchIndex:
             else:
                 found = [(self._postings.vocabulary[term], similarity) for term, similarity in self._correct(word)]
                 information += self._postings.idf_max if is_content else 0.0
-            if found:
-                corrected.append(found[0][0])
+            corrected.append(found[0][0])
             for term_id, weight in found:
                 chosen[term_id] = max(chosen.get(term_id, 0.0), weight)
                 if is_content:
                     content[term_id] = max(content.get(term_id, 0.0), weight)
         pairs = list(dict.fromkeys((first << PAIR_SHIFT) | second for first, second in zip(corrected, corrected[1:])))
-        return list(chosen.items()), pairs, list(content.items()), information
+        scored = [(term_id, weight * self._postings.idf[term_id]) for term_id, weight in chosen.items()]
+        return scored, self._scored_pairs(pairs), list(content.items()), information
 
     def _scored_pairs(self, keys: list[int]) -> list[list[tuple[int, float]]]:
         """For each shard, the query's pairs it holds (by place) with their idf, from the
@@ -134,13 +152,12 @@ class SearchIndex:
         words = terms(normalised, drop_stopwords=False)[:MAX_QUERY_TERMS]
         if not words:
             return SearchOutcome(query, [], False, "the question has no words to search for")
-        query_terms, query_pairs, content_terms, information = self._query_terms(words)
+        scored, scored_pairs, content_terms, information = self._analyse(*self._analysis_key(words))
         if not information:
             return SearchOutcome(query, [], False, "the question has only common words")
 
-        scored = [(term_id, weight * self._postings.idf[term_id]) for term_id, weight in query_terms]
         lexical = np.zeros(len(self.docs))
-        for (shard, members), pairs in zip(self._postings.shards, self._scored_pairs(query_pairs)):
+        for (shard, members), pairs in zip(self._postings.shards, scored_pairs):
             lexical[members] += shard.lexical(scored, pairs, w)
 
         count = min(w.candidates, int(np.count_nonzero(lexical)))
