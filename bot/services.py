@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock, system_clock
+from bot.complaint_writer import ComplaintWriter
 from bot.config import Settings
 from bot.scheduler import Job
 from bot.web_api_meter import WebApiMeter
@@ -55,6 +56,8 @@ class Services:
     clock: Clock
     knowledge: KnowledgeLibrary
     publisher: Executor
+    # Saves new complaints, many per commit (bot/complaint_writer.py).
+    complaint_writer: ComplaintWriter
     scheduled_jobs: list[Job] = field(default_factory=list)
     # Who people are; set by the app factory (one directory, one cache, per app).
     people: PeopleDirectory | None = None
@@ -109,10 +112,13 @@ def build_services(
     settings: Settings, *, engine: Engine | None = None, clock: Clock = system_clock, publisher: Executor | None = None
 ) -> Services:
     """`publisher` defaults to a small thread pool; tests pass one they can wait on."""
+    engine = engine or make_engine(settings.database_url)
+    open_session = session_factory(engine)
     return Services(
         settings=settings,
-        open_session=session_factory(engine or make_engine(settings.database_url)),
+        open_session=open_session,
         clock=clock,
         knowledge=make_library(settings, clock),
         publisher=publisher or ThreadPoolExecutor(max_workers=PUBLISHER_THREADS, thread_name_prefix="publisher"),
+        complaint_writer=ComplaintWriter(engine, open_session),
     )
