@@ -315,6 +315,8 @@ class ComplaintListeners:
         self._publish_change_later(client, applied, user_id, tell=lambda text: tell(client, user_id, "", text))
 
     def _repeat_line(self, complaint: Complaint) -> str:
+        if not complaint.customer_key:
+            return ""  # an unknown customer has no earlier complaints, and no session is needed to say so
         with self.services.open_session() as session:
             return views.repeat_line(earlier_complaints(session, complaint=complaint))
 
