@@ -2,12 +2,13 @@
 
 The WSGI application `servicedesk run` serves (built by `bot.app.server.build_wsgi_app`
 from the environment's settings, on a fresh SQLite file or `--database-url`) is called
-directly, one signed slash command after another on one thread, with the Web API
+directly, one signed slash command after another on each of `--threads` threads (one
+by default), with the Web API
 emulator on a thread of its own. No HTTP server, so what is measured is the project
 and Bolt, not gunicorn. The team channel is unset unless `--channel` is given: the
 acknowledgement path alone.
 
-    python -m bench.ack_profile [--requests 2000] [--profile top.txt] [--channel CCOMPLAIN1]
+    python -m bench.ack_profile [--requests 2000] [--threads 1] [--profile top.txt] [--channel CCOMPLAIN1]
 
 It prints the CPU per request (the whole process, the publisher threads included) and,
 with `--profile`, cProfile's top functions of the request's thread, by own and by
@@ -23,6 +24,7 @@ import os
 import pstats
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -54,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--channel", default="", help="COMPLAINTS_CHANNEL: post the team copy too")
-    parser.add_argument("--profile", help="write cProfile's top functions here")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="send from this many threads at once (complaints then share commits)")
+    parser.add_argument("--profile", help="write cProfile's top functions here (one thread only)")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)
 
@@ -80,15 +84,25 @@ def main(argv: list[str] | None = None) -> int:
             f"!high #billing bench complaint {phase}-{i}: charged twice for order {i}",
             user=f"UBENCH{i % 50:04d}", command="/complaint", channel="CBENCH0001"), SECRET) for i in range(count)]
 
-    def run(environs: list[dict]) -> None:
+    def run_one_thread(environs: list[dict]) -> None:
         for environ in environs:
             b"".join(wsgi(environ, start_response))
+
+    def run(environs: list[dict]) -> None:
+        threads = [threading.Thread(target=run_one_thread, args=(environs[n::args.threads],))
+                   for n in range(args.threads)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     run(bodies("warm-up", args.warmup))
     measured = bodies("measured", args.requests)
     # The request's thread's own CPU time, not the wall clock (other threads and other
     # processes would show up as time spent in whatever was waiting).
     profiler = cProfile.Profile(time.thread_time) if args.profile else None
+    if profiler and args.threads != 1:
+        parser.error("--profile profiles one thread: leave --threads at 1")
     cpu, wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
