@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
@@ -44,13 +44,25 @@ def run_once(
     try:
         return _in_one_transaction(open_session, key=key, now=now, work=work, summary=summary)
     except (IntegrityError, UserFacingError):
-        if key is None:
+        repeat = repeat_of(open_session, key)
+        if repeat is None:
             raise
-        with open_session() as session:
-            entry = session.get(ProcessedRequest, key[:255])
-        if entry is None:
-            raise
-        raise DuplicateRequest(key, entry.result) from None
+        raise repeat from None
+
+
+def repeat_of(open_session: SessionFactory, key: str | None) -> DuplicateRequest | None:
+    """What to raise when the request `key` turns out to have been processed already."""
+    if key is None:
+        return None
+    with open_session() as session:
+        entry = session.get(ProcessedRequest, key[:255])
+    return None if entry is None else DuplicateRequest(key, entry.result)
+
+
+def record_keys(connection: Connection, keys: list[tuple[str, datetime, str]]) -> None:
+    """Mark requests processed, in the connection's transaction: `(key, when, summary of
+    the result)` each, the summary being what a repeat is told."""
+    connection.execute(_INSERT_KEY, [{"key": key[:255], "at": at, "result": result[:255]} for key, at, result in keys])
 
 
 def _in_one_transaction(open_session: SessionFactory, *, key: str | None, now: datetime,
@@ -79,5 +91,5 @@ def _work_and_key(open_session: SessionFactory, *, key: str | None, now: datetim
         if key is not None:
             # Core, after the work's own rows (flushed first if it used the ORM).
             session.flush()
-            session.connection().execute(_INSERT_KEY, {"key": key[:255], "at": now, "result": summary(result)[:255]})
+            record_keys(session.connection(), [(key, now, summary(result))])
         return result

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from bot.channel_pace import ChannelPacer, RetryAfterHold
 from bot.clock import Clock, system_clock
+from bot.complaint_writer import ComplaintWriter
 from bot.config import Settings
 from bot.scheduler import Job
 from bot.web_api_client import PooledWebClient
@@ -59,6 +60,8 @@ class Services:
     publisher: Executor
     # This process's share of Slack's pace for posting in a channel.
     pacer: ChannelPacer
+    # Saves new complaints, many per commit (bot/complaint_writer.py).
+    complaint_writer: ComplaintWriter
     scheduled_jobs: list[Job] = field(default_factory=list)
     # Who people are; set by the app factory (one directory, one cache, per app).
     people: PeopleDirectory | None = None
@@ -120,11 +123,14 @@ def build_services(
     settings: Settings, *, engine: Engine | None = None, clock: Clock = system_clock, publisher: Executor | None = None
 ) -> Services:
     """`publisher` defaults to a small thread pool; tests pass one they can wait on."""
+    engine = engine or make_engine(settings.database_url)
+    open_session = session_factory(engine)
     return Services(
         settings=settings,
-        open_session=session_factory(engine or make_engine(settings.database_url)),
+        open_session=open_session,
         clock=clock,
         knowledge=make_library(settings, clock),
         publisher=publisher or ThreadPoolExecutor(max_workers=PUBLISHER_THREADS, thread_name_prefix="publisher"),
         pacer=make_pacer(settings),
+        complaint_writer=ComplaintWriter(engine, open_session),
     )

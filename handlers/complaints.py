@@ -301,6 +301,8 @@ class ComplaintListeners:
         self._publish_change_later(client, applied, user_id, tell=lambda text: tell(client, user_id, "", text))
 
     def _repeat_line(self, complaint: Complaint) -> str:
+        if not complaint.customer_key:
+            return ""  # an unknown customer has no earlier complaints, and no session is needed to say so
         with self.services.open_session() as session:
             return views.repeat_line(earlier_complaints(session, complaint=complaint))
 
@@ -319,15 +321,9 @@ class ComplaintListeners:
             raise InvalidInput(f"<@{user_id}> can't own complaints (a bot or a deactivated account).")
 
     def _log(self, draft: ComplaintDraft, reporter_id: str, *, key: str) -> Complaint:
-        return run_once(
-            self.services.open_session,
-            key=key,
-            now=self.services.clock(),
-            work=lambda session: service.log_complaint(
-                session, draft=draft, reporter_id=reporter_id, now=self.services.clock()
-            ),
-            summary=lambda complaint: f"logged as {complaint.reference}",
-        )
+        now = self.services.clock()
+        row = service.new_complaint_row(draft=draft, reporter_id=reporter_id, now=now)
+        return self.services.complaint_writer.log(row, key=key, now=now)
 
     def _apply(self, change: Change, *, key: str) -> Applied:
         now = self.services.clock()

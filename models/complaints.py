@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic_core import PydanticUndefined
 from sqlalchemy import Column, Index, Text, text
+from sqlalchemy.orm import class_mapper
 from sqlmodel import Field, SQLModel
 
 
@@ -153,6 +155,21 @@ class Complaint(SQLModel, table=True):
     @property
     def is_merged(self) -> bool:
         return self.status == Status.MERGED
+
+
+def saved_complaint(values: dict) -> Complaint:
+    """The complaint just saved with `values` (checked already), built the way the ORM
+    builds one it reads back: no validation, which would cost 20 times as much, on the
+    hot path of every complaint logged. It is in no session."""
+    complaint = class_mapper(Complaint).class_manager.new_instance()
+    complaint.__dict__.update(_COMPLAINT_DEFAULTS)
+    complaint.__dict__.update(values)
+    return complaint
+
+
+_COMPLAINT_DEFAULTS = {
+    name: field.default for name, field in Complaint.model_fields.items() if field.default is not PydanticUndefined
+}
 
 
 class ComplaintEvent(SQLModel, table=True):
