@@ -14,6 +14,8 @@ from models.complaints import Complaint
 from models.customers import keys_for
 
 REPEAT_WINDOW = timedelta(days=90)
+# Earlier complaints named on a complaint's messages; the rest are counted.
+REPEAT_SHOWN = 5
 # A duplicate merged into another complaint is that complaint again, not a repeat.
 NOT_MERGED = col(Complaint.merged_into_id).is_(None)
 HISTORY_LIMIT = 20
@@ -50,18 +52,32 @@ def _past(complaint: Complaint) -> PastComplaint:
     )
 
 
-def earlier_complaints(session: Session, *, complaint: Complaint, window: timedelta = REPEAT_WINDOW) -> list[PastComplaint]:
-    """The same customer's other complaints logged in `window` before this one, oldest first."""
+@dataclass(frozen=True)
+class EarlierComplaints:
+    """How many complaints the customer made in the window before this one, and the
+    latest few of them, oldest first (all of them would not fit a Slack message)."""
+
+    total: int = 0
+    latest: tuple[PastComplaint, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def earlier_complaints(session: Session, *, complaint: Complaint, window: timedelta = REPEAT_WINDOW,
+                       shown: int = REPEAT_SHOWN) -> EarlierComplaints:
+    """The same customer's other complaints logged in `window` before this one."""
     if not complaint.customer_key:
-        return []
-    statement = (
-        select(Complaint)
-        .where(Complaint.customer_key == complaint.customer_key, Complaint.id != complaint.id, NOT_MERGED,
-               col(Complaint.created_at) >= complaint.created_at - window,
-               col(Complaint.created_at) <= complaint.created_at)
-        .order_by(col(Complaint.created_at), col(Complaint.id))
-    )
-    return [_past(row) for row in session.exec(statement)]
+        return EarlierComplaints()
+    conditions = (Complaint.customer_key == complaint.customer_key, Complaint.id != complaint.id, NOT_MERGED,
+                  col(Complaint.created_at) >= complaint.created_at - window,
+                  col(Complaint.created_at) <= complaint.created_at)
+    latest = list(session.exec(
+        select(Complaint).where(*conditions).order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc()).limit(shown)
+    ))
+    total = len(latest) if len(latest) < shown else session.exec(
+        select(func.count()).select_from(Complaint).where(*conditions)).one()
+    return EarlierComplaints(total, tuple(_past(row) for row in reversed(latest)))
 
 
 def customer_history(session: Session, *, customer: str, limit: int = HISTORY_LIMIT) -> CustomerHistory:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.complaint_changes import Applied, Verb
-from bot.customer_history import REPEAT_WINDOW, CustomerHistory, PastComplaint
+from bot.customer_history import REPEAT_WINDOW, CustomerHistory, EarlierComplaints
 from bot.intake import REPORTER_PREFIX
 from bot.satisfaction import read_rated_note, score_text
 from bot.sla import SlaState, SlaStatus, describe
@@ -61,17 +61,19 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def repeat_line(earlier: Sequence[PastComplaint]) -> str:
-    """`3rd complaint from this customer in 90 days: C-12, C-30` ("" for a first complaint)."""
+def repeat_line(earlier: EarlierComplaints) -> str:
+    """`3rd complaint from this customer in 90 days: C-12, C-30` ("" for a first complaint),
+    `… C-37, C-38 and 7 earlier` past the latest few."""
     if not earlier:
         return ""
     days = REPEAT_WINDOW.days
-    return (f":repeat: {ordinal(len(earlier) + 1)} complaint from this customer in {days} days: "
-            + ", ".join(past.reference for past in earlier))
+    more = earlier.total - len(earlier.latest)
+    return (f":repeat: {ordinal(earlier.total + 1)} complaint from this customer in {days} days: "
+            + ", ".join(past.reference for past in earlier.latest) + (f" and {more:,} earlier" if more else ""))
 
 
 def complaint_message(
-    complaint: Complaint, sla: SlaStatus | None = None, *, earlier: Sequence[PastComplaint] = (),
+    complaint: Complaint, sla: SlaStatus | None = None, *, earlier: EarlierComplaints = EarlierComplaints(),
     show_contact: bool = False, survey_url: str = "",
 ) -> list[dict]:
     """The team's copy in COMPLAINTS_CHANNEL, updated in place on every change.
@@ -236,7 +238,7 @@ def resolved_for_you_notice(complaint: Complaint, actor_id: str) -> str:
 
 def complaint_details(
     complaint: Complaint, events: Sequence[ComplaintEvent], sla: SlaStatus | None = None, *,
-    earlier: Sequence[PastComplaint] = (), show_contact: bool = False,
+    earlier: EarlierComplaints = EarlierComplaints(), show_contact: bool = False,
 ) -> list[dict]:
     """`show C-42`: the complaint and its full history (newest last)."""
     # No buttons in an ephemeral reply.

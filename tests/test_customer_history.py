@@ -9,6 +9,7 @@ import pytest
 from bot import complaints as service
 from bot.complaints import ComplaintDraft, Permissions
 from bot.customer_history import customer_history, earlier_complaints, repeat_complainers
+from handlers.complaint_views import repeat_line
 from bot.errors import InvalidInput
 from models.db import unit_of_work
 from tests.harness import ALICE, FakeClock
@@ -37,10 +38,24 @@ def test_earlier_complaints_are_the_same_customers_in_the_last_90_days(open_sess
         named = log(session, clock, "no contact given", name="Jane Roe")
     with open_session() as session:
         earlier = earlier_complaints(session, complaint=latest)
-        assert [past.reference for past in earlier] == [first.reference]
-        assert (earlier[0].status, earlier[0].satisfaction_score) == ("resolved", 9)
-        assert earlier_complaints(session, complaint=named) == []  # a name alone is another key
-        assert old.id not in [past.id for past in earlier]
+        assert earlier.total == 1 and [past.reference for past in earlier.latest] == [first.reference]
+        assert (earlier.latest[0].status, earlier.latest[0].satisfaction_score) == ("resolved", 9)
+        assert not earlier_complaints(session, complaint=named)  # a name alone is another key
+        assert old.id not in [past.id for past in earlier.latest]
+
+
+def test_a_frequent_complainer_is_counted_and_only_the_latest_few_named(open_session, clock):
+    # Hundreds of earlier complaints must not make the message longer than Slack takes.
+    with unit_of_work(open_session) as session:
+        made = [log(session, clock, f"again {n}", contact="jane@example.com") for n in range(8)]
+    with open_session() as session:
+        earlier = earlier_complaints(session, complaint=made[-1])
+    assert earlier.total == 7
+    assert [past.id for past in earlier.latest] == [c.id for c in made[2:7]]  # the latest five, oldest first
+    line = repeat_line(earlier)
+    assert line.startswith(":repeat: 8th complaint from this customer in 90 days: ")
+    assert line.endswith(f"{made[2].reference}, {made[3].reference}, {made[4].reference}, {made[5].reference}, "
+                         f"{made[6].reference} and 2 earlier")
 
 
 def test_customer_history_lists_newest_first_by_contact_or_name(open_session, clock):

@@ -202,7 +202,7 @@ def test_a_merged_duplicate_is_not_a_repeat_complaint(open_session):
     def repeats() -> tuple[list[int], int]:
         with open_session() as session:
             later = complaints.get_complaint(session, ids[1])
-            return ([c.id for c in earlier_complaints(session, complaint=later)],
+            return ([c.id for c in earlier_complaints(session, complaint=later).latest],
                     repeat_complainers(session, start=at(16, 0, 0), end=at(23, 0, 0)))
 
     assert repeats() == ([ids[0]], 1)
