@@ -7,6 +7,7 @@ listener can tell the person who made the change; none holds a session across a 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -180,16 +181,27 @@ RENDERED_COLUMNS = tuple(
 
 
 def update_team_message(services: Services, client: WebClient, complaint: Complaint) -> list[str]:
-    """Show the complaint as it is now on the team's copy (which must have been posted)."""
-    try:
-        client.chat_update(
-            channel=complaint.slack_channel, ts=complaint.slack_ts,
-            text=views.summary_text(complaint), blocks=team_message_blocks(services, complaint),
-        )
-    except Exception as exc:  # noqa: BLE001
-        logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
-        return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
+    """Show the complaint as it is now on the team's copy (which must have been posted).
+
+    Two changes in quick succession are published by two threads: each reads the
+    complaint afresh under its complaint's lock, so the update Slack gets last is
+    always of the latest state, never an older one overtaking it."""
+    with _UPDATE_LOCKS[complaint.id % len(_UPDATE_LOCKS)]:
+        with services.open_session() as session:
+            complaint = service.get_complaint(session, complaint.id)
+        try:
+            client.chat_update(
+                channel=complaint.slack_channel, ts=complaint.slack_ts,
+                text=views.summary_text(complaint), blocks=team_message_blocks(services, complaint),
+            )
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
+            return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
     return []
+
+
+# Striped, so that the locks are few and fixed whatever the number of complaints.
+_UPDATE_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
 def copies_in_channel(client: WebClient, channel: str, since: datetime) -> dict[str, str] | None:

@@ -9,6 +9,7 @@ Then a burst is cut short by the kill at a moment nobody chose.
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -51,7 +52,7 @@ def send(client: SignedClient, marker: str) -> str | None:
     """The marker when the complaint was acknowledged as logged, else None (no answer)."""
     try:
         reply = client.command(f"!high #billing charged twice for order {marker}")
-    except OSError:  # the connection broke: killed before answering
+    except (OSError, http.client.HTTPException):  # the connection broke: killed before (or while) answering
         return None
     return marker if reply.status == 200 and reply.text.startswith("Logged *C-") else None
 
