@@ -104,8 +104,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers run beside one writer; busy_timeout makes concurrent writers
     # (threads or gunicorn workers) wait for the lock instead of failing at once.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # WAL is kept in the file: switching asks for a lock that other connections may
+    # hold ("database is locked" with eight threads connecting at once), so only a
+    # file not yet in WAL is switched.
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
