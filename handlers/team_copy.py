@@ -132,9 +132,15 @@ def post_team_copy(services: Services, client: WebClient, complaint: Complaint, 
         TEAM_COPY_POSTS.labels("failed").inc()
         logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
         # The first try, and each claimed since (complaint.copy_tries), failed.
-        team_copies.try_later(services.open_session, complaint_id=complaint.id, refused=surely_not_posted(exc),
+        refused = surely_not_posted(exc)
+        team_copies.try_later(services.open_session, complaint_id=complaint.id, refused=refused,
                               at=services.clock() + team_copies.backoff(complaint.copy_tries + 1))
-        return False, [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
+        if refused:
+            return False, [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
+        # The connection broke after the post was sent: it may be in the channel, so
+        # saying it is not could be untrue. The retry job looks before posting again.
+        return False, [f"I couldn't tell whether it reached <#{channel}> ({slack_error_text(exc)}); "
+                       "I'll check the channel and post it if it isn't there"]
     TEAM_COPY_POSTS.labels("posted").inc()
     return True, found_or_posted(services, client, complaint, channel=posted["channel"], ts=posted["ts"])
 
