@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
+from bot.app.console.loopback import Reply
+
 PUBLIC_URL = "http://customers.test"
 SECRET_KEY = "test-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 API_TOKEN = "tok-web-form-0123456789abcdef"
@@ -21,28 +23,11 @@ WEB_SETTINGS = {"public_url": PUBLIC_URL, "secret_key": SECRET_KEY, "company_nam
 
 
 @dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-    def json(self):
-        return json.loads(self.body)
-
-    def header(self, name: str) -> str:
-        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), "")
-
-
-@dataclass
 class Browser:
     base_url: str
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
+    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
         parts = urlsplit(self.base_url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         all_headers = dict(headers or {})
@@ -50,7 +35,7 @@ class Browser:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         connection.request(method, path, body=body, headers=all_headers)
         response = connection.getresponse()
-        answer = Answer(response.status, dict(response.getheaders()), response.read())
+        answer = Reply(response.status, dict(response.getheaders()), response.read())
         connection.close()
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":
@@ -58,22 +43,22 @@ class Browser:
                     self.cookies[morsel.key] = morsel.value
         return answer
 
-    def get(self, path: str, **kwargs) -> Answer:
+    def get(self, path: str, **kwargs) -> Reply:
         return self.request("GET", path, **kwargs)
 
-    def post_form(self, path: str, fields: dict[str, str]) -> Answer:
+    def post_form(self, path: str, fields: dict[str, str]) -> Reply:
         return self.request("POST", path, body=urlencode(fields).encode(),
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
 
     def post_json(self, path: str, payload, *, token: str | None = API_TOKEN, headers: dict[str, str] | None = None,
-                  raw: bytes | None = None, content_type: str = "application/json") -> Answer:
+                  raw: bytes | None = None, content_type: str = "application/json") -> Reply:
         all_headers = {"Content-Type": content_type, **({"Authorization": f"Bearer {token}"} if token else {}),
                        **(headers or {})}
         body = raw if raw is not None else json.dumps(payload).encode()
         return self.request("POST", path, body=body, headers=all_headers)
 
 
-def csrf_of(page: Answer) -> str:
+def csrf_of(page: Reply) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
 
 
@@ -92,6 +77,6 @@ def resolved_complaint(desk, *, contact: str = "", number: int = 1) -> str:
     return survey_path(reply.text)
 
 
-def answer_survey(browser: Browser, path: str, **fields: str) -> Answer:
+def answer_survey(browser: Browser, path: str, **fields: str) -> Reply:
     page = browser.get(path)
     return browser.post_form(path, {"csrf": csrf_of(page), **fields})

@@ -90,6 +90,9 @@ class Reply:
     def json(self) -> Any:
         return json.loads(self.body or b"null")
 
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), "")
+
 
 @dataclass
 class SignedClient:
