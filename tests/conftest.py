@@ -8,7 +8,6 @@ Under CI=true a missing PostgreSQL fails the run instead of skipping.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,13 +15,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from models.db import SessionFactory, make_engine, normalise_url, session_factory, upgrade
 from bot.config import Settings, load_settings
 from bot.app.console.slack_emulator import SlackEmulator
 from tests.harness import ADMIN, COMPLAINTS, MANAGER, SIGNING_SECRET, Desk, FakeClock, add_staff
 from tests.postgres import PostgresUnavailable, start_cluster
+from tests.postgres_databases import RecycledDatabases, url_of
 from tests.shared import IN_CI, slack_spec_or_none
 
 TEMPLATE_DB = "servicedesk_template"
@@ -48,7 +48,7 @@ def postgres_admin_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
         conn.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
-    upgrade(_with_database(admin_url, TEMPLATE_DB))
+    upgrade(url_of(admin_url, TEMPLATE_DB))
     try:
         yield admin_url
     finally:
@@ -64,11 +64,11 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-def _with_database(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-_database_numbers = itertools.count(1)
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_admin_url) -> Iterator[RecycledDatabases]:
+    databases = RecycledDatabases(postgres_admin_url, TEMPLATE_DB)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -79,18 +79,12 @@ def database_url(request, tmp_path) -> Iterator[str]:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"test_{worker}_{os.getpid()}_{next(_database_numbers)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+    databases = request.getfixturevalue("postgres_databases")
+    name = databases.take()
     try:
-        yield _with_database(admin_url, name)
+        yield url_of(databases.admin_url, name)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+        databases.give_back(name)
 
 
 @pytest.fixture
