@@ -184,18 +184,25 @@ def update_team_message(services: Services, client: WebClient, complaint: Compla
     Two changes in quick succession are published by two threads: each reads the
     complaint afresh under its complaint's lock, so the update Slack gets last is
     always of the latest state, never an older one overtaking it."""
-    with _UPDATE_LOCKS[complaint.id % len(_UPDATE_LOCKS)]:
+    try:
+        show_as_it_is(services, client, complaint.id)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
+        return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
+    return []
+
+
+def show_as_it_is(services: Services, client: WebClient, complaint_id: int) -> None:
+    """Update the team's copy to the complaint as it reads now (if it was posted); raises
+    what the Web API raised."""
+    with _UPDATE_LOCKS[complaint_id % len(_UPDATE_LOCKS)]:
         with services.open_session() as session:
-            complaint = service.get_complaint(session, complaint.id)
-        try:
+            complaint = service.get_complaint(session, complaint_id)
+        if complaint.slack_ts:
             client.chat_update(
                 channel=complaint.slack_channel, ts=complaint.slack_ts,
                 text=views.summary_text(complaint), blocks=team_message_blocks(services, complaint),
             )
-        except Exception as exc:  # noqa: BLE001
-            logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
-            return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
-    return []
 
 
 # Striped, so that the locks are few and fixed whatever the number of complaints.
