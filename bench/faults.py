@@ -9,8 +9,8 @@ what the database holds and what the fake Slack was sent (bench/fault_load.py).
   Every request answered in the outage is either saved or told to try again, never both
   or neither, and the seconds until it acknowledges again.
 * slack: the fake Web API answers 429 with Retry-After, `ratelimited`,
-  `channel_not_found`, HTTP 500 `internal_error`, stalls 5 s, or refuses connections,
-  each on a fresh server. Acks stay under 3 s, complaints are saved, nothing untrue is
+  `channel_not_found`, HTTP 500 `internal_error`, stalls 5 s, refuses connections, or
+  carries out each call and cuts its connection unanswered, each on a fresh server. Acks stay under 3 s, complaints are saved, nothing untrue is
   said, and once Slack is back every team copy and every new owner's DM goes out once.
 * hostile: the malformed corpus (tests/hostile.py) sent over and over under load: no 5xx.
 
@@ -51,6 +51,8 @@ SLACK_FAULTS: dict[str, Callable[[SlackEmulator], None]] = {
     "HTTP 500 internal_error": lambda slack: slack.break_all("internal_error", status=500),
     "stalls 5 s": lambda slack: slack.stall_all(5.0),
     "refuses connections": lambda slack: slack.refuse_connections(),
+    # Each call carried out (the message posted) and its connection closed unanswered.
+    "cuts connections after acting": lambda slack: slack.cut_all(),
 }
 # Where gunicorn reads the request differently from the loopback server of tests/e2e: a
 # POST with neither Content-Length nor chunks has no body (RFC 9112), so it is the

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot import redactions
 from bot.complaint_edits import earlier_customer_details
 from bot.errors import InvalidInput
 from bot.survey_links import address_fingerprint
@@ -123,6 +124,7 @@ def erase_customer(session: Session, *, customer: str, actor: str, now: datetime
     complaints = customer_complaints(session, customer=customer)
     _redact(session, complaints, also=[customer], now=now)
     ids = [complaint.id for complaint in complaints]
+    _record_slack_messages(session, ids, now=now)
     _audit(session, PrivacyAction.ERASE, actor=actor, customer=customer, complaint_ids=ids, now=now)
     return Erasure(ids)
 
@@ -139,6 +141,7 @@ def redact_expired(session: Session, *, now: datetime, retention_days: int, limi
     ))
     _redact(session, complaints, also=[], now=now)
     ids = sorted({complaint.id for complaint in complaints} | set(_redact_late_comments(session, cutoff, limit)))
+    _record_slack_messages(session, ids, now=now)
     if ids:
         _audit(session, PrivacyAction.RETENTION, actor="retention", customer="", complaint_ids=ids, now=now)
     return Erasure(ids)
@@ -157,6 +160,20 @@ def _redact_late_comments(session: Session, cutoff: datetime, limit: int) -> lis
         session.add(answer)
     session.flush()
     return [answer.complaint_id for answer in answers]
+
+
+def _record_slack_messages(session: Session, complaint_ids: list[int], *, now: datetime) -> None:
+    """What Slack shows of these redacted complaints, to be shown again (bot/redactions.py):
+    each team message, and each thread reply whose note was redacted."""
+    if not complaint_ids:
+        return
+    messages = [(complaint_id, redactions.TEAM_MESSAGE) for complaint_id in session.exec(
+        select(Complaint.id).where(col(Complaint.id).in_(complaint_ids), Complaint.slack_ts != ""))]
+    messages += list(session.exec(
+        select(ComplaintEvent.complaint_id, ComplaintEvent.id)
+        .where(col(ComplaintEvent.complaint_id).in_(complaint_ids), ComplaintEvent.reply_ts != "",
+               col(ComplaintEvent.note).contains(REDACTED, autoescape=True))))
+    redactions.record(session, messages=[tuple(message) for message in messages], now=now)
 
 
 def privacy_log(session: Session, *, limit: int = 100) -> list[PrivacyRecord]:

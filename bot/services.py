@@ -13,10 +13,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 
 from bot.channel_pace import ChannelPacer, RetryAfterHold
@@ -24,6 +21,7 @@ from bot.clock import Clock, system_clock
 from bot.complaint_writer import ComplaintWriter
 from bot.config import Settings
 from bot.scheduler import Job
+from bot.undelivered_retry import UndeliveredRetry
 from bot.web_api_client import PooledWebClient
 from bot.web_api_meter import WebApiMeter
 from bot.knowledge.library import KnowledgeLibrary
@@ -99,9 +97,10 @@ def make_client(settings: Settings, pacer: ChannelPacer | None = None) -> WebCli
         base_url=settings.slack_api_url,
         timeout=10,
         # Count every attempt (first: it sees each one), then honour 429 Retry-After a
-        # couple of times before reporting the failure.
+        # couple of times before reporting the failure; a call is sent again after a
+        # connection error only if it surely never reached Slack (bot/undelivered_retry.py).
         retry_handlers=[WebApiMeter(), *([RetryAfterHold(pacer)] if pacer else []),
-                        RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler()],
+                        RateLimitErrorRetryHandler(max_retry_count=2), UndeliveredRetry()],
     )
 
 

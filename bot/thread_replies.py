@@ -49,24 +49,23 @@ def claim_due(open_session: SessionFactory, *, now: datetime, limit: int = 50) -
 
 def posted(open_session: SessionFactory, *, event_id: int, ts: str) -> None:
     """The reply is in the thread: no longer pending, and its ts kept with its event, so
-    redacting the note can redact the reply too (`posted_replies`)."""
+    redacting the note can redact the reply too (`posted_reply`)."""
     with unit_of_work(open_session) as session:
         session.exec(delete(PendingThreadReply).where(col(PendingThreadReply.event_id) == event_id))
         session.exec(update(ComplaintEvent).where(col(ComplaintEvent.id) == event_id).values(reply_ts=ts))
 
 
-def posted_replies(session: Session, *, complaint_ids: list[int], containing: str) -> list[tuple[ThreadReply, str]]:
-    """The replies posted in these complaints' threads whose note contains `containing`,
-    each with its own ts (a privacy erasure shows them again redacted)."""
-    if not complaint_ids:
-        return []
-    rows = session.exec(
+def posted_reply(session: Session, *, event_id: int) -> tuple[ThreadReply, str] | None:
+    """The reply posted for this history entry, with its own ts; None if none was posted
+    (a privacy redaction shows it again redacted)."""
+    row = session.exec(
         select(ComplaintEvent, Complaint).join(Complaint, col(Complaint.id) == ComplaintEvent.complaint_id)
-        .where(col(ComplaintEvent.complaint_id).in_(complaint_ids), ComplaintEvent.reply_ts != "",
-               col(ComplaintEvent.note).contains(containing, autoescape=True))
-        .order_by(col(ComplaintEvent.id))
-    ).all()
-    return [(_reply(event, complaint), event.reply_ts) for event, complaint in rows]
+        .where(ComplaintEvent.id == event_id, ComplaintEvent.reply_ts != "")
+    ).first()
+    if row is None:
+        return None
+    event, complaint = row
+    return _reply(event, complaint), event.reply_ts
 
 
 def failed(open_session: SessionFactory, *, event_id: int, error: str) -> None:

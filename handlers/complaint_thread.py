@@ -16,7 +16,6 @@ import time
 from slack_sdk import WebClient
 
 from bot import thread_replies
-from bot.privacy import REDACTED
 from bot.services import Services
 from bot.thread_replies import ThreadReply
 from handlers.complaint_news_views import thread_reply_text
@@ -55,17 +54,11 @@ def _post(services: Services, client: WebClient, reply: ThreadReply) -> None:
     thread_replies.posted(services.open_session, event_id=reply.event_id, ts=answer["ts"])
 
 
-def redact_replies(services: Services, client: WebClient, complaint_ids: list[int]) -> list[str]:
-    """Show the thread replies whose note was redacted (bot/privacy.py) as they read now;
-    what went wrong, in words. Redacted notes only: the others hold nothing to hide."""
+def show_reply_as_it_is(services: Services, client: WebClient, event_id: int) -> None:
+    """Update the thread reply of this history entry to its note as it reads now (after
+    a redaction, bot/privacy.py); raises what the Web API raised."""
     with services.open_session() as session:
-        replies = thread_replies.posted_replies(session, complaint_ids=complaint_ids, containing=REDACTED)
-    problems = []
-    for reply, ts in replies:
-        try:
-            client.chat_update(channel=reply.channel, ts=ts, text=thread_reply_text(
-                reply, name_of=services.people.display_name))
-        except Exception as exc:  # noqa: BLE001 — reported to whoever erased; the database is redacted
-            logger.warning("redacting a reply in the thread of %s failed: %s", reply.reference, exc)
-            problems.append(f"{reply.reference}: I couldn't redact a reply in its thread: {slack_error_text(exc)}")
-    return problems
+        found = thread_replies.posted_reply(session, event_id=event_id)
+    if found is not None:
+        reply, ts = found
+        client.chat_update(channel=reply.channel, ts=ts, text=thread_reply_text(reply, name_of=services.people.display_name))

@@ -25,7 +25,7 @@ from handlers import kudos_views as views
 from handlers.forms import input_values, private_metadata
 from handlers.messaging import guarded, tell
 from handlers.ids import Action, Block, Command, Event, View
-from handlers.text import slack_error_text, truncate
+from handlers.text import not_posted_text, slack_error_text, truncate
 from bot.people import PeopleDirectory
 from models.kudos import KudosSource
 
@@ -215,14 +215,14 @@ class KudosListeners:
                 )
             except Exception as exc:  # noqa: BLE001 — the kudos is saved; say what failed
                 logger.warning("posting kudos to %s failed: %s", channel, exc)
-                problems.append(f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}")
+                problems.append(not_posted_text(exc, f"<#{channel}>"))
         for recipient in gift.recipients:
             try:
                 client.chat_postMessage(
                     channel=recipient, text=views.recipient_notice(gift, giver_name=giver_name, emoji=emoji, permalink=permalink)
                 )
             except Exception as exc:  # noqa: BLE001
-                problems.append(f"I couldn't message <@{recipient}>: {slack_error_text(exc)}")
+                problems.append(not_posted_text(exc, f"<@{recipient}>"))
         return problems
 
     def _permalink(self, client: WebClient, gift: Gift) -> str:

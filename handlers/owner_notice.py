@@ -5,15 +5,14 @@ again (bot/owner_notices.py keeps the ledger that makes it at most once)."""
 from __future__ import annotations
 
 import logging
-from urllib.error import URLError
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import complaints as service
 from bot import owner_notices
 from bot.owner_notices import OwnerNotice
+from bot.undelivered_retry import surely_not_acted_on
 from bot.services import Services
 from handlers import complaint_views as views
 from handlers.text import slack_error_text
@@ -29,8 +28,7 @@ def tell_new_owner(services: Services, client: WebClient, complaint: Complaint) 
         notice = owner_notices.latest_notice(session, complaint_id=complaint.id, owner_id=complaint.owner_id)
     if notice is None or not owner_notices.claim_first(services.open_session, notice=notice, now=services.clock()):
         return []
-    error = _send(services, client, complaint, notice)
-    return [f"I couldn't message the new owner yet ({error}); they will be told once Slack answers"] if error else []
+    return _send(services, client, complaint, notice)
 
 
 def tell_owners_not_yet_told(services: Services, client: WebClient) -> None:
@@ -42,27 +40,21 @@ def tell_owners_not_yet_told(services: Services, client: WebClient) -> None:
             logger.info("told %s about %s on a later try", notice.owner_id, complaint.reference)
 
 
-def _send(services: Services, client: WebClient, complaint: Complaint, notice: OwnerNotice) -> str:
-    """Send the claimed notice and record the outcome; "" when sent, else why not."""
+def _send(services: Services, client: WebClient, complaint: Complaint, notice: OwnerNotice) -> list[str]:
+    """Send the claimed notice and record the outcome; what went wrong, in words."""
     try:
         client.chat_postMessage(channel=notice.owner_id, text=views.owner_notice(complaint, notice.actor_id))
     except Exception as exc:  # noqa: BLE001 — reported to the person, and the ledger says what to do next
         logger.warning("telling %s they own %s failed: %s", notice.owner_id, complaint.reference, exc)
-        if surely_not_sent(exc):
-            owner_notices.finish(services.open_session, notice=notice, now=services.clock(), error=slack_error_text(exc))
-        # Otherwise the claim stays `sending`: the DM may have gone out, so it is not sent again.
-        return slack_error_text(exc)
+        error = slack_error_text(exc)
+        if surely_not_acted_on(exc):
+            owner_notices.finish(services.open_session, notice=notice, now=services.clock(), error=error)
+            return [f"I couldn't message the new owner yet ({error}); they will be told once Slack answers"]
+        # The claim stays `sending`: the DM may have gone out, so it is not sent again.
+        return [f"I couldn't tell whether my message reached the new owner ({error}); "
+                "I won't send it again in case it did"]
     owner_notices.finish(services.open_session, notice=notice, now=services.clock())
-    return ""
-
-
-def surely_not_sent(exc: Exception) -> bool:
-    """Slack answered with an error, or the connection was never made: nothing was posted.
-    A timeout or a connection dropped mid-call leaves it unknown."""
-    if isinstance(exc, SlackApiError):
-        return True
-    reason = exc.reason if isinstance(exc, URLError) else exc
-    return isinstance(reason, ConnectionRefusedError)
+    return []
 
 
 def register(app: App, services: Services) -> None:

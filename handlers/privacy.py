@@ -3,7 +3,9 @@ CUSTOMER_DATA_RETENTION_DAYS ago lose their customer's name and contact (bot/pri
 and their team messages in Slack are shown again without them.
 
 The job runs every tick but works at most once an hour across processes (claimed in
-the delivery ledger), a batch of complaints per transaction until none is left.
+the delivery ledger), a batch of complaints per transaction until none is left. The
+messages in Slack that a redaction (this job's, or `servicedesk privacy erase`) could
+not update are tried again every tick until Slack takes them (bot/redactions.py).
 """
 
 from __future__ import annotations
@@ -12,28 +14,59 @@ import logging
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot import complaints as service
-from bot import delivery_ledger, privacy
+from bot import delivery_ledger, privacy, redactions
 from bot.services import Services
 from handlers import complaint_thread, team_copy
+from handlers.text import slack_error_text
 from models.db import unit_of_work
 
 logger = logging.getLogger(__name__)
 RETENTION_KIND = "retention"
 
 
-def refresh_team_messages(services: Services, client: WebClient, complaint_ids: list[int]) -> list[str]:
-    """Show redacted complaints again on their team messages and the replies in their
-    threads; what went wrong, in words."""
-    problems = []
-    for complaint_id in complaint_ids:
-        with services.open_session() as session:
-            complaint = service.get_complaint(session, complaint_id)
-        if complaint.slack_ts:
-            problems += [f"{complaint.reference}: {problem}"
-                         for problem in team_copy.update_team_message(services, client, complaint)]
-    return problems + complaint_thread.redact_replies(services, client, complaint_ids)
+def redact_in_slack(services: Services, client: WebClient, *, complaint_ids: list[int] | None = None) -> int:
+    """Show the redacted complaints again in Slack: claim the messages due (of these
+    complaints only, if given) and update each; one Slack does not take stays pending,
+    due again later. Returns how many were updated."""
+    updated = 0
+    for redaction in redactions.claim_due(services.open_session, now=services.clock(), complaint_ids=complaint_ids):
+        try:
+            if redaction.event_id == redactions.TEAM_MESSAGE:
+                team_copy.show_as_it_is(services, client, redaction.complaint_id)
+            else:
+                complaint_thread.show_reply_as_it_is(services, client, redaction.event_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "message_not_found":  # deleted in Slack: nothing shows them
+                redactions.done(services.open_session, redaction=redaction)
+            else:
+                _try_later(services, redaction, exc)
+        except Exception as exc:  # noqa: BLE001 — the database is redacted; Slack is tried again
+            _try_later(services, redaction, exc)
+        else:
+            redactions.done(services.open_session, redaction=redaction)
+            updated += 1
+    return updated
+
+
+def _try_later(services: Services, redaction: redactions.Redaction, exc: Exception) -> None:
+    # Info: the line that names what is pending is what whoever redacted reads (CLI, log).
+    logger.info("redacting %s in Slack failed (tried again later): %s", redaction.what, exc)
+    redactions.try_later(services.open_session, redaction=redaction, now=services.clock(), error=slack_error_text(exc))
+
+
+def pending_line(services: Services, complaint_ids: list[int]) -> str:
+    """One line naming what Slack still shows of these complaints, or "" if nothing."""
+    with services.open_session() as session:
+        left = redactions.pending(session, complaint_ids=complaint_ids)
+    if not left:
+        return ""
+    errors = "; ".join(sorted({r.error for r in left if r.error}))
+    return (f"Slack still shows the customer in {len(left)} message(s) ({', '.join(r.what for r in left)})"
+            + (f": {errors}" if errors else "")
+            + "; the redaction is recorded and the running bot tries them again until Slack takes them "
+            "(`servicedesk privacy log` lists what is pending)")
 
 
 class RetentionJob:
@@ -56,10 +89,15 @@ class RetentionJob:
                 break
         if redacted:
             logger.info("retention: redacted the customer in %d complaint(s)", len(redacted))
-        problems = refresh_team_messages(self.services, self.client, redacted)
-        delivery_ledger.finish(self.services.open_session, keys=[key], now=self.services.clock(),
-                               error="; ".join(problems)[:255])
+            redact_in_slack(self.services, self.client, complaint_ids=redacted)
+        problem = pending_line(self.services, redacted) if redacted else ""
+        if problem:
+            logger.warning("retention: %s", problem)
+        delivery_ledger.finish(self.services.open_session, keys=[key], now=self.services.clock(), error=problem[:255])
 
 
 def register(app: App, services: Services) -> None:
-    services.scheduled_jobs.append(RetentionJob(services, app.client))
+    def redact_pending_in_slack() -> None:
+        redact_in_slack(services, app.client)
+
+    services.scheduled_jobs.extend([RetentionJob(services, app.client), redact_pending_in_slack])

@@ -12,7 +12,6 @@ import time
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import complaints as service
 from bot import team_copies
@@ -21,13 +20,14 @@ from bot.metrics import TEAM_COPY_POSTS
 from bot.intake import REPORTER_PREFIX
 from bot.services import Services
 from bot.sla import SlaStatus, sla_status
+from bot.undelivered_retry import surely_not_acted_on
 from bot.survey_links import links_for
 from handlers import complaint_thread
 from handlers import complaint_views as views
 from handlers import survey_views
 from handlers.ids import Block
 from handlers.owner_notice import tell_new_owner
-from handlers.text import slack_error_text
+from handlers.text import not_posted_text, slack_error_text
 from models.complaints import Complaint
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def direct_message(client: WebClient, user_id: str, text: str, who: str) -> list
     try:
         client.chat_postMessage(channel=user_id, text=text)
     except Exception as exc:  # noqa: BLE001
-        return [f"I couldn't message {who}: {slack_error_text(exc)}"]
+        return [not_posted_text(exc, who)]
     return []
 
 
@@ -132,25 +132,17 @@ def post_team_copy(services: Services, client: WebClient, complaint: Complaint, 
         TEAM_COPY_POSTS.labels("failed").inc()
         logger.warning("posting %s to %s failed: %s", complaint.reference, channel, exc)
         # The first try, and each claimed since (complaint.copy_tries), failed.
-        refused = surely_not_posted(exc)
+        refused = surely_not_acted_on(exc)
         team_copies.try_later(services.open_session, complaint_id=complaint.id, refused=refused,
                               at=services.clock() + team_copies.backoff(complaint.copy_tries + 1))
-        if refused:
-            return False, [f"I couldn't post it to <#{channel}>: {slack_error_text(exc)}"]
-        # The connection broke after the post was sent: it may be in the channel, so
-        # saying it is not could be untrue. The retry job looks before posting again.
-        return False, [f"I couldn't tell whether it reached <#{channel}> ({slack_error_text(exc)}); "
-                       "I'll check the channel and post it if it isn't there"]
+        problem = not_posted_text(exc, f"<#{channel}>")
+        if not refused:
+            # The connection broke after the post was sent: it may be in the channel, so
+            # saying it is not could be untrue. The retry job looks before posting again.
+            problem += "; I'll check the channel and post it if it isn't there"
+        return False, [problem]
     TEAM_COPY_POSTS.labels("posted").inc()
     return True, found_or_posted(services, client, complaint, channel=posted["channel"], ts=posted["ts"])
-
-
-def surely_not_posted(exc: Exception) -> bool:
-    """Slack answered with an error, or no connection was made: the post is surely not
-    in the channel (a timeout or a connection cut mid-way could have posted it)."""
-    if isinstance(exc, SlackApiError):
-        return True
-    return isinstance(getattr(exc, "reason", exc), ConnectionRefusedError)
 
 
 def found_or_posted(services: Services, client: WebClient, complaint: Complaint, *, channel: str, ts: str,
@@ -192,18 +184,25 @@ def update_team_message(services: Services, client: WebClient, complaint: Compla
     Two changes in quick succession are published by two threads: each reads the
     complaint afresh under its complaint's lock, so the update Slack gets last is
     always of the latest state, never an older one overtaking it."""
-    with _UPDATE_LOCKS[complaint.id % len(_UPDATE_LOCKS)]:
+    try:
+        show_as_it_is(services, client, complaint.id)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
+        return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
+    return []
+
+
+def show_as_it_is(services: Services, client: WebClient, complaint_id: int) -> None:
+    """Update the team's copy to the complaint as it reads now (if it was posted); raises
+    what the Web API raised."""
+    with _UPDATE_LOCKS[complaint_id % len(_UPDATE_LOCKS)]:
         with services.open_session() as session:
-            complaint = service.get_complaint(session, complaint.id)
-        try:
+            complaint = service.get_complaint(session, complaint_id)
+        if complaint.slack_ts:
             client.chat_update(
                 channel=complaint.slack_channel, ts=complaint.slack_ts,
                 text=views.summary_text(complaint), blocks=team_message_blocks(services, complaint),
             )
-        except Exception as exc:  # noqa: BLE001
-            logger.warning("updating the message of %s failed: %s", complaint.reference, exc)
-            return [f"I couldn't update the team's message: {slack_error_text(exc)}"]
-    return []
 
 
 # Striped, so that the locks are few and fixed whatever the number of complaints.

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
+from bot.undelivered_retry import surely_not_acted_on, surely_undelivered
+
 
 def escape(text: str) -> str:
     """Escape user text for mrkdwn: `<!channel>` and `<@U1>` typed by a person stay text.
@@ -35,4 +37,27 @@ def slack_error_text(exc: Exception) -> str:
         if exc.response.status_code == 429:
             return "Slack is rate-limiting the bot right now (HTTP 429)"
         return f"Slack answered `{exc.response.get('error', 'unknown_error')}`"
-    return "the bot could not reach Slack"
+    if surely_undelivered(exc):
+        return "the bot could not reach Slack"
+    if _timed_out(exc):
+        return "Slack did not answer in time"
+    return "the connection to Slack broke before Slack answered"
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    for _ in range(6):
+        if exc is None:
+            return False
+        if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def not_posted_text(exc: Exception, where: str) -> str:
+    """Why a message did not go to `where` ("<#C1>", "the new owner"), in words that stay
+    true when Slack may have taken it after all (the call was cut off, or timed out)."""
+    if surely_not_acted_on(exc):
+        return f"I couldn't post it to {where}: {slack_error_text(exc)}" if where.startswith("<#") \
+            else f"I couldn't message {where}: {slack_error_text(exc)}"
+    return f"I couldn't tell whether it reached {where} ({slack_error_text(exc)})"

@@ -27,3 +27,20 @@ class PrivacyRecord(SQLModel, table=True):
     actor: str = Field(default="", max_length=200)
     customer_fingerprint: str = Field(default="", max_length=80)
     complaint_ids: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class PendingRedaction(SQLModel, table=True):
+    """A message in Slack still to be shown again without a customer that was redacted
+    (bot/redactions.py): the complaint's team message (`event_id` 0) or the reply in its
+    thread of one history entry. Recorded in the redaction's own transaction; the row
+    goes once Slack has the redacted text."""
+
+    __tablename__ = "pending_redaction"
+
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True, ondelete="CASCADE")
+    event_id: int = Field(default=0, primary_key=True)
+    created_at: datetime
+    # When it is tried next; a process that claims it moves this on by its lease.
+    due_at: datetime = Field(index=True)
+    tries: int = 0
+    error: str = Field(default="", max_length=255)

@@ -7,13 +7,13 @@ imported here.
 from models.complaints import Complaint, ComplaintEvent, ComplaintFollower, PendingThreadReply
 from models.knowledge import KnowledgeFeedback, KnowledgeSearch
 from models.kudos import KudosGiverDay, Recognition
-from models.privacy import PrivacyRecord
+from models.privacy import PendingRedaction, PrivacyRecord
 from models.requests import ProcessedRequest
 from models.service_levels import Notification, OwnerReminder
 from models.surveys import CallBack, RateWindow, SurveyAnswer, Unsubscribe
 
 __all__ = [
     "CallBack", "Complaint", "ComplaintEvent", "ComplaintFollower", "KnowledgeFeedback", "KnowledgeSearch",
-    "KudosGiverDay", "Notification", "OwnerReminder", "PendingThreadReply", "PrivacyRecord", "ProcessedRequest",
+    "KudosGiverDay", "Notification", "OwnerReminder", "PendingRedaction", "PendingThreadReply", "PrivacyRecord", "ProcessedRequest",
     "RateWindow", "Recognition", "SurveyAnswer", "Unsubscribe",
 ]

@@ -9,13 +9,10 @@ really updates them), records every call with its arguments, and records *proble
 * Block Kit that slack_sdk's own models reject, or that breaks Slack's limits;
 * text that would ping a whole channel (`<!channel>`, `<!here>`, `<!everyone>`).
 
-Failures can be injected per method (`fail("chat.postMessage", "channel_not_found")`,
-or HTTP 429 with Retry-After) to prove the bot copes with them, and a method can be
-made to stall (`stall("users.info", seconds=5)`: its next call is held until the time
-is up or the stall is released), to prove nothing waits on a slow Slack that need not.
-The whole Web API can be broken at once for the fault run (bench/faults.py): every
-call failing alike (`break_all`), every call held (`stall_all`), or no connection
-accepted at all (`refuse_connections`), until `mend()` / `accept_connections()`.
+Faults can be injected to prove the bot copes with them (slack_faults.py): a method
+failing, stalling, or acting and then cutting the connection unanswered, or the whole
+Web API at once; `refuse_connections()` stops accepting any connection until
+`accept_connections()`.
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ import socket
 import sys
 import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.app.console.blockkit import block_kit_problems
+from bot.app.console.slack_faults import FaultControls
 
 # Methods newer than the 2020 OpenAPI spec (see shared/slack/SOURCE.md), with their
 # arguments as slack_sdk sends them.
@@ -61,32 +58,6 @@ class ApiCall:
     args: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.time)
-
-
-@dataclass
-class Failure:
-    error: str
-    status: int = 200
-    retry_after: int | None = None
-
-
-@dataclass
-class Stall:
-    """One call held for up to `seconds`: `held` is set when it arrives, `answered` once it
-    has been let go (time up, or `release()`)."""
-
-    seconds: float
-    held: threading.Event = field(default_factory=threading.Event)
-    answered: threading.Event = field(default_factory=threading.Event)
-    _released: threading.Event = field(default_factory=threading.Event)
-
-    def release(self) -> None:
-        self._released.set()
-
-    def hold(self) -> None:
-        self.held.set()
-        self._released.wait(self.seconds)
-        self.answered.set()
 
 
 @lru_cache(maxsize=4)
@@ -117,7 +88,7 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class SlackEmulator:
+class SlackEmulator(FaultControls):
     def __init__(self, *, spec_path: str | Path | None = None, team_id: str = "T0SERVICE",
                  latency: float = 0.0) -> None:
         # Seconds each Web API answer takes, to play Slack across a network (benchmarks).
@@ -130,11 +101,7 @@ class SlackEmulator:
         self.messages: dict[tuple[str, str], dict] = {}
         self.members: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}
-        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
-        self._stalls: dict[str, deque[Stall]] = defaultdict(deque)
-        # Faults of the whole Web API (response URLs keep working: they are another host).
-        self._outage: Failure | None = None
-        self._stall_seconds = 0.0
+        self._init_faults()
         self._port = 0
         # IDs Slack would never repeat, even for another emulator on the same database.
         self._run = secrets.token_hex(5).upper()
@@ -223,29 +190,6 @@ class SlackEmulator:
             self.messages[(channel, ts)] = {"type": "message", "user": user, "ts": ts, "text": text}
         return ts
 
-    def fail(self, method: str, error: str = "channel_not_found", *, status: int = 200,
-             retry_after: int | None = None, times: int = 1) -> None:
-        for _ in range(times):
-            self._failures[method].append(Failure(error, status, retry_after))
-
-    def stall(self, method: str, *, seconds: float = 5.0) -> Stall:
-        """Hold the next call to `method` for `seconds`, or until the stall is released."""
-        stall = Stall(seconds)
-        with self._lock:
-            self._stalls[method].append(stall)
-        return stall
-
-    def break_all(self, error: str = "internal_error", *, status: int = 200, retry_after: int | None = None) -> None:
-        """Every Web API call fails with `error` (and HTTP `status`) until `mend()`."""
-        self._outage = Failure(error, status, retry_after)
-
-    def stall_all(self, seconds: float) -> None:
-        """Every Web API call is answered `seconds` late until `mend()`."""
-        self._stall_seconds = seconds
-
-    def mend(self) -> None:
-        self._outage, self._stall_seconds = None, 0.0
-
     def refuse_connections(self) -> None:
         """Stop listening: connections are refused (what was recorded is kept)."""
         self.stop()
@@ -292,19 +236,21 @@ class SlackEmulator:
         method = path.removeprefix("/api/")
         token = (request.headers.get("Authorization") or "").removeprefix("Bearer ") or args.pop("token", None)
         self._record(method, args, token)
-        with self._lock:
-            failure = self._failures[method].popleft() if self._failures[method] else self._outage
-            stall = self._stalls[method].popleft() if self._stalls[method] else None
-        if stall:
-            stall.hold()
-        elif self._stall_seconds:
-            time.sleep(self._stall_seconds)
-        if failure:
+        faults = self._take_faults(method)
+        if faults.stall:
+            faults.stall.hold()
+        elif faults.stall_seconds:
+            time.sleep(faults.stall_seconds)
+        if failure := faults.failure:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return self._send(request, failure.status, {"ok": False, "error": failure.error}, headers=headers)
         if self.latency:
             time.sleep(self.latency)
-        self._send(request, 200, self._respond(method, args))
+        answer = self._respond(method, args)
+        if faults.cut:  # acted on, and the connection closed before any answer
+            request.close_connection = True
+            return None
+        self._send(request, 200, answer)
 
     @staticmethod
     def _parse_args(content_type: str, raw: bytes, full_path: str) -> dict[str, Any]:
