@@ -67,8 +67,7 @@ def create_app(
         logger=logger,
         listener_executor=listener_executor,
     )
-    app.use(count_and_time)
-    app.use(shared_client(app.client))
+    app.use(counted_with_shared_client(app.client))
     services = replace(services, people=UserDirectory(app.client))
     for handler in HANDLERS:
         handler.register(app, services)
@@ -76,17 +75,19 @@ def create_app(
     return app, services
 
 
-def shared_client(client: WebClient) -> Callable:
-    """A middleware that gives listeners the app's own client rather than Bolt's new one
-    per request, so every call goes over the app's kept-alive connections and honours
-    its pace. Safe: the token never changes (one workspace), and the client's pool is
-    made for threads."""
+def counted_with_shared_client(client: WebClient) -> Callable:
+    """The one global middleware: counts and times each request (bot/app/listener_metrics.py)
+    and gives listeners the app's own client rather than Bolt's new one per request, so
+    every call goes over the app's kept-alive connections and honours its pace. Safe: the
+    token never changes (one workspace), and the client's pool is made for threads. One
+    middleware, not two: Bolt injects each one's arguments by name on every request.
+    """
 
-    def use_app_client(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 — Bolt's name
+    def count_with_app_client(body: dict, context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 — Bolt's name
         context["client"] = client
-        next()
+        count_and_time(body, context, next)
 
-    return use_app_client
+    return count_with_app_client
 
 
 def answer_failed_request(error: Exception, body: dict, response: BoltResponse | None) -> BoltResponse | None:
