@@ -13,10 +13,12 @@ from sqlalchemy.engine import Engine
 
 from bot.app.listener_metrics import count_and_time, count_failure
 from bot.app.logs import ContextExecutor
+from bot.app.respond import PooledRespond
 from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
+from bot.web_api_client import PooledWebClient
 from handlers import (
     complaint_search, complaints, desk, digest, home, knowledge, knowledge_review, kudos, owner_notice, privacy,
     quality_index, reminders, surveys,
@@ -79,12 +81,16 @@ def counted_with_shared_client(client: WebClient) -> Callable:
     """The one global middleware: counts and times each request (bot/app/listener_metrics.py)
     and gives listeners the app's own client rather than Bolt's new one per request, so
     every call goes over the app's kept-alive connections and honours its pace. Safe: the
-    token never changes (one workspace), and the client's pool is made for threads. One
-    middleware, not two: Bolt injects each one's arguments by name on every request.
+    token never changes (one workspace), and the client's pool is made for threads. So
+    does `respond` (bot/app/respond.py). One middleware, not two: Bolt injects each one's
+    arguments by name on every request.
     """
+    pooled = isinstance(client, PooledWebClient)
 
     def count_with_app_client(body: dict, context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 — Bolt's name
         context["client"] = client
+        if pooled and context.response_url:
+            context["respond"] = PooledRespond(response_url=context.response_url, client=client)
         count_and_time(body, context, next)
 
     return count_with_app_client
