@@ -324,14 +324,15 @@ def set_message_location(
 
     One Core UPDATE … RETURNING (no ORM flush or identity map: this runs once per
     complaint logged): its row lock orders this against a concurrent change, so either
-    the change sees where the message is, or this returns the changed row.
+    the change sees where the message is, or this returns the changed row, built as the
+    ORM builds a row it reads (no validation of what the database holds).
     """
     row = session.connection().execute(
         _SET_LOCATION, {"complaint_id": complaint_id, "slack_channel": channel, "slack_ts": ts}
     ).one_or_none()
     if row is None:
         raise NotFound(f"There is no complaint C-{complaint_id}.")
-    return Complaint(**row._mapping)
+    return saved_complaint(dict(row._mapping))
 
 
 _SET_LOCATION = (

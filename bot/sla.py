@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -94,8 +95,16 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_targets(text: str) -> dict[str, Target]:
-    """`urgent=1h/8h,high=4h/24h` -> targets for every severity (defaults fill gaps)."""
-    return {**_targets_given(DEFAULT_SLA_TARGETS), **_targets_given(text)}
+    """`urgent=1h/8h,high=4h/24h` -> targets for every severity (defaults fill gaps).
+
+    Parsed once per text (`Settings.targets` asks on every SLA shown: each team copy,
+    each item of an App Home); each call gets a dict of its own."""
+    return dict(_parsed_targets(text))
+
+
+@lru_cache(maxsize=16)
+def _parsed_targets(text: str) -> tuple[tuple[str, Target], ...]:
+    return tuple({**_targets_given(DEFAULT_SLA_TARGETS), **_targets_given(text)}.items())
 
 
 def _targets_given(text: str) -> dict[str, Target]:

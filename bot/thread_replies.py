@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.team_copies import RETRY_EVERY, RETRY_FOR
@@ -39,12 +40,13 @@ class ThreadReply:
 def claim_for_complaint(open_session: SessionFactory, *, complaint_id: int, now: datetime) -> list[ThreadReply]:
     """The complaint's replies due now, claimed for this process, oldest first; none
     while its team message is not posted."""
-    return _claim(open_session, PendingThreadReply.complaint_id == complaint_id, now=now)
+    return _claim(open_session, _FOR_COMPLAINT, {"complaint_id": complaint_id}, now=now)
 
 
 def claim_due(open_session: SessionFactory, *, now: datetime, limit: int = 50) -> list[ThreadReply]:
     """Replies due another try (their team message posted late, or an earlier try failed)."""
-    return _claim(open_session, col(PendingThreadReply.created_at) > now - RETRY_FOR, now=now, limit=limit)
+    return _claim(open_session, _replies_where(_PENDING.created_at > bindparam("created_after")).limit(limit),
+                  {"created_after": now - RETRY_FOR}, now=now)
 
 
 def posted(open_session: SessionFactory, *, event_id: int, ts: str) -> None:
@@ -84,32 +86,50 @@ def drop_expired(open_session: SessionFactory, *, now: datetime) -> int:
         ).rowcount
 
 
-def _due(now: datetime):
-    """Not tried yet, or tried RETRY_EVERY ago (it failed, or its process died)."""
-    return or_(col(PendingThreadReply.tried_at).is_(None), col(PendingThreadReply.tried_at) <= now - RETRY_EVERY)
+def _due(tried_before):
+    """Not tried yet, or last tried before `tried_before`, RETRY_EVERY ago (it failed, or its process died)."""
+    return or_(_PENDING.tried_at.is_(None), _PENDING.tried_at <= tried_before)
 
 
-def _claim(open_session: SessionFactory, condition, *, now: datetime, limit: int = 50) -> list[ThreadReply]:
+def _claim(open_session: SessionFactory, statement, values: dict, *, now: datetime) -> list[ThreadReply]:
     # Read, then claim in a transaction that starts with its first write (a SQLite
     # transaction that read first could not take the write lock after another process wrote).
+    # The read is Core, columns only, its statement built once: it runs for every team
+    # copy posted, mostly to find nothing, and the ORM's loading cost several times the query.
     with open_session() as session:
-        rows = session.exec(
-            select(ComplaintEvent, Complaint)
-            .join(PendingThreadReply, col(PendingThreadReply.event_id) == ComplaintEvent.id)
-            .join(Complaint, col(Complaint.id) == PendingThreadReply.complaint_id)
-            .where(condition, _due(now), Complaint.slack_ts != "")
-            .order_by(col(PendingThreadReply.event_id)).limit(limit)
-        ).all()
+        rows = session.connection().execute(statement, {**values, "tried_before": now - RETRY_EVERY}).all()
     if not rows:
         return []
     with unit_of_work(open_session) as session:
-        return [_reply(event, complaint) for event, complaint in rows if _take(session, event.id, now)]
+        return [ThreadReply(event_id=row.event_id, reference=f"C-{row.complaint_id}", kind=EventKind(row.kind),
+                            actor_id=row.actor_id, note=row.note, channel=row.slack_channel, thread_ts=row.slack_ts)
+                for row in rows if _take(session, row.event_id, now)]
+
+
+_EVENT, _COMPLAINT, _PENDING = ComplaintEvent.__table__.c, Complaint.__table__.c, PendingThreadReply.__table__.c
+_REPLIES = (PendingThreadReply.__table__.join(ComplaintEvent.__table__, _PENDING.event_id == _EVENT.id)
+            .join(Complaint.__table__, _COMPLAINT.id == _PENDING.complaint_id))
+
+
+def _replies_where(condition):
+    """The replies meeting `condition` that are due (`tried_before` is bound per call) and
+    whose team message is posted, oldest first."""
+    return (
+        sa_select(_EVENT.id.label("event_id"), _EVENT.kind, _EVENT.actor_id, _EVENT.note,
+                  _COMPLAINT.id.label("complaint_id"), _COMPLAINT.slack_channel, _COMPLAINT.slack_ts)
+        .select_from(_REPLIES)
+        .where(condition, _due(bindparam("tried_before")), _COMPLAINT.slack_ts != "")
+        .order_by(_PENDING.event_id)
+    )
+
+
+_FOR_COMPLAINT = _replies_where(_PENDING.complaint_id == bindparam("complaint_id")).limit(50)
 
 
 def _take(session: Session, event_id: int, now: datetime) -> bool:
     """Claim one reply; False if another process took it first."""
     return bool(session.exec(
-        update(PendingThreadReply).where(col(PendingThreadReply.event_id) == event_id, _due(now))
+        update(PendingThreadReply).where(col(PendingThreadReply.event_id) == event_id, _due(now - RETRY_EVERY))
         .values(tried_at=now, tries=PendingThreadReply.tries + 1)
     ).rowcount)
 

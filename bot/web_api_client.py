@@ -20,6 +20,7 @@ from urllib.request import Request
 
 import urllib3
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 # Keep-alive connections kept per host: one per publisher thread and a few more for
 # listeners and scheduled jobs; a busier moment opens extra ones and closes them after.
@@ -36,24 +37,49 @@ class PooledWebClient(WebClient):
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if self.proxy is not None or not url.lower().startswith("http"):
             return super()._perform_urllib_http_request_internal(url, req)
-        try:
-            answer = self.pool.request("POST", url, body=req.data, headers=dict(req.header_items()),
-                                       redirect=False, preload_content=True)
-        except urllib3.exceptions.NewConnectionError as exc:
-            # Checked before timeouts: urllib3 counts a refused connection as one.
-            raise URLError(_cause(exc) or exc) from exc
-        except urllib3.exceptions.TimeoutError as exc:
-            raise URLError(TimeoutError(str(exc))) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise URLError(_cause(exc) or exc) from exc
-        headers = HTTPMessage()
-        for name, value in answer.headers.items():
-            headers[name] = value
-        if answer.status >= 300:
-            raise HTTPError(url, answer.status, answer.reason or "", headers, io.BytesIO(answer.data))
+        status, headers, data = pooled_post(self.pool, url, req)
         charset = headers.get_content_charset() or "utf-8"
-        body = answer.data if headers.get_content_type() == "application/gzip" else answer.data.decode(charset)
-        return {"status": answer.status, "headers": headers, "body": body}
+        body = data if headers.get_content_type() == "application/gzip" else data.decode(charset)
+        return {"status": status, "headers": headers, "body": body}
+
+
+class PooledWebhookClient(WebhookClient):
+    """slack_sdk's client for a response_url (`respond`), over a PooledWebClient's pool:
+    slack_sdk's own opens a connection (TLS to hooks.slack.com) for every answer."""
+
+    def __init__(self, *, url: str, pool: urllib3.PoolManager, **kwargs: Any) -> None:
+        super().__init__(url=url, **kwargs)
+        self.pool = pool
+
+    def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
+        if self.proxy is not None or not url.lower().startswith("http"):
+            return super()._perform_http_request_internal(url, req)
+        status, headers, data = pooled_post(self.pool, url, req, timeout=self.timeout)
+        return WebhookResponse(url=url, status_code=status, body=data.decode(headers.get_content_charset() or "utf-8"),
+                               headers=headers)
+
+
+def pooled_post(pool: urllib3.PoolManager, url: str, req: Request, *, timeout: float | None = None,
+                ) -> tuple[int, HTTPMessage, bytes]:
+    """POST `req` over `pool`: (status, headers, body) of a 2xx answer; any other answer,
+    or no answer, raised in urllib's shapes (HTTPError, URLError), which slack_sdk's
+    clients and retry handlers expect. `timeout`: other than the pool's."""
+    try:
+        answer = pool.request("POST", url, body=req.data, headers=dict(req.header_items()), redirect=False,
+                              preload_content=True, **({} if timeout is None else {"timeout": urllib3.Timeout(total=timeout)}))
+    except urllib3.exceptions.NewConnectionError as exc:
+        # Checked before timeouts: urllib3 counts a refused connection as one.
+        raise URLError(_cause(exc) or exc) from exc
+    except urllib3.exceptions.TimeoutError as exc:
+        raise URLError(TimeoutError(str(exc))) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise URLError(_cause(exc) or exc) from exc
+    headers = HTTPMessage()
+    for name, value in answer.headers.items():
+        headers[name] = value
+    if answer.status >= 300:
+        raise HTTPError(url, answer.status, answer.reason or "", headers, io.BytesIO(answer.data))
+    return answer.status, headers, answer.data
 
 
 def _cause(exc: BaseException) -> BaseException | None:

@@ -271,3 +271,34 @@ def test_huge_files_are_refused(tmp_path):
     write_article(tmp_path, "huge.md", "Huge", body="x" * 1_100_000)
     library = KnowledgeLibrary(tmp_path)
     assert "over 1,000,000 bytes" in str(library.refresh().problems[0])
+
+
+def test_a_complaint_after_the_articles_change_is_not_answered_from_a_remembered_analysis(tmp_path):
+    # Suggestions on the ack path remember each complaint's lexical stage per sequence of
+    # words the index knows (bot/knowledge/search.py); after an edit reloaded while the bot
+    # runs, a complaint made of the same known words must be matched against the new articles.
+    from bot.knowledge.suggestions import articles_for_complaint
+    from bot.knowledge.text import normalise, terms
+
+    ticker = Ticker()
+    library = KnowledgeLibrary(write_sample(tmp_path), min_interval=1.0, monotonic=ticker)
+    library.refresh()
+    library.finish_calibration(timeout=60)
+    first, complaint = "Jane Roe: the customer was charged twice, 1182", "Li Wei: the customer was charged twice, 90417"
+    before = [hit.key for hit in library.search(first, limit=5).hits]
+    old_index = library.snapshot.index
+    bump(write_article(tmp_path, "billing/double-charges.md", "Double charges", tags=["billing"],
+                       questions=["customer was charged twice", "two payments for one purchase"],
+                       body="Void the second payment the same day."))
+    ticker.now += 2
+    library.refresh_if_due()
+    library.finish_calibration(timeout=60)
+    after = articles_for_complaint(library, complaint)
+    fresh = KnowledgeLibrary(tmp_path)
+    fresh.refresh()
+    words = terms(normalise(complaint), drop_stopwords=False)
+    assert old_index._analysis_key(words) == library.snapshot.index._analysis_key(words)  # what a stale memo would match
+    got, expected = library.search(complaint, limit=5), fresh.search(complaint, limit=5)
+    assert "billing/double-charges.md" not in before and got.hits[0].key == "billing/double-charges.md"
+    assert [a.path for a in after] == [a.path for a in articles_for_complaint(fresh, complaint)]
+    assert [(h.key, h.score, h.confidence) for h in got.hits] == [(h.key, h.score, h.confidence) for h in expected.hits]

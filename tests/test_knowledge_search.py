@@ -123,3 +123,17 @@ def test_a_typo_is_corrected_once_per_index_and_ranks_the_same_every_time():
     assert [hit.confidence for hit in again.hits] == [hit.confidence for hit in first.hits]
     assert index._correct.cache_info().misses == scans  # every word of the second was known or remembered
     assert SearchIndex(DOCS)._correct.cache_info().currsize == 0  # a new index (edited articles) starts afresh
+
+
+def test_a_complaints_lexical_stage_is_remembered_whatever_its_order_number_and_name():
+    index = SearchIndex(DOCS)
+    index.search("Jane Roe was charged twice for order 1182, refnud please")
+    remembered = index._lexical_stage.cache_info()
+    # Another order and customer, the same words the index knows: the lexical stage is
+    # not worked out again, and the answer is what an index that never saw the first gives.
+    again = index.search("Ahmed Ali was charged twice for order 90417, refnud please")
+    assert index._lexical_stage.cache_info().hits == remembered.hits + 1
+    fresh = SearchIndex(DOCS).search("Ahmed Ali was charged twice for order 90417, refnud please")
+    assert again.hits and again.hits[0].key == "refunds.md"
+    assert (again.answered, again.reason) == (fresh.answered, fresh.reason)
+    assert [(h.key, h.score, h.confidence) for h in again.hits] == [(h.key, h.score, h.confidence) for h in fresh.hits]

@@ -13,10 +13,12 @@ from sqlalchemy.engine import Engine
 
 from bot.app.listener_metrics import count_and_time, count_failure
 from bot.app.logs import ContextExecutor
+from bot.app.respond import PooledRespond
 from bot.app.slack_auth import BotAuthorization
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.services import Services, build_services, logger, make_client
+from bot.web_api_client import PooledWebClient
 from handlers import (
     complaint_search, complaints, desk, digest, home, knowledge, knowledge_review, kudos, owner_notice, privacy,
     quality_index, reminders, surveys,
@@ -67,8 +69,7 @@ def create_app(
         logger=logger,
         listener_executor=listener_executor,
     )
-    app.use(count_and_time)
-    app.use(shared_client(app.client))
+    app.use(counted_with_shared_client(app.client))
     services = replace(services, people=UserDirectory(app.client))
     for handler in HANDLERS:
         handler.register(app, services)
@@ -76,17 +77,23 @@ def create_app(
     return app, services
 
 
-def shared_client(client: WebClient) -> Callable:
-    """A middleware that gives listeners the app's own client rather than Bolt's new one
-    per request, so every call goes over the app's kept-alive connections and honours
-    its pace. Safe: the token never changes (one workspace), and the client's pool is
-    made for threads."""
+def counted_with_shared_client(client: WebClient) -> Callable:
+    """The one global middleware: counts and times each request (bot/app/listener_metrics.py)
+    and gives listeners the app's own client rather than Bolt's new one per request, so
+    every call goes over the app's kept-alive connections and honours its pace. Safe: the
+    token never changes (one workspace), and the client's pool is made for threads. So
+    does `respond` (bot/app/respond.py). One middleware, not two: Bolt injects each one's
+    arguments by name on every request.
+    """
+    pooled = isinstance(client, PooledWebClient)
 
-    def use_app_client(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 — Bolt's name
+    def count_with_app_client(body: dict, context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 — Bolt's name
         context["client"] = client
-        next()
+        if pooled and context.response_url:
+            context["respond"] = PooledRespond(response_url=context.response_url, client=client)
+        count_and_time(body, context, next)
 
-    return use_app_client
+    return count_with_app_client
 
 
 def answer_failed_request(error: Exception, body: dict, response: BoltResponse | None) -> BoltResponse | None:

@@ -26,12 +26,15 @@ How a question is scored (each choice was kept because bench/kb_search.py said s
    looking like "receipt" is no evidence.
 
 All the work per query is done by numpy and rapidfuzz over arrays built once
-(bot.knowledge.index).
+(bot.knowledge.index). Steps 1-3 depend only on the words of the question the index
+knows or can correct, so each index remembers their outcome per such sequence of words:
+complaints differ mostly by order numbers and names, and those only change step 4.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache, partial
 
 import numpy as np
@@ -46,6 +49,10 @@ from bot.knowledge.text import STOPWORDS, normalise, stem, terms
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 48
 CORRECTIONS_KEPT = 8192
+# Lexical stages remembered per index (see SearchIndex._analysis_key): a few kilobytes each.
+ANALYSES_KEPT = 4096
+# In an analysis key, a word that carries content but that the index neither knows nor can correct.
+OTHER = ""
 # A calibration fold's index takes its typo corrections from the whole index's (each
 # word scanned once for all folds, not once per fold): the best this many, less those
 # the fold's articles do not use, which leaves the fold's own best two unless more
@@ -61,6 +68,27 @@ FEATURES = ("coverage", "known", "fuzzy", "lead", "exact", "similarity", "classi
 EXACT = FEATURES.index("exact")
 # How many hits an answer shows (/kb, the App Home): the gate judges them together.
 SHOWN = 3
+
+
+@dataclass(frozen=True)
+class _Lexical:
+    """A query's lexical stage, which only the words the index knows or can correct
+    decide (SearchIndex._analysis_key): the analysis (terms and pairs weighted by idf,
+    the content terms, the information), the candidates by lexical score, and what is
+    needed of each (its score, its coverage, its titles and questions to re-rank)."""
+
+    scored: list[tuple[int, float]]
+    scored_pairs: list[list[tuple[int, float]]]
+    content: list[tuple[int, float]]
+    exact: list[tuple[int, float]]
+    information: float
+    known: float
+    candidates: np.ndarray
+    lexical: np.ndarray  # of the candidates, in their order; likewise the coverages
+    coverage: np.ndarray
+    exact_coverage: np.ndarray
+    fuzzy_texts: tuple[str, ...]
+    fuzzy_slots: np.ndarray
 
 
 class SearchIndex:
@@ -92,6 +120,10 @@ class SearchIndex:
         self._correct = lru_cache(maxsize=CORRECTIONS_KEPT)(
             self._corrections if corrections_from is None else self._fold_corrections)
         self._whole_index = corrections_from
+        # Complaints and questions are made of the same few hundred words the index knows
+        # (what differs, order numbers and names, it does not know): the lexical stage is
+        # worked out once per such sequence of words, and only the fuzzy re-ranking per query.
+        self._lexical_stage = lru_cache(maxsize=ANALYSES_KEPT)(self._lexical_of)
         # The corrections its calibration folds choose from (see FOLD_CORRECTIONS).
         self._wide_corrections = lru_cache(maxsize=CORRECTIONS_KEPT)(partial(self._corrections, limit=FOLD_CORRECTIONS))
         self._semantic = None if encoder is None else SemanticIndex(
@@ -136,7 +168,45 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def _query_terms(self, words: list[str]) -> tuple[list[tuple[int, float]], list[int], list[tuple[int, float]], float, float]:
+    def _analysis_key(self, words: list[str]) -> tuple[str, ...]:
+        """What the lexical stage of `words` depends on: the words the index knows or can
+        correct, in order, with OTHER where another word carries content (it counts as
+        the rarest; kept in its place, so the information is summed in the same order).
+        What those words are (an order number, a name) changes only the fuzzy re-ranking."""
+        key: list[str] = []
+        for word in dict.fromkeys(words):
+            if self._postings.term_id(word) is not None or self._correct(word):
+                key.append(word)
+            elif word not in STOPWORD_TERMS:
+                key.append(OTHER)
+        return tuple(key)
+
+    def _lexical_of(self, key: tuple[str, ...]) -> _Lexical | str:
+        """The lexical stage for an analysis key (see `_analysis_key`), or why there is none."""
+        query_terms, query_pairs, content_terms, information, known = self._query_terms(key)
+        if not information:
+            return "the question has only common words"
+        scored = [(term_id, weight * self._postings.idf[term_id]) for term_id, weight in query_terms]
+        scored_pairs = self._scored_pairs(query_pairs)
+        lexical = self._lexical_scores(scored, scored_pairs)
+        count = min(self.weights.candidates, int(np.count_nonzero(lexical)))
+        candidates = np.argpartition(-lexical, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
+        exact = [(t, weight) for t, weight in content_terms if weight == 1.0]
+        stage = _Lexical(scored, scored_pairs, content_terms, exact, information, known, candidates,
+                         lexical[candidates], self._coverage(content_terms, candidates), self._coverage(exact, candidates),
+                         *self._fuzzy_texts(candidates))
+        for array in (stage.candidates, stage.lexical, stage.coverage, stage.exact_coverage, stage.fuzzy_slots):
+            array.setflags(write=False)  # shared by every query with this key
+        return stage
+
+    def _lexical_scores(self, scored: list[tuple[int, float]], scored_pairs: list[list[tuple[int, float]]]) -> np.ndarray:
+        lexical = np.zeros(len(self.docs))
+        for (shard, members), pairs in zip(self._postings.shards, scored_pairs):
+            lexical[members] += shard.lexical(scored, pairs, self.weights)
+        return lexical
+
+    def _query_terms(self, key: tuple[str, ...]) -> tuple[
+            list[tuple[int, float]], list[int], list[tuple[int, float]], float, float]:
         """Term ids to score with, with their weights (1, or a typo correction's similarity);
         the keys of adjacent pairs of those words (as corrected); the subset that carries
         content (no stopwords, no pairs) for coverage; the information (idf) of the
@@ -146,7 +216,10 @@ class SearchIndex:
         content: dict[int, float] = {}
         information = known = 0.0
         corrected: list[int] = []
-        for word in dict.fromkeys(words):
+        for word in key:
+            if word == OTHER:
+                information += self._postings.idf_max
+                continue
             is_content = word not in STOPWORD_TERMS
             term_id = self._postings.term_id(word)
             if term_id is not None:
@@ -158,8 +231,7 @@ class SearchIndex:
             else:
                 found = [(self._postings.vocabulary[term], similarity) for term, similarity in self._correct(word)]
                 information += self._postings.idf_max if is_content else 0.0
-            if found:
-                corrected.append(found[0][0])
+            corrected.append(found[0][0])
             for term_id, weight in found:
                 chosen[term_id] = max(chosen.get(term_id, 0.0), weight)
                 if is_content:
@@ -240,51 +312,58 @@ class SearchIndex:
         words = terms(normalised, drop_stopwords=False)[:MAX_QUERY_TERMS]
         if not words:
             return "the question has no words to search for"
-        query_terms, query_pairs, content_terms, information, known = self._query_terms(words)
-        if not information:
-            return "the question has only common words"
-
-        scored = [(term_id, weight * self._postings.idf[term_id]) for term_id, weight in query_terms]
-        lexical = np.zeros(len(self.docs))
-        for (shard, members), pairs in zip(self._postings.shards, self._scored_pairs(query_pairs)):
-            lexical[members] += shard.lexical(scored, pairs, w)
-
-        count = min(w.candidates, int(np.count_nonzero(lexical)))
-        candidates = np.argpartition(-lexical, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
+        stage = self._lexical_stage(self._analysis_key(words))
+        if isinstance(stage, str):
+            return stage
+        candidates, lexical = stage.candidates, stage.lexical
+        coverage, exact_coverage = stage.coverage, stage.exact_coverage
         similarity = probability = None
         if self._semantic is not None:
             similarity, probability = self._semantic.scores(query[:MAX_QUERY_CHARS])
             nearest = min(w.semantic_candidates, len(self.docs))
             candidates = np.union1d(candidates, np.argpartition(-similarity, nearest - 1)[:nearest])
+            lexical = self._lexical_scores(stage.scored, stage.scored_pairs)[candidates]
+            coverage, exact_coverage = self._coverage(stage.content, candidates), self._coverage(stage.exact, candidates)
         if candidates.size == 0:
             return "no article uses these words"
-        fuzzy = self._fuzzy_scores(normalised, candidates)
-        relative = lexical[candidates] / max(lexical[candidates].max(), 1e-12)
+        if similarity is None:
+            fuzzy = self._fuzzy_scores(normalised, candidates.size, stage.fuzzy_texts, stage.fuzzy_slots)
+        else:
+            fuzzy = self._fuzzy_scores(normalised, candidates.size, *self._fuzzy_texts(candidates))
+        relative = lexical / max(lexical.max(), 1e-12)
         final = (1 - w.fuzzy) * relative + w.fuzzy * fuzzy
         if similarity is not None:
             meaning = similarity[candidates]
             if probability is not None:
                 meaning = (1 - w.semantic_classifier) * meaning + w.semantic_classifier * probability[candidates]
             final = (1 - w.semantic) * final + w.semantic * meaning
-        top = np.argsort(-final, kind="stable")[:limit]
+        order = np.argsort(-final, kind="stable")
+        top = order[:limit]
         # Features only for what is shown (bot.knowledge.calibration turns them into probabilities).
-        best_other = np.array([np.max(np.delete(final, i), initial=0.0) for i in top])
-        exact = [(t, weight) for t, weight in content_terms if weight == 1.0]
-        columns = [self._coverage(content_terms, candidates[top]) / information,
-                   np.full(top.size, known / information), fuzzy[top], final[top] - best_other,
-                   self._coverage(exact, candidates[top]) / information]
+        # The best other candidate's score (0 at least): the first's runner-up, the others' first.
+        first, second = float(final[order[0]]), float(final[order[1]]) if order.size > 1 else 0.0
+        best_other = np.array([max(second if place == 0 else first, 0.0) for place in range(top.size)])
+        information = stage.information
+        columns = [coverage[top] / information, np.full(top.size, stage.known / information), fuzzy[top],
+                   final[top] - best_other, exact_coverage[top] / information]
         if similarity is not None:
             columns += [similarity[candidates[top]],
                         probability[candidates[top]] if probability is not None else np.zeros(top.size)]
         return candidates[top], final[top], np.column_stack(columns)
 
-    def _fuzzy_scores(self, normalised: str, candidates: np.ndarray) -> np.ndarray:
-        """Best rapidfuzz similarity (0..1) of the query to each candidate's title or questions."""
-        best = np.zeros(len(candidates))
-        texts, slots = [], []
+    def _fuzzy_texts(self, candidates: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+        """The candidates' titles and questions, and which candidate (by place) each is of."""
+        texts: list[str] = []
+        slots: list[int] = []
         for slot, doc in enumerate(candidates):
             texts += self._postings.fuzzy[doc]
             slots += [slot] * len(self._postings.fuzzy[doc])
+        return tuple(texts), np.asarray(slots, dtype=np.intp)
+
+    def _fuzzy_scores(self, normalised: str, count: int, texts: Sequence[str], slots: np.ndarray) -> np.ndarray:
+        """Best rapidfuzz similarity (0..1) of the query to each of `count` candidates'
+        title or questions (`texts`, each of the candidate at its slot)."""
+        best = np.zeros(count)
         if texts:
             scores = process.cdist([normalised], texts, scorer=fuzz.token_sort_ratio, processor=None, dtype=np.float64)[0]
             np.maximum.at(best, slots, scores / 100)
