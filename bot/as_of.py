@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_
 from sqlmodel import Session, col, select
 
+from bot.periods import BY_PERIOD, in_periods, period_of
 from bot.sla import Target, TargetKind
 from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
 from models.db import seconds_between
@@ -73,30 +74,52 @@ def within(column, period_start: datetime, period_end: datetime) -> ColumnElemen
     return (column >= period_start) & (column < period_end)
 
 
-def count(session: Session, *conditions) -> int:
-    return session.exec(select(func.count()).select_from(Complaint).where(COUNTED, *conditions)).one()
+@dataclass(frozen=True)
+class Changes:
+    """The counted complaints resolved or reopened since a moment (`changes_since`): each
+    one's resolutions and reopenings since, in order, its creation time and whether it
+    is open now. `at(moment)` reads them for any moment from then on."""
+
+    events: dict[int, list[tuple[datetime, str]]]
+    complaints: dict[int, tuple[datetime, bool]]
+
+    def at(self, moment: datetime) -> list[tuple[int, bool, bool]]:
+        """(id, open at `moment`, open now) of those logged before `moment` and resolved
+        or reopened since it: the first such event after it says how it stood then."""
+        changed = []
+        for complaint_id, (created, open_now) in self.complaints.items():
+            if created >= moment:
+                continue
+            first = next((kind for at, kind in self.events[complaint_id] if at >= moment), None)
+            if first is not None:
+                changed.append((complaint_id, first == EventKind.RESOLVED.value, open_now))
+        return changed
+
+
+def changes_since(session: Session, since: datetime, until: datetime) -> Changes:
+    """The complaints logged before `until` and resolved or reopened since `since`, for
+    `Changes.at` a moment between the two: one read of the events since (the index of
+    event times) and one of their complaints by primary key (an IN subquery, which both
+    databases answer that way; a join had SQLite walk the complaints by creation time)."""
+    since_then = (ComplaintEvent.at >= since, col(ComplaintEvent.kind).in_(OPENING))
+    ordered: dict[int, list[tuple[int, datetime, str]]] = {}
+    for event_id, complaint_id, at, kind in session.exec(
+        select(ComplaintEvent.id, ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.kind).where(*since_then)
+    ):
+        ordered.setdefault(complaint_id, []).append((event_id, at, kind))
+    # Ordered here: ORDER BY id would have SQLite walk the whole table in id order.
+    events = {complaint_id: [(at, kind) for _, at, kind in sorted(rows)] for complaint_id, rows in ordered.items()}
+    rows = session.exec(select(Complaint.id, Complaint.created_at, Complaint.status).where(
+        col(Complaint.id).in_(select(ComplaintEvent.complaint_id).where(*since_then)), COUNTED,
+        Complaint.created_at < until,
+    ))
+    return Changes(events, {complaint_id: (created, status in OPEN_STATUSES) for complaint_id, created, status in rows})
 
 
 def changed_since(session: Session, moment: datetime) -> list[tuple[int, bool, bool]]:
     """(id, open at `moment`, open now) of the counted complaints logged before `moment`
-    and resolved or reopened since: the events since come from the index of event times,
-    then their complaints by primary key (two plain reads the planner cannot turn into a
-    scan of the history)."""
-    first_kind: dict[int, str] = {}
-    # Sorted here: ORDER BY id would have SQLite walk the whole table in id order.
-    for _, complaint_id, kind in sorted(session.exec(
-        select(ComplaintEvent.id, ComplaintEvent.complaint_id, ComplaintEvent.kind)
-        .where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
-    )):
-        first_kind.setdefault(complaint_id, kind)
-    ids = list(first_kind)
-    changed = []
-    for start in range(0, len(ids), CHUNK):
-        rows = session.exec(select(Complaint.id, Complaint.status).where(
-            col(Complaint.id).in_(ids[start:start + CHUNK]), COUNTED, Complaint.created_at < moment))
-        changed += [(complaint_id, first_kind[complaint_id] == EventKind.RESOLVED.value, status in OPEN_STATUSES)
-                    for complaint_id, status in rows]
-    return changed
+    and resolved or reopened since."""
+    return changes_since(session, moment, moment).at(moment)
 
 
 def _open_now(session: Session, *conditions) -> int:
@@ -193,11 +216,20 @@ def resolutions(period_start: datetime, period_end: datetime):
     )
 
 
-def resolved_count(session: Session, period_start: datetime, period_end: datetime) -> int:
-    resolved = resolutions(period_start, period_end)
-    return session.exec(
-        select(func.count()).select_from(resolved).join(Complaint, Complaint.id == resolved.c.complaint_id).where(COUNTED)
-    ).one()
+def resolved_per_period(session: Session, bounds: Sequence[datetime]) -> dict[int, int]:
+    """Complaints resolved in each period (`bounds`, see bot/periods.py), each once a period
+    however often it was resolved in it: one grouped query."""
+    period = period_of(ComplaintEvent.at, bounds)
+    resolved = (
+        select(ComplaintEvent.complaint_id.label("complaint_id"), period.label("p"))
+        .where(in_periods(ComplaintEvent.at, bounds), ComplaintEvent.kind == EventKind.RESOLVED.value)
+        .group_by(ComplaintEvent.complaint_id, BY_PERIOD)
+        .subquery()
+    )
+    return dict(session.exec(
+        select(resolved.c.p, func.count()).select_from(resolved)
+        .join(Complaint, Complaint.id == resolved.c.complaint_id).where(COUNTED).group_by(resolved.c.p)
+    ).all())
 
 
 # ----- targets missed ----------------------------------------------------------------------------
