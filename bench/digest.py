@@ -185,7 +185,13 @@ def sql_figures(services: Services, week: IsoWeek = WEEK) -> dict:
         open_session=services.open_session, settings=services.settings, people=None, week=week, now=services.clock(),
         articles=services.knowledge.articles, shown=people_shown,
     )
-    return comparable(digest.as_json())
+    data = digest.as_json()
+    # The daily index's points as the digest counts them, for a check against the SQI's own.
+    return {**comparable(data), "quality": data["quality"]}
+
+
+def without_quality(figures: dict) -> dict:
+    return {key: value for key, value in figures.items() if key != "quality"}
 
 
 def sqi_figures(services: Services) -> dict:
@@ -376,17 +382,21 @@ def main() -> int:
             naive_late = naive_once(url, "naive-late", args.naive_repeat, saved.with_suffix(".late.json"),
                                     args.naive_again)
             sqi = measure_in_child(url, "sqi", args.repeat)
-            same = figures_match(sql["figures"], naive["figures"])
+            same = figures_match(without_quality(sql["figures"]), naive["figures"])
             # Four weeks late, the morale part's window differs in how the naive version
             # reads owners; the service figures must agree.
-            same_late = figures_match({**late["figures"], "sections": None}, {**naive_late["figures"], "sections": None})
-            agreed &= same and same_late
+            same_late = figures_match({**without_quality(late["figures"]), "sections": None},
+                                      {**naive_late["figures"], "sections": None})
+            # The digest counts the week's daily index in SQL; the SQI lists the complaints behind it.
+            same_sqi = [day["points"] for day in sql["figures"]["quality"]["days"]] == \
+                [day["points"] for day in sqi["figures"]["days"]]
+            agreed &= same and same_late and same_sqi
             for variant, result, agreement in (
                 (f"sql (bot.digest.compute_digest, {WEEK})", sql, same),
                 (f"naive (rows into Python, {WEEK})", naive, same),
                 (f"as of {LATE_WEEK}'s end, computed 4 weeks late", late, same_late),
                 ("naive, 4 weeks late", naive_late, same_late),
-                (f"daily index, 7 days of {WEEK}", sqi, None),
+                (f"daily index, 7 days of {WEEK} (same points as the digest's)", sqi, same_sqi),
             ):
                 wall = statistics.median(result["seconds"])
                 server = result.get("server_cpu") or [0.0] * len(result["seconds"])
@@ -403,7 +413,7 @@ def main() -> int:
                   f"{sql['figures']['logged']}, open {sql['figures']['open']}; morale: this week {morale['this_week']}, "
                   f"active staff {morale['active_staff']}, {len(morale['reciprocal_pairs'])} pairs, "
                   f"{len(morale['limit_hitters'])} limit hitters; load average {load_average()} -->", flush=True)
-            if not (same and same_late):
+            if not (same and same_late and same_sqi):
                 print(json.dumps({"sql": sql["figures"], "naive": naive["figures"], "late": late["figures"],
                                   "naive_late": naive_late["figures"]}, indent=1), file=sys.stderr)
             if cluster is not None:

@@ -12,7 +12,8 @@ service-quality index) therefore reads what had happened by the moment it is abo
 * resolutions: the `resolved` events themselves, not the row's latest `resolved_at`;
 * resolution targets of complaints that ever waited on the customer: replayed from
   their `waiting` / `resumed` events up to the moment, so a wait that began later
-  moves nothing (first-response times are set once and never move).
+  moves nothing (first-response times are set once and never move); see
+  bot/missed_targets.py.
 
 An `edited` event is not replayed: an edit corrects what the complaint always was (its
 severity, so its targets, or its category), so past weeks read the corrected values.
@@ -24,27 +25,20 @@ after a moment is the one with the smallest id.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from bot.periods import BY_PERIOD, in_periods, period_of
-from bot.sla import Target, TargetKind
-from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
-from models.db import seconds_between
+from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind
 
 # A duplicate merged into another complaint is left out of every volume and time.
 COUNTED = col(Complaint.merged_into_id).is_(None)
 OPENING = (EventKind.RESOLVED.value, EventKind.REOPENED.value)
-CLOCK_KINDS = (EventKind.WAITING.value, EventKind.RESUMED.value, EventKind.RESOLVED.value,
-               EventKind.REOPENED.value, EventKind.MERGED.value)
 CHUNK = 500
-# A literal, not a bound parameter: only then can SQLite see that a query's
-# `paused_seconds > 0` is the partial index's own condition and use it.
-PAUSED_INDEX_ZERO = literal_column("0")
 
 
 @dataclass(frozen=True)
@@ -59,15 +53,6 @@ class OpenComplaint:
     @property
     def reference(self) -> str:
         return f"C-{self.id}"
-
-
-@dataclass(frozen=True)
-class MissedTarget:
-    """A target that fell due at `due_at` without being reached."""
-
-    kind: TargetKind
-    complaint_id: int
-    due_at: datetime
 
 
 def within(column, period_start: datetime, period_end: datetime) -> ColumnElement[bool]:
@@ -230,121 +215,6 @@ def resolved_per_period(session: Session, bounds: Sequence[datetime]) -> dict[in
         select(resolved.c.p, func.count()).select_from(resolved)
         .join(Complaint, Complaint.id == resolved.c.complaint_id).where(COUNTED).group_by(resolved.c.p)
     ).all())
-
-
-# ----- targets missed ----------------------------------------------------------------------------
-def missed_targets(session: Session, *, start: datetime, until: datetime, targets: dict[str, Target]) -> list[MissedTarget]:
-    """Targets that fell due in [start, until) and were not reached by then.
-
-    A first response is missed when it came later than its target, or not at all. A
-    resolution is missed when the complaint's first resolution came after its deadline;
-    for complaints that waited on the customer that deadline is replayed from the
-    history (`_resolution_deadline`).
-    """
-    missed = []
-    for severity, target in targets.items():
-        missed += _first_responses_missed(session, severity, target.first_response, start, until)
-        missed += _unpaused_resolutions_missed(session, severity, target.resolution, start, until)
-    missed += _paused_resolutions_missed(session, targets, start, until)
-    return sorted(missed, key=lambda m: (m.due_at, m.complaint_id, m.kind.value))
-
-
-def _first_responses_missed(session, severity: str, allowed: timedelta, start, until) -> list[MissedTarget]:
-    late = seconds_between(session, Complaint.created_at, Complaint.first_responded_at) > allowed.total_seconds()
-    rows = session.exec(select(Complaint.id, Complaint.created_at).where(
-        COUNTED, Complaint.severity == severity, within(Complaint.created_at, start - allowed, until - allowed),
-        or_(col(Complaint.first_responded_at).is_(None), late),
-    ))
-    return [MissedTarget(TargetKind.FIRST_RESPONSE, complaint_id, created + allowed) for complaint_id, created in rows]
-
-
-def _never_paused():
-    return and_(Complaint.paused_seconds == 0, col(Complaint.waiting_since).is_(None))
-
-
-def _unpaused_resolutions_missed(session, severity: str, allowed: timedelta, start, until) -> list[MissedTarget]:
-    in_time = exists().where(
-        ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.kind == EventKind.RESOLVED.value,
-        seconds_between(session, Complaint.created_at, ComplaintEvent.at) <= allowed.total_seconds(),
-    )
-    rows = session.exec(select(Complaint.id, Complaint.created_at).where(
-        COUNTED, Complaint.severity == severity, _never_paused(),
-        within(Complaint.created_at, start - allowed, until - allowed), ~in_time,
-    ))
-    return [MissedTarget(TargetKind.RESOLUTION, complaint_id, created + allowed) for complaint_id, created in rows]
-
-
-def _paused_resolutions_missed(session, targets: dict[str, Target], start, until) -> list[MissedTarget]:
-    """Complaints that waited (now or ever) and could be due in the window, replayed."""
-    # Two reads, each through its own index: those that waited before (the partial index
-    # of paused complaints, by creation time) and those waiting now (the status index;
-    # few, so their times are checked here rather than letting the planner pick the
-    # index of every complaint's creation time).
-    candidates = {}
-    for severity, target in targets.items():
-        budget = target.resolution.total_seconds() + col(Complaint.paused_seconds)
-        rows = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
-            COUNTED, Complaint.severity == severity, Complaint.created_at < until - target.resolution,
-            Complaint.paused_seconds > PAUSED_INDEX_ZERO, seconds_between(session, Complaint.created_at, start) <= budget,
-        ))
-        candidates.update((row[0], row) for row in rows)
-    waiting = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
-        COUNTED, Complaint.status == Status.WAITING.value))
-    candidates.update((row[0], row) for row in waiting if row[1] < until - targets[row[2]].resolution)
-    candidates = list(candidates.values())
-    histories = _clock_events(session, [row[0] for row in candidates], until)
-    missed = []
-    for complaint_id, created, severity in candidates:
-        due, resolved_at = _resolution_deadline(created, targets[severity].resolution, histories.get(complaint_id, []), until)
-        if due is not None and start <= due < until and (resolved_at is None or resolved_at > due):
-            missed.append(MissedTarget(TargetKind.RESOLUTION, complaint_id, due))
-    return missed
-
-
-def _clock_events(session: Session, ids: Sequence[int], until: datetime) -> dict[int, list[tuple[str, datetime]]]:
-    histories: dict[int, list[tuple[str, datetime]]] = {}
-    for start in range(0, len(ids), CHUNK):
-        rows = session.exec(
-            select(ComplaintEvent.complaint_id, ComplaintEvent.kind, ComplaintEvent.at)
-            .where(col(ComplaintEvent.complaint_id).in_(ids[start:start + CHUNK]), col(ComplaintEvent.kind).in_(CLOCK_KINDS),
-                   ComplaintEvent.at < until)
-            .order_by(col(ComplaintEvent.id))
-        )
-        for complaint_id, kind, at in rows:
-            histories.setdefault(complaint_id, []).append((kind, at))
-    return histories
-
-
-def _resolution_deadline(
-    created: datetime, allowed: timedelta, events: Iterable[tuple[str, datetime]], until: datetime
-) -> tuple[datetime | None, datetime | None]:
-    """(The resolution deadline as it stood at `until`, None while a wait begun before it
-    still held the clock; the first resolution before `until`.)
-
-    Waits are taken in order: each one begun before the deadline moves it by its length,
-    one begun after it moves nothing (a target already missed stays missed).
-    """
-    due, waiting_since, resolved_at = created + allowed, None, None
-    for kind, at in events:
-        if kind == EventKind.WAITING.value:
-            waiting_since = at
-            continue
-        if waiting_since is not None:
-            if waiting_since < due:
-                due += at - waiting_since
-            waiting_since = None
-        if kind == EventKind.RESOLVED.value and resolved_at is None:
-            resolved_at = at
-    if waiting_since is not None and waiting_since < due:
-        return None, resolved_at
-    return due, resolved_at
-
-
-def count_by_kind(missed: Iterable[MissedTarget]) -> dict[str, int]:
-    result = {kind.value: 0 for kind in TargetKind}
-    for target in missed:
-        result[target.kind.value] += 1
-    return result
 
 
 def answers_in(session: Session, period_start: datetime, period_end: datetime) -> list[tuple[int, datetime, int]]:

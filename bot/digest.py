@@ -27,14 +27,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 
 from bot.as_of import (
-    COUNTED, OpenComplaint, answers_in, changes_since, count_by_kind, missed_targets, oldest_open_at, open_at,
+    COUNTED, OpenComplaint, answers_in, changes_since, oldest_open_at, open_at,
     resolutions, resolved_per_period, within,
 )
 from bot.config import Settings
@@ -45,8 +45,9 @@ from bot.morale import MoraleReport, NamedReport, named_report
 from bot.nps import Nps
 from bot.people import PeopleDirectory
 from bot.periods import BY_PERIOD, grouped_percentiles, in_periods, period_of
-from bot.quality_index import IndexRules, WeekQuality, parse_weights, week_quality
-from bot.sla import Target
+from bot.missed_targets import missed_per_period
+from bot.quality_index import IndexRules, WeekQuality, day_periods, parse_weights, week_quality
+from bot.sla import Target, TargetKind
 from bot.survey_figures import SurveyFigures, survey_figures
 from bot.weeks import IsoWeek, Period
 from models.complaints import Complaint, Severity
@@ -242,7 +243,11 @@ def weekly_digest(
     start, end = period.start, period.end
     as_of = min(end, now)
     logged_in = within(Complaint.created_at, start, end)
-    missed = missed_targets(session, start=start, until=as_of, targets=targets)
+    rules = rules or IndexRules(parse_weights(""), targets)
+    # Targets missed on each day of this week and the week before, counted once for the
+    # breaches and the daily index (when it weighs the same targets).
+    days = day_periods(week.monday - timedelta(days=7), 14, zone, now)
+    missed = missed_per_period(session, bounds=days, targets=targets)
     # One read of the complaints resolved or reopened since the week before's end, for both weeks' ends.
     before_as_of = min(before.end, now)
     changes = changes_since(session, before_as_of, as_of)
@@ -262,15 +267,15 @@ def weekly_digest(
         open=Count(open_at(session, as_of, changed), open_at(session, before_as_of, changes.at(before_as_of))),
         first_response=first_responses(session, start, end),
         resolution=resolution_times(session, start, end),
-        breaches=count_by_kind(missed),
+        breaches={kind.value: sum(missed[kind][7:]) for kind in TargetKind},
         by_category=grouped(session, Complaint.category, logged_in),
         by_channel=grouped(session, Complaint.contact_channel, logged_in),
         oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN, changed),
         nps=nps(session, start, end),
         trend=weeks,
         repeat_customers=repeat_complainers(session, start=start, end=end),
-        quality=week_quality(session, monday=week.monday, zone=zone, now=now,
-                             rules=rules or IndexRules(parse_weights(""), targets)),
+        quality=week_quality(session, monday=week.monday, zone=zone, now=now, rules=rules,
+                             missed=missed if rules.targets == targets else None),
         common_severity=common,
         first_response_target_seconds=targets[common].first_response.total_seconds(),
     )

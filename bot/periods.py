@@ -32,6 +32,14 @@ def in_periods(column, bounds: Sequence[datetime], shift: timedelta = timedelta(
     return (column >= bounds[0] - shift) & (column < bounds[-1] - shift)
 
 
+def clipped(bounds: Sequence[datetime], until: datetime) -> list[datetime]:
+    """`bounds` up to `until`: the periods after it left out, the one it falls in ending
+    there (a single bound, no period, when it comes before them all)."""
+    if until <= bounds[0]:
+        return [bounds[0]]
+    return [bound for bound in bounds[:-1] if bound < until] + [min(until, bounds[-1])]
+
+
 def interpolated(values: Sequence[float], rank: float) -> float:
     """The continuous percentile at `rank` (0-based) from the two sorted values around it,
     `values[0]` at floor(rank), as percentile_cont and digest.percentiles compute it."""
