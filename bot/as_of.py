@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, case, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.periods import BY_PERIOD, in_periods, period_of
@@ -59,52 +60,24 @@ def within(column, period_start: datetime, period_end: datetime) -> ColumnElemen
     return (column >= period_start) & (column < period_end)
 
 
-@dataclass(frozen=True)
-class Changes:
-    """The counted complaints resolved or reopened since a moment (`changes_since`): each
-    one's resolutions and reopenings since, in order, its creation time and whether it
-    is open now. `at(moment)` reads them for any moment from then on."""
-
-    events: dict[int, list[tuple[datetime, str]]]
-    complaints: dict[int, tuple[datetime, bool]]
-
-    def at(self, moment: datetime) -> list[tuple[int, bool, bool]]:
-        """(id, open at `moment`, open now) of those logged before `moment` and resolved
-        or reopened since it: the first such event after it says how it stood then."""
-        changed = []
-        for complaint_id, (created, open_now) in self.complaints.items():
-            if created >= moment:
-                continue
-            first = next((kind for at, kind in self.events[complaint_id] if at >= moment), None)
-            if first is not None:
-                changed.append((complaint_id, first == EventKind.RESOLVED.value, open_now))
-        return changed
+def _first_opening_since(moment: datetime):
+    """The kind of the complaint's first resolution or reopening since `moment` (NULL if
+    none): its first event after it, through the index of each complaint's events."""
+    event = aliased(ComplaintEvent)
+    return (
+        select(event.kind)
+        .where(event.complaint_id == Complaint.id, event.at >= moment, col(event.kind).in_(OPENING))
+        .order_by(col(event.id)).limit(1).scalar_subquery()
+    )
 
 
-def changes_since(session: Session, since: datetime, until: datetime) -> Changes:
-    """The complaints logged before `until` and resolved or reopened since `since`, for
-    `Changes.at` a moment between the two: one read of the events since (the index of
-    event times) and one of their complaints by primary key (an IN subquery, which both
-    databases answer that way; a join had SQLite walk the complaints by creation time)."""
-    since_then = (ComplaintEvent.at >= since, col(ComplaintEvent.kind).in_(OPENING))
-    ordered: dict[int, list[tuple[int, datetime, str]]] = {}
-    for event_id, complaint_id, at, kind in session.exec(
-        select(ComplaintEvent.id, ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.kind).where(*since_then)
-    ):
-        ordered.setdefault(complaint_id, []).append((event_id, at, kind))
-    # Ordered here: ORDER BY id would have SQLite walk the whole table in id order.
-    events = {complaint_id: [(at, kind) for _, at, kind in sorted(rows)] for complaint_id, rows in ordered.items()}
-    rows = session.exec(select(Complaint.id, Complaint.created_at, Complaint.status).where(
-        col(Complaint.id).in_(select(ComplaintEvent.complaint_id).where(*since_then)), COUNTED,
-        Complaint.created_at < until,
-    ))
-    return Changes(events, {complaint_id: (created, status in OPEN_STATUSES) for complaint_id, created, status in rows})
-
-
-def changed_since(session: Session, moment: datetime) -> list[tuple[int, bool, bool]]:
-    """(id, open at `moment`, open now) of the counted complaints logged before `moment`
-    and resolved or reopened since."""
-    return changes_since(session, moment, moment).at(moment)
+def _changed_since(moment: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The counted complaints logged before `moment` and resolved or reopened since: the
+    events since from the index of event times, then their complaints by primary key (an
+    IN subquery, which both databases answer that way; a join had SQLite walk the
+    complaints by creation time)."""
+    since = select(ComplaintEvent.complaint_id).where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
+    return col(Complaint.id).in_(since), COUNTED, Complaint.created_at < moment
 
 
 def _open_now(session: Session, *conditions) -> int:
@@ -114,41 +87,32 @@ def _open_now(session: Session, *conditions) -> int:
         col(Complaint.status).in_(OPEN_STATUSES), *conditions)).one()
 
 
-def open_at(session: Session, moment: datetime, changed: list[tuple[int, bool, bool]] | None = None) -> int:
+def open_at(session: Session, moment: datetime) -> int:
     """Complaints open (waiting on the customer or not) at `moment`.
 
     Open now and logged before it (all open ones less those logged since, both from
-    indexes), corrected by the complaints resolved or reopened since (`changed`, if the
-    caller has read them already: a month late, that read is most of a digest's time).
+    indexes), corrected by the complaints resolved or reopened since, counted in SQL:
+    those its first such event says were open then, less those open now.
     """
-    total = _open_now(session) - _open_now(session, Complaint.created_at >= moment)
-    for _, then, now in changed_since(session, moment) if changed is None else changed:
-        total += int(then) - int(now)
-    return total
+    open_then = _first_opening_since(moment) == EventKind.RESOLVED.value
+    then, now = session.exec(select(
+        func.count(case((open_then, 1))), func.count(case((col(Complaint.status).in_(OPEN_STATUSES), 1))),
+    ).where(*_changed_since(moment))).one()
+    return _open_now(session) - _open_now(session, Complaint.created_at >= moment) + then - now
 
 
-def oldest_open_at(session: Session, moment: datetime, limit: int,
-                   changed: list[tuple[int, bool, bool]] | None = None) -> list[OpenComplaint]:
-    """The `limit` complaints open longest at `moment`, each with its owner then."""
-    changed = changed_since(session, moment) if changed is None else changed
-    touched = {complaint_id for complaint_id, _, _ in changed}
+def oldest_open_at(session: Session, moment: datetime, limit: int) -> list[OpenComplaint]:
+    """The `limit` complaints open longest at `moment`, each with its owner then: the oldest
+    open now and untouched since, and the oldest of those resolved since that were open
+    then (their first resolution or reopening since was a resolution)."""
     columns = (Complaint.id, Complaint.severity, Complaint.category, Complaint.owner_id, Complaint.created_at,
                func.substr(Complaint.description, 1, 200))
-    oldest = select(*columns).order_by(col(Complaint.created_at), col(Complaint.id))
-    # Open now and untouched since: read in growing pages until `limit` survive.
-    found: list[OpenComplaint] = []
-    page = limit + len(touched)
-    while True:
-        rows = session.exec(oldest.where(COUNTED, col(Complaint.status).in_(OPEN_STATUSES),
-                                         Complaint.created_at < moment).limit(page)).all()
-        found = [OpenComplaint(*row) for row in rows if row[0] not in touched][:limit]
-        if len(found) == limit or len(rows) < page:
-            break
-        page *= 4
-    open_then = [complaint_id for complaint_id, then, _ in changed if then]
-    for start in range(0, len(open_then), CHUNK):
-        rows = session.exec(oldest.where(col(Complaint.id).in_(open_then[start:start + CHUNK])).limit(limit))
-        found += [OpenComplaint(*row) for row in rows]
+    oldest = select(*columns).order_by(col(Complaint.created_at), col(Complaint.id)).limit(limit)
+    untouched = _first_opening_since(moment).is_(None)
+    found = [OpenComplaint(*row) for row in session.exec(oldest.where(
+        COUNTED, col(Complaint.status).in_(OPEN_STATUSES), Complaint.created_at < moment, untouched))]
+    found += [OpenComplaint(*row) for row in session.exec(oldest.where(
+        *_changed_since(moment), _first_opening_since(moment) == EventKind.RESOLVED.value))]
     found = sorted(found, key=lambda c: (c.created_at, c.id))[:limit]
     return [_with_owner_at(session, complaint, moment) for complaint in found]
 

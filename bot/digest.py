@@ -34,7 +34,7 @@ from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 
 from bot.as_of import (
-    COUNTED, OpenComplaint, answers_in, changes_since, oldest_open_at, open_at,
+    COUNTED, OpenComplaint, answers_in, oldest_open_at, open_at,
     resolutions, resolved_per_period, within,
 )
 from bot.config import Settings
@@ -248,11 +248,7 @@ def weekly_digest(
     # breaches and the daily index (when it weighs the same targets).
     days = day_periods(week.monday - timedelta(days=7), 14, zone, now)
     missed = missed_per_period(session, bounds=days, targets=targets)
-    # One read of the complaints resolved or reopened since the week before's end, for both weeks' ends.
-    before_as_of = min(before.end, now)
-    changes = changes_since(session, before_as_of, as_of)
     weeks = trend(session, week, zone)
-    changed = changes.at(as_of)
     severities = grouped(session, Complaint.severity, within(Complaint.created_at, week.shift(1 - TREND_WEEKS).start(zone), end))
     common = severities[0][0] if severities else Severity.NORMAL.value
     return Digest(
@@ -264,13 +260,13 @@ def weekly_digest(
         # The trend's last two weeks are this week and the week before.
         logged=Count(weeks[-1].logged, weeks[-2].logged),
         resolved=Count(weeks[-1].resolved, weeks[-2].resolved),
-        open=Count(open_at(session, as_of, changed), open_at(session, before_as_of, changes.at(before_as_of))),
+        open=Count(open_at(session, as_of), open_at(session, min(before.end, now))),
         first_response=first_responses(session, start, end),
         resolution=resolution_times(session, start, end),
         breaches={kind.value: sum(missed[kind][7:]) for kind in TargetKind},
         by_category=grouped(session, Complaint.category, logged_in),
         by_channel=grouped(session, Complaint.contact_channel, logged_in),
-        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN, changed),
+        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN),
         nps=nps(session, start, end),
         trend=weeks,
         repeat_customers=repeat_complainers(session, start=start, end=end),
