@@ -287,7 +287,7 @@ def build(backend: str, workdir: Path, complaints: int, kudos: int, people: int,
     """The database for these sizes, kept in `workdir` for the next run (delete it after
     changing the data): a SQLite file, or a database in the PostgreSQL cluster kept there.
     Each is built under another name and renamed when complete, so a run cut short
-    leaves nothing to be reused."""
+    leaves nothing to be reused; a kept one is brought up to the latest migration."""
     started = time.perf_counter()
     if backend == "sqlite":
         # v2: the history has `rated` events, which the NPS and the daily index read.
@@ -299,6 +299,7 @@ def build(backend: str, workdir: Path, complaints: int, kudos: int, people: int,
             upgrade(f"sqlite:///{partial}")
             load_sqlite(partial, complaints, kudos, people)
             partial.rename(path)
+        upgrade(url)  # a kept file gets the migrations added since it was built (new indexes)
     else:
         name = f"bench_digest_v2_{complaints}_{kudos}_{people}"
         admin = create_engine(cluster_url, isolation_level="AUTOCOMMIT")
@@ -315,6 +316,7 @@ def build(backend: str, workdir: Path, complaints: int, kudos: int, people: int,
                 connection.execute(text(f"ALTER DATABASE {name}_partial RENAME TO {name}"))
         admin.dispose()
         url = f"{base}/{name}"
+        upgrade(url)
     print(f"  {backend}: database ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return url
 

@@ -38,6 +38,14 @@ from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKin
 
 # A duplicate merged into another complaint is left out of every volume and time.
 COUNTED = col(Complaint.merged_into_id).is_(None)
+
+
+def counted(complaint_id) -> ColumnElement[bool]:
+    """COUNTED for the complaint `complaint_id` names, checked against the few merged ones
+    (a small partial index): a query that reads an index of times (of complaints or of
+    events) then needs no read of each complaint's row for it."""
+    merged = aliased(Complaint)
+    return col(complaint_id).not_in(select(merged.id).where(col(merged.merged_into_id).is_not(None)))
 OPENING = (EventKind.RESOLVED.value, EventKind.REOPENED.value)
 CHUNK = 500
 
@@ -176,8 +184,7 @@ def resolved_per_period(session: Session, bounds: Sequence[datetime]) -> dict[in
         .subquery()
     )
     return dict(session.exec(
-        select(resolved.c.p, func.count()).select_from(resolved)
-        .join(Complaint, Complaint.id == resolved.c.complaint_id).where(COUNTED).group_by(resolved.c.p)
+        select(resolved.c.p, func.count()).where(counted(resolved.c.complaint_id)).group_by(resolved.c.p)
     ).all())
 
 

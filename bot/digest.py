@@ -34,7 +34,7 @@ from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 
 from bot.as_of import (
-    COUNTED, OpenComplaint, answers_in, oldest_open_at, open_at,
+    COUNTED, OpenComplaint, answers_in, counted, oldest_open_at, open_at,
     resolutions, resolved_per_period, within,
 )
 from bot.config import Settings
@@ -217,8 +217,7 @@ def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WE
     ).all())
     resolved = resolved_per_period(session, bounds)
     seconds = seconds_between(session, Complaint.created_at, Complaint.first_responded_at)
-    medians = grouped_percentiles(session, seconds, period_of(Complaint.first_responded_at, bounds),
-                                  COUNTED, in_periods(Complaint.first_responded_at, bounds))
+    medians = grouped_percentiles(session, seconds, Complaint.first_responded_at, bounds, counted(Complaint.id))
     return [
         WeekPoint(str(w), logged.get(n, 0), resolved.get(n, 0),
                   _round(medians[n][1][0]) if n in medians else None, starts_at=bounds[n])

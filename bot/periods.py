@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func, literal, literal_column, or_
+from sqlalchemy import ColumnElement, case, func, literal, literal_column
 from sqlmodel import Session, select
 
 
@@ -48,29 +48,30 @@ def interpolated(values: Sequence[float], rank: float) -> float:
     return float(low + (upper - low) * (rank - int(rank)))
 
 
-def grouped_percentiles(session: Session, value, period, *conditions,
+def grouped_percentiles(session: Session, value, column, bounds: Sequence[datetime], *conditions,
                         quantiles: Sequence[float] = (0.5,)) -> dict[int, tuple[int, list[float]]]:
-    """Per period with rows: their count and the continuous percentiles of `value`, in one
-    query (`period`: a `period_of` expression; `conditions` bound the rows to the periods).
+    """Per period of `column` with rows: their count and the continuous percentiles of
+    `value` over them.
 
-    PostgreSQL's percentile_cont per group; on SQLite each period's rows are numbered in
-    order of `value` (window functions) and only the two around each rank come back."""
+    PostgreSQL: percentile_cont per group, one query. SQLite: the counts per period in
+    one grouped query, then per period and percentile the two rows around its rank
+    (ORDER BY ... LIMIT 2 OFFSET k through the index of `column`); numbering every
+    period's rows with window functions in one query took twice as long (0.2 s for 8
+    weeks at a million complaints)."""
+    period = period_of(column, bounds).label("p")
     if session.get_bind().dialect.name == "postgresql":
         columns = [func.percentile_cont(q).within_group(value) for q in quantiles]
-        rows = session.exec(select(period.label("p"), func.count(), *columns).where(*conditions).group_by(BY_PERIOD))
+        rows = session.exec(select(period, func.count(), *columns).where(in_periods(column, bounds), *conditions)
+                            .group_by(BY_PERIOD))
         return {row[0]: (row[1], [float(v) for v in row[2:]]) for row in rows}
-    numbered = select(
-        period.label("period"), value.label("v"),
-        (func.row_number().over(partition_by=period, order_by=value) - 1).label("rn"),
-        func.count().over(partition_by=period).label("n"),
-    ).where(*conditions).subquery()
-    floors = [cast(q * (numbered.c.n - 1), Integer) for q in quantiles]
-    wanted = or_(*(numbered.c.rn.in_([low, low + 1]) for low in floors))
-    around: dict[int, tuple[int, dict[int, float]]] = {}
-    for period_index, v, rn, n in session.exec(select(numbered.c.period, numbered.c.v, numbered.c.rn, numbered.c.n).where(wanted)):
-        around.setdefault(period_index, (n, {}))[1][rn] = v
+    counts = session.exec(select(period, func.count()).where(in_periods(column, bounds), *conditions).group_by(BY_PERIOD))
     found = {}
-    for period_index, (n, values) in around.items():
-        ranks = [q * (n - 1) for q in quantiles]
-        found[period_index] = (n, [interpolated([values[k] for k in (int(r), int(r) + 1) if k in values], r) for r in ranks])
+    for index, total in counts.all():
+        ordered = select(value.label("v")).where(column >= bounds[index], column < bounds[index + 1], *conditions)
+        values = []
+        for q in quantiles:
+            rank = q * (total - 1)
+            pair = list(session.exec(ordered.order_by(literal_column("v")).limit(2).offset(int(rank))))
+            values.append(interpolated(pair, rank))
+        found[index] = (total, values)
     return found
