@@ -25,6 +25,7 @@ needs (STAFF_CHANNEL's members, people's names) only while no session is open.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -206,23 +207,29 @@ def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
     return Nps.of(latest.values())
 
 
-def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> list[WeekPoint]:
-    """The `weeks` weeks up to `week`: logged, resolved and the median first response of
-    each, one grouped query per figure (bot/periods.py)."""
+def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> tuple[list[WeekPoint], str]:
+    """The `weeks` weeks up to `week` (logged, resolved and the median first response of
+    each, one grouped query per figure: bot/periods.py) and the severity most logged in
+    them (ties: the first by name)."""
     shown = [week.shift(-back) for back in range(weeks - 1, -1, -1)]
     bounds = [w.start(zone) for w in shown] + [week.end(zone)]
-    logged = dict(session.exec(
-        select(period_of(Complaint.created_at, bounds).label("p"), func.count())
-        .where(COUNTED, in_periods(Complaint.created_at, bounds)).group_by(BY_PERIOD)
-    ).all())
+    logged: Counter[int] = Counter()
+    by_severity: Counter[str] = Counter()
+    for period, severity, n in session.exec(
+        select(period_of(Complaint.created_at, bounds).label("p"), Complaint.severity, func.count())
+        .where(COUNTED, in_periods(Complaint.created_at, bounds)).group_by(BY_PERIOD, Complaint.severity)
+    ):
+        logged[period] += n
+        by_severity[severity] += n
+    common = min(by_severity, key=lambda severity: (-by_severity[severity], severity), default=Severity.NORMAL.value)
     resolved = resolved_per_period(session, bounds)
     seconds = seconds_between(session, Complaint.created_at, Complaint.first_responded_at)
     medians = grouped_percentiles(session, seconds, Complaint.first_responded_at, bounds, counted(Complaint.id))
     return [
-        WeekPoint(str(w), logged.get(n, 0), resolved.get(n, 0),
+        WeekPoint(str(w), logged[n], resolved.get(n, 0),
                   _round(medians[n][1][0]) if n in medians else None, starts_at=bounds[n])
         for n, w in enumerate(shown)
-    ]
+    ], common
 
 
 def weekly_digest(
@@ -247,9 +254,7 @@ def weekly_digest(
     # breaches and the daily index (when it weighs the same targets).
     days = day_periods(week.monday - timedelta(days=7), 14, zone, now)
     missed = missed_per_period(session, bounds=days, targets=targets)
-    weeks = trend(session, week, zone)
-    severities = grouped(session, Complaint.severity, within(Complaint.created_at, week.shift(1 - TREND_WEEKS).start(zone), end))
-    common = severities[0][0] if severities else Severity.NORMAL.value
+    weeks, common = trend(session, week, zone)
     return Digest(
         week=str(week),
         starts_at=start,

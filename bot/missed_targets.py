@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, literal_column, or_
+from sqlalchemy import and_, case, exists, func, literal_column, or_
 from sqlmodel import Session, col, select
 
 from bot.as_of import CHUNK, COUNTED, within
@@ -44,11 +44,11 @@ class MissedTarget:
 def missed_targets(session: Session, *, start: datetime, until: datetime, targets: dict[str, Target]) -> list[MissedTarget]:
     """Targets that fell due in [start, until) and were not reached by then, in order."""
     missed = []
-    for severity, target in targets.items():
-        for kind, conditions in _unpaused_missed(session, severity, target, start, until):
-            allowed = target.of(kind)
-            rows = session.exec(select(Complaint.id, Complaint.created_at).where(*conditions))
-            missed += [MissedTarget(kind, complaint_id, created + allowed) for complaint_id, created in rows]
+    for kind in TargetKind:
+        rows = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity)
+                            .where(*_unpaused_missed(session, kind, targets, start, until)))
+        missed += [MissedTarget(kind, complaint_id, created + targets[severity].of(kind))
+                   for complaint_id, created, severity in rows]
     missed += _paused_resolutions_missed(session, targets, start, until)
     return sorted(missed, key=lambda m: (m.due_at, m.complaint_id, m.kind.value))
 
@@ -56,39 +56,46 @@ def missed_targets(session: Session, *, start: datetime, until: datetime, target
 def missed_per_period(session: Session, *, bounds: Sequence[datetime], targets: dict[str, Target]) -> dict[TargetKind, list[int]]:
     """How many targets fell due in each period (`bounds`, see bot/periods.py; the last
     bound is the moment they stand at) without being reached: `missed_targets` counted,
-    grouped by the period of each due time in SQL."""
+    grouped by the period of each due time in SQL (one query a kind of target)."""
     periods = len(bounds) - 1
     counts = {kind: [0] * periods for kind in TargetKind}
-    if periods < 1:
+    if periods < 1 or not targets:
         return counts
     start, until = bounds[0], bounds[-1]
-    for severity, target in targets.items():
-        for kind, conditions in _unpaused_missed(session, severity, target, start, until):
-            period = period_of(Complaint.created_at, bounds, target.of(kind)).label("p")
-            for index, n in session.exec(select(period, func.count()).where(*conditions).group_by(BY_PERIOD)):
-                counts[kind][index] += n
+    for kind in TargetKind:
+        period = case(*((Complaint.severity == severity, period_of(Complaint.created_at, bounds, target.of(kind)))
+                        for severity, target in targets.items())).label("p")
+        for index, n in session.exec(select(period, func.count())
+                                     .where(*_unpaused_missed(session, kind, targets, start, until)).group_by(BY_PERIOD)):
+            counts[kind][index] += n
     for missed in _paused_resolutions_missed(session, targets, start, until):
         counts[missed.kind][bisect_right(bounds, missed.due_at) - 1] += 1
     return counts
 
 
-def _unpaused_missed(session: Session, severity: str, target: Target, start: datetime, until: datetime):
-    """(kind, the conditions on a complaint that missed it) for a severity's first response,
-    and its resolution when the complaint never waited on the customer (due at its
-    creation time plus the target)."""
-    response, resolution = target.first_response, target.resolution
-    late = seconds_between(session, Complaint.created_at, Complaint.first_responded_at) > response.total_seconds()
-    yield TargetKind.FIRST_RESPONSE, (
-        COUNTED, Complaint.severity == severity, within(Complaint.created_at, start - response, until - response),
-        or_(col(Complaint.first_responded_at).is_(None), late),
-    )
-    in_time = exists().where(
-        ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.kind == EventKind.RESOLVED.value,
-        seconds_between(session, Complaint.created_at, ComplaintEvent.at) <= resolution.total_seconds(),
-    )
-    yield TargetKind.RESOLUTION, (
-        COUNTED, Complaint.severity == severity, _never_paused(),
-        within(Complaint.created_at, start - resolution, until - resolution), ~in_time,
+def _unpaused_missed(session: Session, kind: TargetKind, targets: dict[str, Target], start: datetime, until: datetime):
+    """The conditions on a complaint that missed its `kind` target, due in [start, until)
+    at its creation time plus its severity's target: a first response, or a resolution
+    when the complaint never waited on the customer. One scan of the creation times
+    that any severity's window covers, then each severity's own window."""
+    allowed = {severity: target.of(kind) for severity, target in targets.items()}
+    if kind is TargetKind.FIRST_RESPONSE:
+        def missed(limit: timedelta):
+            late = seconds_between(session, Complaint.created_at, Complaint.first_responded_at) > limit.total_seconds()
+            return or_(col(Complaint.first_responded_at).is_(None), late)
+        extra = ()
+    else:
+        def missed(limit: timedelta):
+            return ~exists().where(
+                ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.kind == EventKind.RESOLVED.value,
+                seconds_between(session, Complaint.created_at, ComplaintEvent.at) <= limit.total_seconds(),
+            )
+        extra = (_never_paused(),)
+    return (
+        COUNTED, *extra,
+        within(Complaint.created_at, start - max(allowed.values()), until - min(allowed.values())),
+        or_(*(and_(Complaint.severity == severity, within(Complaint.created_at, start - limit, until - limit), missed(limit))
+              for severity, limit in allowed.items())),
     )
 
 
