@@ -193,8 +193,8 @@ def answers_in(session: Session, period_start: datetime, period_end: datetime) -
     events, whose note starts with the score: `9/10: …`), counted complaints only."""
     rows = session.exec(
         select(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.note)
-        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
-        .where(COUNTED, within(ComplaintEvent.at, period_start, period_end), ComplaintEvent.kind == EventKind.RATED.value)
+        .where(counted(ComplaintEvent.complaint_id), within(ComplaintEvent.at, period_start, period_end),
+               ComplaintEvent.kind == EventKind.RATED.value)
         .order_by(col(ComplaintEvent.id))
     )
     answers = []

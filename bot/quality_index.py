@@ -34,11 +34,11 @@ from sqlalchemy import exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.as_of import COUNTED, answers_in, within
+from bot.as_of import answers_in, counted, within
 from bot.missed_targets import missed_per_period, missed_targets
 from bot.periods import BY_PERIOD, clipped, period_of
 from bot.sla import Target, TargetKind
-from models.complaints import Complaint, ComplaintEvent, EventKind
+from models.complaints import ComplaintEvent, EventKind
 from models.db import seconds_between
 
 
@@ -60,6 +60,7 @@ STATUS_AFTER = {
     EventKind.WAITING.value: "waiting", EventKind.RESOLVED.value: "closed", EventKind.MERGED.value: "closed",
 }
 ON_THE_TEAM = [kind for kind, status in STATUS_AFTER.items() if status == "open"]
+OFF_THE_TEAM = [kind for kind, status in STATUS_AFTER.items() if status != "open"]
 KIND_OF_TARGET = {TargetKind.RESOLUTION: FailureKind.SLA_BREACH, TargetKind.FIRST_RESPONSE: FailureKind.LATE_FIRST_RESPONSE}
 
 
@@ -125,14 +126,12 @@ def failures(session: Session, *, start: datetime, until: datetime, rules: Index
                   for complaint_id, at, score in answers_in(session, start, until) if score <= DETRACTOR_MAX]
     if FailureKind.REOPENED in kinds:
         event, conditions = _reopened(start, until)
-        rows = session.exec(select(event.complaint_id, event.at).join(Complaint, Complaint.id == event.complaint_id)
-                            .where(*conditions))
+        rows = session.exec(select(event.complaint_id, event.at).where(*conditions))
         found += [Failure(FailureKind.REOPENED, complaint_id, at) for complaint_id, at in rows]
     if FailureKind.STALE in kinds:
         quiet = timedelta(days=rules.stale_days)
         event, conditions = _gone_stale(session, start, until, quiet)
-        rows = session.exec(select(event.complaint_id, event.at).join(Complaint, Complaint.id == event.complaint_id)
-                            .where(*conditions))
+        rows = session.exec(select(event.complaint_id, event.at).where(*conditions))
         found += [Failure(FailureKind.STALE, complaint_id, at + quiet) for complaint_id, at in rows]
     found = [f for f in found if rules.weights.get(f.kind)]
     return sorted(found, key=lambda f: (f.at, f.complaint_id, f.kind.value))
@@ -167,7 +166,6 @@ def failures_per_period(session: Session, *, bounds: Sequence[datetime], rules: 
     for kind, shift, event, conditions in grouped:
         period = period_of(event.at, bounds, shift).label("p")
         for index, n in session.exec(select(period, func.count()).select_from(event)
-                                     .join(Complaint, Complaint.id == event.complaint_id)
                                      .where(*conditions).group_by(BY_PERIOD)):
             counts[kind][index] += n
     return counts
@@ -176,7 +174,7 @@ def failures_per_period(session: Session, *, bounds: Sequence[datetime], rules: 
 def _reopened(start: datetime, until: datetime):
     """(The event, the conditions on it) of complaints reopened in [start, until)."""
     event = aliased(ComplaintEvent)
-    return event, (COUNTED, within(event.at, start, until), event.kind == EventKind.REOPENED.value)
+    return event, (counted(event.complaint_id), within(event.at, start, until), event.kind == EventKind.REOPENED.value)
 
 
 def _gone_stale(session: Session, start: datetime, until: datetime, quiet: timedelta):
@@ -194,7 +192,10 @@ def _gone_stale(session: Session, start: datetime, until: datetime, quiet: timed
         .where(change.complaint_id == event.complaint_id, change.id <= event.id, col(change.kind).in_(STATUS_AFTER))
         .order_by(col(change.id).desc()).limit(1).scalar_subquery()
     )
-    return event, (COUNTED, within(event.at, start - quiet, until - quiet), nothing_since, status_then.in_(ON_THE_TEAM))
+    # An event that itself closes the complaint or hands it to the customer never starts a
+    # stale spell: checked first, on the index of event times, before the two subqueries.
+    return event, (counted(event.complaint_id), within(event.at, start - quiet, until - quiet), col(event.kind).not_in(OFF_THE_TEAM),
+                   nothing_since, status_then.in_(ON_THE_TEAM))
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
