@@ -12,7 +12,8 @@ service-quality index) therefore reads what had happened by the moment it is abo
 * resolutions: the `resolved` events themselves, not the row's latest `resolved_at`;
 * resolution targets of complaints that ever waited on the customer: replayed from
   their `waiting` / `resumed` events up to the moment, so a wait that began later
-  moves nothing (first-response times are set once and never move).
+  moves nothing (first-response times are set once and never move); see
+  bot/missed_targets.py.
 
 An `edited` event is not replayed: an edit corrects what the complaint always was (its
 severity, so its targets, or its category), so past weeks read the corrected values.
@@ -24,26 +25,29 @@ after a moment is the one with the smallest id.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_
+from sqlalchemy import ColumnElement, case, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.sla import Target, TargetKind
-from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, Status
-from models.db import seconds_between
+from bot.periods import BY_PERIOD, in_periods, period_of
+from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind
 
 # A duplicate merged into another complaint is left out of every volume and time.
 COUNTED = col(Complaint.merged_into_id).is_(None)
+
+
+def counted(complaint_id) -> ColumnElement[bool]:
+    """COUNTED for the complaint `complaint_id` names, checked against the few merged ones
+    (a small partial index): a query that reads an index of times (of complaints or of
+    events) then needs no read of each complaint's row for it."""
+    merged = aliased(Complaint)
+    return col(complaint_id).not_in(select(merged.id).where(col(merged.merged_into_id).is_not(None)))
 OPENING = (EventKind.RESOLVED.value, EventKind.REOPENED.value)
-CLOCK_KINDS = (EventKind.WAITING.value, EventKind.RESUMED.value, EventKind.RESOLVED.value,
-               EventKind.REOPENED.value, EventKind.MERGED.value)
 CHUNK = 500
-# A literal, not a bound parameter: only then can SQLite see that a query's
-# `paused_seconds > 0` is the partial index's own condition and use it.
-PAUSED_INDEX_ZERO = literal_column("0")
 
 
 @dataclass(frozen=True)
@@ -60,43 +64,28 @@ class OpenComplaint:
         return f"C-{self.id}"
 
 
-@dataclass(frozen=True)
-class MissedTarget:
-    """A target that fell due at `due_at` without being reached."""
-
-    kind: TargetKind
-    complaint_id: int
-    due_at: datetime
-
-
 def within(column, period_start: datetime, period_end: datetime) -> ColumnElement[bool]:
     return (column >= period_start) & (column < period_end)
 
 
-def count(session: Session, *conditions) -> int:
-    return session.exec(select(func.count()).select_from(Complaint).where(COUNTED, *conditions)).one()
+def _first_opening_since(moment: datetime):
+    """The kind of the complaint's first resolution or reopening since `moment` (NULL if
+    none): its first event after it, through the index of each complaint's events."""
+    event = aliased(ComplaintEvent)
+    return (
+        select(event.kind)
+        .where(event.complaint_id == Complaint.id, event.at >= moment, col(event.kind).in_(OPENING))
+        .order_by(col(event.id)).limit(1).scalar_subquery()
+    )
 
 
-def changed_since(session: Session, moment: datetime) -> list[tuple[int, bool, bool]]:
-    """(id, open at `moment`, open now) of the counted complaints logged before `moment`
-    and resolved or reopened since: the events since come from the index of event times,
-    then their complaints by primary key (two plain reads the planner cannot turn into a
-    scan of the history)."""
-    first_kind: dict[int, str] = {}
-    # Sorted here: ORDER BY id would have SQLite walk the whole table in id order.
-    for _, complaint_id, kind in sorted(session.exec(
-        select(ComplaintEvent.id, ComplaintEvent.complaint_id, ComplaintEvent.kind)
-        .where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
-    )):
-        first_kind.setdefault(complaint_id, kind)
-    ids = list(first_kind)
-    changed = []
-    for start in range(0, len(ids), CHUNK):
-        rows = session.exec(select(Complaint.id, Complaint.status).where(
-            col(Complaint.id).in_(ids[start:start + CHUNK]), COUNTED, Complaint.created_at < moment))
-        changed += [(complaint_id, first_kind[complaint_id] == EventKind.RESOLVED.value, status in OPEN_STATUSES)
-                    for complaint_id, status in rows]
-    return changed
+def _changed_since(moment: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The counted complaints logged before `moment` and resolved or reopened since: the
+    events since from the index of event times, then their complaints by primary key (an
+    IN subquery, which both databases answer that way; a join had SQLite walk the
+    complaints by creation time)."""
+    since = select(ComplaintEvent.complaint_id).where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
+    return col(Complaint.id).in_(since), COUNTED, Complaint.created_at < moment
 
 
 def _open_now(session: Session, *conditions) -> int:
@@ -106,41 +95,32 @@ def _open_now(session: Session, *conditions) -> int:
         col(Complaint.status).in_(OPEN_STATUSES), *conditions)).one()
 
 
-def open_at(session: Session, moment: datetime, changed: list[tuple[int, bool, bool]] | None = None) -> int:
+def open_at(session: Session, moment: datetime) -> int:
     """Complaints open (waiting on the customer or not) at `moment`.
 
     Open now and logged before it (all open ones less those logged since, both from
-    indexes), corrected by the complaints resolved or reopened since (`changed`, if the
-    caller has read them already: a month late, that read is most of a digest's time).
+    indexes), corrected by the complaints resolved or reopened since, counted in SQL:
+    those its first such event says were open then, less those open now.
     """
-    total = _open_now(session) - _open_now(session, Complaint.created_at >= moment)
-    for _, then, now in changed_since(session, moment) if changed is None else changed:
-        total += int(then) - int(now)
-    return total
+    open_then = _first_opening_since(moment) == EventKind.RESOLVED.value
+    then, now = session.exec(select(
+        func.count(case((open_then, 1))), func.count(case((col(Complaint.status).in_(OPEN_STATUSES), 1))),
+    ).where(*_changed_since(moment))).one()
+    return _open_now(session) - _open_now(session, Complaint.created_at >= moment) + then - now
 
 
-def oldest_open_at(session: Session, moment: datetime, limit: int,
-                   changed: list[tuple[int, bool, bool]] | None = None) -> list[OpenComplaint]:
-    """The `limit` complaints open longest at `moment`, each with its owner then."""
-    changed = changed_since(session, moment) if changed is None else changed
-    touched = {complaint_id for complaint_id, _, _ in changed}
+def oldest_open_at(session: Session, moment: datetime, limit: int) -> list[OpenComplaint]:
+    """The `limit` complaints open longest at `moment`, each with its owner then: the oldest
+    open now and untouched since, and the oldest of those resolved since that were open
+    then (their first resolution or reopening since was a resolution)."""
     columns = (Complaint.id, Complaint.severity, Complaint.category, Complaint.owner_id, Complaint.created_at,
                func.substr(Complaint.description, 1, 200))
-    oldest = select(*columns).order_by(col(Complaint.created_at), col(Complaint.id))
-    # Open now and untouched since: read in growing pages until `limit` survive.
-    found: list[OpenComplaint] = []
-    page = limit + len(touched)
-    while True:
-        rows = session.exec(oldest.where(COUNTED, col(Complaint.status).in_(OPEN_STATUSES),
-                                         Complaint.created_at < moment).limit(page)).all()
-        found = [OpenComplaint(*row) for row in rows if row[0] not in touched][:limit]
-        if len(found) == limit or len(rows) < page:
-            break
-        page *= 4
-    open_then = [complaint_id for complaint_id, then, _ in changed if then]
-    for start in range(0, len(open_then), CHUNK):
-        rows = session.exec(oldest.where(col(Complaint.id).in_(open_then[start:start + CHUNK])).limit(limit))
-        found += [OpenComplaint(*row) for row in rows]
+    oldest = select(*columns).order_by(col(Complaint.created_at), col(Complaint.id)).limit(limit)
+    untouched = _first_opening_since(moment).is_(None)
+    found = [OpenComplaint(*row) for row in session.exec(oldest.where(
+        COUNTED, col(Complaint.status).in_(OPEN_STATUSES), Complaint.created_at < moment, untouched))]
+    found += [OpenComplaint(*row) for row in session.exec(oldest.where(
+        *_changed_since(moment), _first_opening_since(moment) == EventKind.RESOLVED.value))]
     found = sorted(found, key=lambda c: (c.created_at, c.id))[:limit]
     return [_with_owner_at(session, complaint, moment) for complaint in found]
 
@@ -193,126 +173,19 @@ def resolutions(period_start: datetime, period_end: datetime):
     )
 
 
-def resolved_count(session: Session, period_start: datetime, period_end: datetime) -> int:
-    resolved = resolutions(period_start, period_end)
-    return session.exec(
-        select(func.count()).select_from(resolved).join(Complaint, Complaint.id == resolved.c.complaint_id).where(COUNTED)
-    ).one()
-
-
-# ----- targets missed ----------------------------------------------------------------------------
-def missed_targets(session: Session, *, start: datetime, until: datetime, targets: dict[str, Target]) -> list[MissedTarget]:
-    """Targets that fell due in [start, until) and were not reached by then.
-
-    A first response is missed when it came later than its target, or not at all. A
-    resolution is missed when the complaint's first resolution came after its deadline;
-    for complaints that waited on the customer that deadline is replayed from the
-    history (`_resolution_deadline`).
-    """
-    missed = []
-    for severity, target in targets.items():
-        missed += _first_responses_missed(session, severity, target.first_response, start, until)
-        missed += _unpaused_resolutions_missed(session, severity, target.resolution, start, until)
-    missed += _paused_resolutions_missed(session, targets, start, until)
-    return sorted(missed, key=lambda m: (m.due_at, m.complaint_id, m.kind.value))
-
-
-def _first_responses_missed(session, severity: str, allowed: timedelta, start, until) -> list[MissedTarget]:
-    late = seconds_between(session, Complaint.created_at, Complaint.first_responded_at) > allowed.total_seconds()
-    rows = session.exec(select(Complaint.id, Complaint.created_at).where(
-        COUNTED, Complaint.severity == severity, within(Complaint.created_at, start - allowed, until - allowed),
-        or_(col(Complaint.first_responded_at).is_(None), late),
-    ))
-    return [MissedTarget(TargetKind.FIRST_RESPONSE, complaint_id, created + allowed) for complaint_id, created in rows]
-
-
-def _never_paused():
-    return and_(Complaint.paused_seconds == 0, col(Complaint.waiting_since).is_(None))
-
-
-def _unpaused_resolutions_missed(session, severity: str, allowed: timedelta, start, until) -> list[MissedTarget]:
-    in_time = exists().where(
-        ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.kind == EventKind.RESOLVED.value,
-        seconds_between(session, Complaint.created_at, ComplaintEvent.at) <= allowed.total_seconds(),
+def resolved_per_period(session: Session, bounds: Sequence[datetime]) -> dict[int, int]:
+    """Complaints resolved in each period (`bounds`, see bot/periods.py), each once a period
+    however often it was resolved in it: one grouped query."""
+    period = period_of(ComplaintEvent.at, bounds)
+    resolved = (
+        select(ComplaintEvent.complaint_id.label("complaint_id"), period.label("p"))
+        .where(in_periods(ComplaintEvent.at, bounds), ComplaintEvent.kind == EventKind.RESOLVED.value)
+        .group_by(ComplaintEvent.complaint_id, BY_PERIOD)
+        .subquery()
     )
-    rows = session.exec(select(Complaint.id, Complaint.created_at).where(
-        COUNTED, Complaint.severity == severity, _never_paused(),
-        within(Complaint.created_at, start - allowed, until - allowed), ~in_time,
-    ))
-    return [MissedTarget(TargetKind.RESOLUTION, complaint_id, created + allowed) for complaint_id, created in rows]
-
-
-def _paused_resolutions_missed(session, targets: dict[str, Target], start, until) -> list[MissedTarget]:
-    """Complaints that waited (now or ever) and could be due in the window, replayed."""
-    # Two reads, each through its own index: those that waited before (the partial index
-    # of paused complaints, by creation time) and those waiting now (the status index;
-    # few, so their times are checked here rather than letting the planner pick the
-    # index of every complaint's creation time).
-    candidates = {}
-    for severity, target in targets.items():
-        budget = target.resolution.total_seconds() + col(Complaint.paused_seconds)
-        rows = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
-            COUNTED, Complaint.severity == severity, Complaint.created_at < until - target.resolution,
-            Complaint.paused_seconds > PAUSED_INDEX_ZERO, seconds_between(session, Complaint.created_at, start) <= budget,
-        ))
-        candidates.update((row[0], row) for row in rows)
-    waiting = session.exec(select(Complaint.id, Complaint.created_at, Complaint.severity).where(
-        COUNTED, Complaint.status == Status.WAITING.value))
-    candidates.update((row[0], row) for row in waiting if row[1] < until - targets[row[2]].resolution)
-    candidates = list(candidates.values())
-    histories = _clock_events(session, [row[0] for row in candidates], until)
-    missed = []
-    for complaint_id, created, severity in candidates:
-        due, resolved_at = _resolution_deadline(created, targets[severity].resolution, histories.get(complaint_id, []), until)
-        if due is not None and start <= due < until and (resolved_at is None or resolved_at > due):
-            missed.append(MissedTarget(TargetKind.RESOLUTION, complaint_id, due))
-    return missed
-
-
-def _clock_events(session: Session, ids: Sequence[int], until: datetime) -> dict[int, list[tuple[str, datetime]]]:
-    histories: dict[int, list[tuple[str, datetime]]] = {}
-    for start in range(0, len(ids), CHUNK):
-        rows = session.exec(
-            select(ComplaintEvent.complaint_id, ComplaintEvent.kind, ComplaintEvent.at)
-            .where(col(ComplaintEvent.complaint_id).in_(ids[start:start + CHUNK]), col(ComplaintEvent.kind).in_(CLOCK_KINDS),
-                   ComplaintEvent.at < until)
-            .order_by(col(ComplaintEvent.id))
-        )
-        for complaint_id, kind, at in rows:
-            histories.setdefault(complaint_id, []).append((kind, at))
-    return histories
-
-
-def _resolution_deadline(
-    created: datetime, allowed: timedelta, events: Iterable[tuple[str, datetime]], until: datetime
-) -> tuple[datetime | None, datetime | None]:
-    """(The resolution deadline as it stood at `until`, None while a wait begun before it
-    still held the clock; the first resolution before `until`.)
-
-    Waits are taken in order: each one begun before the deadline moves it by its length,
-    one begun after it moves nothing (a target already missed stays missed).
-    """
-    due, waiting_since, resolved_at = created + allowed, None, None
-    for kind, at in events:
-        if kind == EventKind.WAITING.value:
-            waiting_since = at
-            continue
-        if waiting_since is not None:
-            if waiting_since < due:
-                due += at - waiting_since
-            waiting_since = None
-        if kind == EventKind.RESOLVED.value and resolved_at is None:
-            resolved_at = at
-    if waiting_since is not None and waiting_since < due:
-        return None, resolved_at
-    return due, resolved_at
-
-
-def count_by_kind(missed: Iterable[MissedTarget]) -> dict[str, int]:
-    result = {kind.value: 0 for kind in TargetKind}
-    for target in missed:
-        result[target.kind.value] += 1
-    return result
+    return dict(session.exec(
+        select(resolved.c.p, func.count()).where(counted(resolved.c.complaint_id)).group_by(resolved.c.p)
+    ).all())
 
 
 def answers_in(session: Session, period_start: datetime, period_end: datetime) -> list[tuple[int, datetime, int]]:
@@ -320,8 +193,8 @@ def answers_in(session: Session, period_start: datetime, period_end: datetime) -
     events, whose note starts with the score: `9/10: …`), counted complaints only."""
     rows = session.exec(
         select(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.note)
-        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
-        .where(COUNTED, within(ComplaintEvent.at, period_start, period_end), ComplaintEvent.kind == EventKind.RATED.value)
+        .where(counted(ComplaintEvent.complaint_id), within(ComplaintEvent.at, period_start, period_end),
+               ComplaintEvent.kind == EventKind.RATED.value)
         .order_by(col(ComplaintEvent.id))
     )
     answers = []

@@ -25,17 +25,18 @@ needs (STAFF_CHANNEL's members, people's names) only while no session is open.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 
 from bot.as_of import (
-    COUNTED, OpenComplaint, answers_in, changed_since, count, count_by_kind, missed_targets, oldest_open_at, open_at,
-    resolutions, resolved_count, within,
+    COUNTED, OpenComplaint, answers_in, counted, oldest_open_at, open_at,
+    resolutions, resolved_per_period, within,
 )
 from bot.config import Settings
 from bot.customer_history import repeat_complainers
@@ -44,8 +45,10 @@ from bot.knowledge.usage import GapSummary, gap_summary
 from bot.morale import MoraleReport, NamedReport, named_report
 from bot.nps import Nps
 from bot.people import PeopleDirectory
-from bot.quality_index import IndexRules, WeekQuality, parse_weights, week_quality
-from bot.sla import Target
+from bot.periods import BY_PERIOD, grouped_percentiles, in_periods, period_of
+from bot.missed_targets import missed_per_period
+from bot.quality_index import IndexRules, WeekQuality, day_periods, parse_weights, week_quality
+from bot.sla import Target, TargetKind
 from bot.survey_figures import SurveyFigures, survey_figures
 from bot.weeks import IsoWeek, Period
 from models.complaints import Complaint, Severity
@@ -204,21 +207,29 @@ def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
     return Nps.of(latest.values())
 
 
-def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> list[WeekPoint]:
-    points = []
-    for back in range(weeks - 1, -1, -1):
-        shown = week.shift(-back)
-        start, end = shown.start(zone), shown.end(zone)
-        points.append(
-            WeekPoint(
-                str(shown),
-                count(session, within(Complaint.created_at, start, end)),
-                resolved_count(session, start, end),
-                first_responses(session, start, end, p90=False).median_seconds,
-                starts_at=start,
-            )
-        )
-    return points
+def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> tuple[list[WeekPoint], str]:
+    """The `weeks` weeks up to `week` (logged, resolved and the median first response of
+    each, one grouped query per figure: bot/periods.py) and the severity most logged in
+    them (ties: the first by name)."""
+    shown = [week.shift(-back) for back in range(weeks - 1, -1, -1)]
+    bounds = [w.start(zone) for w in shown] + [week.end(zone)]
+    logged: Counter[int] = Counter()
+    by_severity: Counter[str] = Counter()
+    for period, severity, n in session.exec(
+        select(period_of(Complaint.created_at, bounds).label("p"), Complaint.severity, func.count())
+        .where(COUNTED, in_periods(Complaint.created_at, bounds)).group_by(BY_PERIOD, Complaint.severity)
+    ):
+        logged[period] += n
+        by_severity[severity] += n
+    common = min(by_severity, key=lambda severity: (-by_severity[severity], severity), default=Severity.NORMAL.value)
+    resolved = resolved_per_period(session, bounds)
+    seconds = seconds_between(session, Complaint.created_at, Complaint.first_responded_at)
+    medians = grouped_percentiles(session, seconds, Complaint.first_responded_at, bounds, counted(Complaint.id))
+    return [
+        WeekPoint(str(w), logged[n], resolved.get(n, 0),
+                  _round(medians[n][1][0]) if n in medians else None, starts_at=bounds[n])
+        for n, w in enumerate(shown)
+    ], common
 
 
 def weekly_digest(
@@ -238,30 +249,33 @@ def weekly_digest(
     start, end = period.start, period.end
     as_of = min(end, now)
     logged_in = within(Complaint.created_at, start, end)
-    missed = missed_targets(session, start=start, until=as_of, targets=targets)
-    changed = changed_since(session, as_of)
-    severities = grouped(session, Complaint.severity, within(Complaint.created_at, week.shift(1 - TREND_WEEKS).start(zone), end))
-    common = severities[0][0] if severities else Severity.NORMAL.value
+    rules = rules or IndexRules(parse_weights(""), targets)
+    # Targets missed on each day of this week and the week before, counted once for the
+    # breaches and the daily index (when it weighs the same targets).
+    days = day_periods(week.monday - timedelta(days=7), 14, zone, now)
+    missed = missed_per_period(session, bounds=days, targets=targets)
+    weeks, common = trend(session, week, zone)
     return Digest(
         week=str(week),
         starts_at=start,
         ends_at=end,
         as_of=as_of,
         time_zone=zone.key,
-        logged=Count(count(session, logged_in), count(session, within(Complaint.created_at, before.start, before.end))),
-        resolved=Count(resolved_count(session, start, end), resolved_count(session, before.start, before.end)),
-        open=Count(open_at(session, as_of, changed), open_at(session, min(before.end, now))),
+        # The trend's last two weeks are this week and the week before.
+        logged=Count(weeks[-1].logged, weeks[-2].logged),
+        resolved=Count(weeks[-1].resolved, weeks[-2].resolved),
+        open=Count(open_at(session, as_of), open_at(session, min(before.end, now))),
         first_response=first_responses(session, start, end),
         resolution=resolution_times(session, start, end),
-        breaches=count_by_kind(missed),
+        breaches={kind.value: sum(missed[kind][7:]) for kind in TargetKind},
         by_category=grouped(session, Complaint.category, logged_in),
         by_channel=grouped(session, Complaint.contact_channel, logged_in),
-        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN, changed),
+        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN),
         nps=nps(session, start, end),
-        trend=trend(session, week, zone),
+        trend=weeks,
         repeat_customers=repeat_complainers(session, start=start, end=end),
-        quality=week_quality(session, monday=week.monday, zone=zone, now=now,
-                             rules=rules or IndexRules(parse_weights(""), targets)),
+        quality=week_quality(session, monday=week.monday, zone=zone, now=now, rules=rules,
+                             missed=missed if rules.targets == targets else None),
         common_severity=common,
         first_response_target_seconds=targets[common].first_response.total_seconds(),
     )

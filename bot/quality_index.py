@@ -23,18 +23,22 @@ nowhere.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists
+from sqlalchemy import exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.as_of import COUNTED, answers_in, missed_targets, within
+from bot.as_of import answers_in, counted, within
+from bot.missed_targets import missed_per_period, missed_targets
+from bot.periods import BY_PERIOD, clipped, period_of
 from bot.sla import Target, TargetKind
-from models.complaints import Complaint, ComplaintEvent, EventKind
+from models.complaints import ComplaintEvent, EventKind
 from models.db import seconds_between
 
 
@@ -56,6 +60,8 @@ STATUS_AFTER = {
     EventKind.WAITING.value: "waiting", EventKind.RESOLVED.value: "closed", EventKind.MERGED.value: "closed",
 }
 ON_THE_TEAM = [kind for kind, status in STATUS_AFTER.items() if status == "open"]
+OFF_THE_TEAM = [kind for kind, status in STATUS_AFTER.items() if status != "open"]
+KIND_OF_TARGET = {TargetKind.RESOLUTION: FailureKind.SLA_BREACH, TargetKind.FIRST_RESPONSE: FailureKind.LATE_FIRST_RESPONSE}
 
 
 def parse_weights(text: str) -> dict[FailureKind, int]:
@@ -113,28 +119,68 @@ def failures(session: Session, *, start: datetime, until: datetime, rules: Index
     kinds = set(rules.kinds)
     found: list[Failure] = []
     if kinds & {FailureKind.SLA_BREACH, FailureKind.LATE_FIRST_RESPONSE}:
-        kind_of = {TargetKind.RESOLUTION: FailureKind.SLA_BREACH, TargetKind.FIRST_RESPONSE: FailureKind.LATE_FIRST_RESPONSE}
-        found += [Failure(kind_of[m.kind], m.complaint_id, m.due_at)
+        found += [Failure(KIND_OF_TARGET[m.kind], m.complaint_id, m.due_at)
                   for m in missed_targets(session, start=start, until=until, targets=rules.targets)]
     if FailureKind.DETRACTOR in kinds:
         found += [Failure(FailureKind.DETRACTOR, complaint_id, at)
                   for complaint_id, at, score in answers_in(session, start, until) if score <= DETRACTOR_MAX]
     if FailureKind.REOPENED in kinds:
-        rows = session.exec(
-            select(ComplaintEvent.complaint_id, ComplaintEvent.at)
-            .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
-            .where(COUNTED, within(ComplaintEvent.at, start, until), ComplaintEvent.kind == EventKind.REOPENED.value)
-        )
+        event, conditions = _reopened(start, until)
+        rows = session.exec(select(event.complaint_id, event.at).where(*conditions))
         found += [Failure(FailureKind.REOPENED, complaint_id, at) for complaint_id, at in rows]
     if FailureKind.STALE in kinds:
-        found += _gone_stale(session, start, until, timedelta(days=rules.stale_days))
+        quiet = timedelta(days=rules.stale_days)
+        event, conditions = _gone_stale(session, start, until, quiet)
+        rows = session.exec(select(event.complaint_id, event.at).where(*conditions))
+        found += [Failure(FailureKind.STALE, complaint_id, at + quiet) for complaint_id, at in rows]
     found = [f for f in found if rules.weights.get(f.kind)]
     return sorted(found, key=lambda f: (f.at, f.complaint_id, f.kind.value))
 
 
-def _gone_stale(session: Session, start: datetime, until: datetime, quiet: timedelta) -> list[Failure]:
-    """Complaints whose last event before a quiet spell of `quiet` left them waiting on the
-    team: the spell's end falls in [start, until), so its event lies `quiet` earlier."""
+def failures_per_period(session: Session, *, bounds: Sequence[datetime], rules: IndexRules,
+                        missed: dict[TargetKind, list[int]] | None = None) -> dict[FailureKind, list[int]]:
+    """How many failures of each counted kind fell in each period (`bounds`, see
+    bot/periods.py; the last bound is the moment they stand at): `failures` counted,
+    grouped by period in SQL. `missed` (missed_per_period over the same bounds and
+    rules.targets), if the caller has counted them already."""
+    periods = len(bounds) - 1
+    counts = {kind: [0] * periods for kind in rules.kinds}
+    if periods < 1:
+        return counts
+    start, until = bounds[0], bounds[-1]
+    if set(counts) & set(KIND_OF_TARGET.values()):
+        missed = missed_per_period(session, bounds=bounds, targets=rules.targets) if missed is None else missed
+        for target_kind, kind in KIND_OF_TARGET.items():
+            if kind in counts:
+                counts[kind] = list(missed[target_kind])
+    if FailureKind.DETRACTOR in counts:
+        for _, at, score in answers_in(session, start, until):
+            if score <= DETRACTOR_MAX:
+                counts[FailureKind.DETRACTOR][bisect_right(bounds, at) - 1] += 1
+    grouped = []
+    if FailureKind.REOPENED in counts:
+        grouped.append((FailureKind.REOPENED, timedelta(0), *_reopened(start, until)))
+    if FailureKind.STALE in counts:
+        quiet = timedelta(days=rules.stale_days)
+        grouped.append((FailureKind.STALE, quiet, *_gone_stale(session, start, until, quiet)))
+    for kind, shift, event, conditions in grouped:
+        period = period_of(event.at, bounds, shift).label("p")
+        for index, n in session.exec(select(period, func.count()).select_from(event)
+                                     .where(*conditions).group_by(BY_PERIOD)):
+            counts[kind][index] += n
+    return counts
+
+
+def _reopened(start: datetime, until: datetime):
+    """(The event, the conditions on it) of complaints reopened in [start, until)."""
+    event = aliased(ComplaintEvent)
+    return event, (counted(event.complaint_id), within(event.at, start, until), event.kind == EventKind.REOPENED.value)
+
+
+def _gone_stale(session: Session, start: datetime, until: datetime, quiet: timedelta):
+    """(The event, the conditions on it) of complaints whose last event before a quiet spell
+    of `quiet` left them waiting on the team: the spell's end falls in [start, until), so
+    its event lies `quiet` earlier."""
     event, later, change = (aliased(ComplaintEvent) for _ in range(3))
     seconds = quiet.total_seconds()
     nothing_since = ~exists().where(
@@ -146,17 +192,22 @@ def _gone_stale(session: Session, start: datetime, until: datetime, quiet: timed
         .where(change.complaint_id == event.complaint_id, change.id <= event.id, col(change.kind).in_(STATUS_AFTER))
         .order_by(col(change.id).desc()).limit(1).scalar_subquery()
     )
-    rows = session.exec(
-        select(event.complaint_id, event.at)
-        .join(Complaint, Complaint.id == event.complaint_id)
-        .where(COUNTED, within(event.at, start - quiet, until - quiet), nothing_since, status_then.in_(ON_THE_TEAM))
-    )
-    return [Failure(FailureKind.STALE, complaint_id, at + quiet) for complaint_id, at in rows]
+    # An event that itself closes the complaint or hands it to the customer never starts a
+    # stale spell: checked first, on the index of event times, before the two subqueries.
+    return event, (counted(event.complaint_id), within(event.at, start - quiet, until - quiet), col(event.kind).not_in(OFF_THE_TEAM),
+                   nothing_since, status_then.in_(ON_THE_TEAM))
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=zone)
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def day_periods(first_day: date, days: int, zone: ZoneInfo, now: datetime) -> list[datetime]:
+    """The bounds of `days` days from `first_day` in TZ, up to now (bot/periods.py): days
+    after now are left out, today ends now."""
+    bounds = [day_bounds(first_day + timedelta(days=n), zone)[0] for n in range(days)]
+    return clipped([*bounds, day_bounds(first_day + timedelta(days=days - 1), zone)[1]], now)
 
 
 def daily_series(session: Session, *, first_day: date, days: int, zone: ZoneInfo, now: datetime,
@@ -180,17 +231,39 @@ def daily_series(session: Session, *, first_day: date, days: int, zone: ZoneInfo
     return series
 
 
+def points_per_day(session: Session, *, first_day: date, days: int, zone: ZoneInfo, now: datetime,
+                   rules: IndexRules, missed: dict[TargetKind, list[int]] | None = None) -> list[DayPoints]:
+    """`daily_series`' points alone, counted in SQL (`failures_per_period`); `missed`:
+    missed_per_period over `day_periods` of the same days, if counted already."""
+    counts = failures_per_period(session, bounds=day_periods(first_day, days, zone, now), rules=rules, missed=missed)
+    series = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        points = sum(rules.weights[kind] * n[offset] for kind, n in counts.items() if offset < len(n))
+        series.append(DayPoints(day, points, complete=day_bounds(day, zone)[1] <= now))
+    return series
+
+
 def daily_index(session: Session, *, day: date, zone: ZoneInfo, now: datetime, rules: IndexRules) -> DailyIndex:
     [index] = daily_series(session, first_day=day, days=1, zone=zone, now=now, rules=rules)
     return index
 
 
 @dataclass(frozen=True)
+class DayPoints:
+    """A day's index points alone (the digest shows no complaints behind them)."""
+
+    day: date
+    points: int
+    complete: bool = True
+
+
+@dataclass(frozen=True)
 class WeekQuality:
     """The daily index over a week, with the week before's days for the trend."""
 
-    days: list[DailyIndex]
-    previous: list[DailyIndex]
+    days: list[DayPoints]
+    previous: list[DayPoints]
 
     @property
     def total(self) -> int:
@@ -205,8 +278,11 @@ class WeekQuality:
                 "days": [{"day": d.day.isoformat(), "points": d.points} for d in self.days]}
 
 
-def week_quality(session: Session, *, monday: date, zone: ZoneInfo, now: datetime, rules: IndexRules) -> WeekQuality:
-    series = daily_series(session, first_day=monday - timedelta(days=7), days=14, zone=zone, now=now, rules=rules)
+def week_quality(session: Session, *, monday: date, zone: ZoneInfo, now: datetime, rules: IndexRules,
+                 missed: dict[TargetKind, list[int]] | None = None) -> WeekQuality:
+    """The week of `monday` and the week before, day by day: points only (`points_per_day`)."""
+    series = points_per_day(session, first_day=monday - timedelta(days=7), days=14, zone=zone, now=now, rules=rules,
+                            missed=missed)
     return WeekQuality(days=series[7:], previous=series[:7])
 
 

@@ -86,6 +86,14 @@ class Complaint(SQLModel, table=True):
             "ix_complaint_paused_created_at", "created_at",
             sqlite_where=text("paused_seconds > 0"), postgresql_where=text("paused_seconds > 0"),
         ),
+        # The few merged duplicates: the digest checks "not merged" against them (bot.as_of.counted)
+        # rather than reading each complaint's row.
+        Index(
+            "ix_complaint_merged_id", "id",
+            sqlite_where=text("merged_into_id IS NOT NULL"), postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
+        # Times to a first response from the index alone (the digest's medians and trend).
+        Index("ix_complaint_first_response_times", "first_responded_at", "created_at"),
         # The latest complaint from outside Slack, whose owner the next one's round-robin follows.
         Index(
             "ix_complaint_source_id", "id",

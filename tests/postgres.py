@@ -52,6 +52,8 @@ class ThrowawayCluster:
     as_user: list[str]
     # Tests trade durability for speed; a benchmark keeps PostgreSQL's own defaults.
     durable: bool = False
+    # A benchmark's cluster kept in its work folder: started again by the next run, not deleted.
+    keep: bool = False
 
     @property
     def url(self) -> str:
@@ -66,8 +68,9 @@ class ThrowawayCluster:
 
     def start(self) -> "ThrowawayCluster":
         data = self.root / "data"
-        initdb = [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
-        self._run(*initdb, *([] if self.durable else ["--no-sync"]))
+        if not (data / "PG_VERSION").exists():
+            initdb = [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+            self._run(*initdb, *([] if self.durable else ["--no-sync"]))
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -80,15 +83,23 @@ class ThrowawayCluster:
                   "-m", "fast", "-w", "restart")
 
     def stop(self) -> None:
+        if self.keep:  # a clean shutdown, so the next start needs no recovery
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+            return
         try:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster(*, durable: bool = False) -> ThrowawayCluster:
+def start_cluster(*, durable: bool = False, root: Path | None = None) -> ThrowawayCluster:
+    """A cluster in a new temporary folder, deleted by stop(); or, given `root`, the
+    cluster kept there (initialised on first use, started again by later calls)."""
     bindir = find_bindir()
-    root = Path(tempfile.mkdtemp(prefix="servicedesk-pg-"))
+    keep = root is not None
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="servicedesk-pg-"))
+    root.mkdir(parents=True, exist_ok=True)
     as_user: list[str] = []
     if os.geteuid() == 0:
         # initdb and postgres refuse root: run them as the postgres system user.
@@ -97,4 +108,5 @@ def start_cluster(*, durable: bool = False) -> ThrowawayCluster:
         shutil.chown(root, user="postgres", group="postgres")
         root.chmod(0o700)
         as_user = ["runuser", "-u", "postgres", "--"]
-    return ThrowawayCluster(bindir=bindir, root=root, port=_free_port(), as_user=as_user, durable=durable).start()
+    return ThrowawayCluster(bindir=bindir, root=root, port=_free_port(), as_user=as_user, durable=durable,
+                            keep=keep).start()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import SettingsError, load_settings
-from bot.quality_index import IndexRules, daily_index, daily_series, due_post, parse_weights
+from bot.quality_index import IndexRules, daily_index, daily_series, due_post, parse_weights, points_per_day
 from bot.sla import DEFAULT_SLA_TARGETS, parse_targets
 from tests.three_weeks import COMPUTED_AT, load_three_weeks
 
@@ -47,6 +47,20 @@ def test_each_day_matches_the_hand_worked_failures(open_session):
         assert {kind: ids for kind, ids in index.failures.items() if ids} == failures, index.day
     assert [index.complete for index in series[-2:]] == [True, False]  # Wed 25 is today: so far
     assert sum(index.points for index in series if date(2026, 11, 16) <= index.day <= date(2026, 11, 22)) == 27
+
+
+@pytest.mark.parametrize("weights, stale_days", [("", 2), ("sla_breach=10,late_first_response=0", 3)])
+def test_the_points_counted_in_sql_are_the_points_of_the_failures_listed(open_session, weights, stale_days):
+    # The digest shows points only and counts them grouped by day (points_per_day); the
+    # daily post lists the complaints behind them (daily_series): both must agree, today
+    # (Wed 25, so far) and the days after it (nothing yet) included.
+    load_three_weeks(open_session)
+    rules = IndexRules(parse_weights(weights), RULES.targets, stale_days=stale_days)
+    with open_session() as session:
+        listed = daily_series(session, first_day=date(2026, 11, 9), days=21, zone=UTC_ZONE, now=COMPUTED_AT, rules=rules)
+        counted = points_per_day(session, first_day=date(2026, 11, 9), days=21, zone=UTC_ZONE, now=COMPUTED_AT, rules=rules)
+    assert [(d.day, d.points, d.complete) for d in counted] == [(d.day, d.points, d.complete) for d in listed]
+    assert sum(d.points for d in counted) > 0
 
 
 def test_a_past_day_is_the_same_whenever_it_is_computed(open_session):

@@ -158,6 +158,7 @@ def add_duplicates(open_session) -> tuple[int, int]:
 def test_merged_duplicates_are_left_out_of_every_digest_figure(open_session):
     load_known_history(open_session)
     expected = figures(digest(open_session))
+    expected_trend = [(p.logged, p.resolved, p.median_first_response_seconds) for p in digest(open_session).trend]
     assert expected["logged"] == EXPECTED_W47["logged"] and expected["nps"] == EXPECTED_W47["nps"]
     resolved_duplicate, open_duplicate = add_duplicates(open_session)
     with_duplicates = figures(digest(open_session))
@@ -170,8 +171,9 @@ def test_merged_duplicates_are_left_out_of_every_digest_figure(open_session):
         for duplicate in (resolved_duplicate, open_duplicate):
             merge(session, complaint_id=duplicate, into_id=1, actor_id=OWNER, permissions=EVERYONE, now=at(20, 9, 0))
     assert figures(digest(open_session)) == expected
-    # The trend's weeks leave them out too.
+    # The trend's weeks leave them out too (its medians of first responses included).
     assert [(p.logged, p.resolved) for p in digest(open_session).trend[-1:]] == [(6, 5)]
+    assert [(p.logged, p.resolved, p.median_first_response_seconds) for p in digest(open_session).trend] == expected_trend
 
 
 def test_a_paused_complaint_breaches_in_the_week_its_moved_deadline_falls(open_session):

@@ -1,0 +1,34 @@
+"""complaints: two indexes for the digest over a long history (issue 15)
+
+- the merged duplicates' IDs (a partial index, a few rows): "not merged" is checked
+  against it, so the digest's queries over an index of times (of complaints or of
+  events) need not read each complaint's row for `merged_into_id`;
+- first responses with their complaints' creation times: the times to a first response
+  (the week's median and 90th percentile, the 8-week trend) come from this index alone.
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-02 16:00:00
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision: str = '0014'
+down_revision: Union[str, Sequence[str], None] = '0013'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_complaint_merged_id', 'complaint', ['id'], unique=False,
+                    sqlite_where=sa.text('merged_into_id IS NOT NULL'),
+                    postgresql_where=sa.text('merged_into_id IS NOT NULL'))
+    op.create_index('ix_complaint_first_response_times', 'complaint', ['first_responded_at', 'created_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_complaint_first_response_times', table_name='complaint')
+    op.drop_index('ix_complaint_merged_id', table_name='complaint')
