@@ -6,8 +6,8 @@
 - first responses with their complaints' creation times: the times to a first response
   (the week's median and 90th percentile, the 8-week trend) come from this index alone.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 16:00:00
 """
 from typing import Sequence, Union
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0014'
-down_revision: Union[str, Sequence[str], None] = '0013'
+revision: str = '0015'
+down_revision: Union[str, Sequence[str], None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
