@@ -5,7 +5,6 @@ typed text shown as text; a reply Slack refuses costs nothing and is tried again
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlmodel import select
 
