@@ -119,14 +119,19 @@ def copies_once(database_url: str, slack: SlackEmulator) -> tuple[int, int]:
 AFTER_RESTART = 10.0
 
 
-def answers_after_restarts(sent: list[Sent], restarts: list[tuple[float, float]]) -> tuple[list[Sent], list[Sent]]:
-    """The answered requests sent between a kill and AFTER_RESTART seconds after the new
-    server was healthy, and the others."""
-    def near(s: Sent) -> bool:
-        return any(killed <= s.started <= back + AFTER_RESTART for killed, back in restarts)
+def answers_after_restarts(sent: list[Sent], restarts: list[tuple[float, float]]) -> tuple[list[Sent], ...]:
+    """The answered requests sent while a killed server was starting again (from the kill
+    until `/healthz` answered: a connection the new server's listen queue took before its
+    workers were ready), those sent in the AFTER_RESTART seconds after that, and the others."""
+    def starting(s: Sent) -> bool:
+        return any(killed <= s.started < back for killed, back in restarts)
+
+    def just_after(s: Sent) -> bool:
+        return any(back <= s.started <= back + AFTER_RESTART for _, back in restarts)
 
     answered = [s for s in sent if s.status]
-    return [s for s in answered if near(s)], [s for s in answered if not near(s)]
+    return ([s for s in answered if starting(s)], [s for s in answered if just_after(s)],
+            [s for s in answered if not (starting(s) or just_after(s))])
 
 
 def answer_figures(label: str, answers: list[Sent]) -> dict[str, object]:
@@ -163,12 +168,13 @@ def kill_under_load(*, database_url: str, backend: str, workdir: Path, seconds: 
         without, twice = copies_once(database_url, slack)
         outcome = Outcome("SIGKILL under load", backend, tally(database_url, load.sent),
                           recovery=max((r for r in recoveries if r is not None), default=None))
-        after, elsewhere = answers_after_restarts(load.sent, restarts)
+        starting, after, elsewhere = answers_after_restarts(load.sent, restarts)
         outcome.notes = {"kills": kills, "unacknowledged recoveries": recoveries.count(None),
                          "copies missing after load": missing, "seconds to re-post them": cleared,
                          "copies still missing": without, "copies posted twice": twice,
                          "restart seconds (kill to healthy)": [round(back - killed, 2) for killed, back in restarts],
-                         **answer_figures("after a restart", after), **answer_figures("elsewhere", elsewhere)}
+                         **answer_figures("while restarting", starting), **answer_figures("after a restart", after),
+                         **answer_figures("elsewhere", elsewhere)}
     return outcome
 
 
