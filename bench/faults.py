@@ -114,6 +114,35 @@ def copies_once(database_url: str, slack: SlackEmulator) -> tuple[int, int]:
     return sum(1 for ref in stored if ref not in copies), sum(1 for ref in stored if len(copies.get(ref, [])) > 1)
 
 
+# Answers to requests sent within this many seconds of a restarted server being healthy
+# count as "right after the restart".
+AFTER_RESTART = 10.0
+
+
+def answers_after_restarts(sent: list[Sent], restarts: list[tuple[float, float]]) -> tuple[list[Sent], ...]:
+    """The answered requests sent while a killed server was starting again (from the kill
+    until `/healthz` answered: a connection the new server's listen queue took before its
+    workers were ready), those sent in the AFTER_RESTART seconds after that, and the others."""
+    def starting(s: Sent) -> bool:
+        return any(killed <= s.started < back for killed, back in restarts)
+
+    def just_after(s: Sent) -> bool:
+        return any(back <= s.started <= back + AFTER_RESTART for _, back in restarts)
+
+    answered = [s for s in sent if s.status]
+    return ([s for s in answered if starting(s)], [s for s in answered if just_after(s)],
+            [s for s in answered if not (starting(s) or just_after(s))])
+
+
+def answer_figures(label: str, answers: list[Sent]) -> dict[str, object]:
+    seconds = sorted(s.seconds for s in answers)
+    if not seconds:
+        return {f"answers {label}": 0}
+    return {f"answers {label}": len(seconds), f"median s {label}": round(seconds[len(seconds) // 2], 3),
+            f"slowest s {label}": round(seconds[-1], 3),
+            f"over {ACK_BUDGET:g} s {label}": sum(1 for x in seconds if x > ACK_BUDGET)}
+
+
 # ----- the scenarios ----------------------------------------------------------------------------
 def kill_under_load(*, database_url: str, backend: str, workdir: Path, seconds: float, kills: int = 2,
                     clients: int = 6, slack_latency: float = 0.2, wait_for_copies: float = 0) -> Outcome:
@@ -122,13 +151,14 @@ def kill_under_load(*, database_url: str, backend: str, workdir: Path, seconds: 
     with fake_slack() as slack, running(database_url, slack, workdir) as server:
         # Slack answering a little late keeps team copies in flight when the kill comes.
         slack.latency = slack_latency
-        recoveries, missing = [], 0
+        recoveries, restarts, missing = [], [], 0
         with Load(server, clients=clients) as load:
             for _ in range(kills):
                 time.sleep(seconds / (kills + 1))
                 server.kill()
                 killed_at = time.time()
                 server.start()
+                restarts.append((killed_at, time.time()))
                 time.sleep(1.0)
                 recoveries.append(acknowledged_again(load.sent, killed_at))
             time.sleep(seconds / (kills + 1))
@@ -138,9 +168,13 @@ def kill_under_load(*, database_url: str, backend: str, workdir: Path, seconds: 
         without, twice = copies_once(database_url, slack)
         outcome = Outcome("SIGKILL under load", backend, tally(database_url, load.sent),
                           recovery=max((r for r in recoveries if r is not None), default=None))
+        starting, after, elsewhere = answers_after_restarts(load.sent, restarts)
         outcome.notes = {"kills": kills, "unacknowledged recoveries": recoveries.count(None),
                          "copies missing after load": missing, "seconds to re-post them": cleared,
-                         "copies still missing": without, "copies posted twice": twice}
+                         "copies still missing": without, "copies posted twice": twice,
+                         "restart seconds (kill to healthy)": [round(back - killed, 2) for killed, back in restarts],
+                         **answer_figures("while restarting", starting), **answer_figures("after a restart", after),
+                         **answer_figures("elsewhere", elsewhere)}
     return outcome
 
 

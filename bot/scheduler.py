@@ -46,9 +46,11 @@ def job_name(job: Job) -> str:
 
 
 class Ticker:
-    def __init__(self, jobs: Sequence[Job], *, interval: float = TICK_SECONDS) -> None:
+    def __init__(self, jobs: Sequence[Job], *, interval: float = TICK_SECONDS, first_after: float = 0.0) -> None:
+        """`first_after`: seconds before the first tick (a worker just started answers first)."""
         self.jobs = jobs
         self.interval = interval
+        self.first_after = first_after
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -58,6 +60,8 @@ class Ticker:
         return self
 
     def _loop(self) -> None:
+        if self._stopped.wait(self.first_after):
+            return
         due_at = [0.0] * len(self.jobs)
         while not self._stopped.is_set():
             now = time.monotonic()

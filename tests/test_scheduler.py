@@ -26,3 +26,19 @@ def test_a_job_marked_every_runs_between_the_ticks_of_the_others():
     finally:
         ticker.stop()
     assert runs["each tick"] == 1
+
+
+def test_the_first_tick_can_wait_so_a_new_worker_answers_first():
+    ticked = threading.Event()
+    ticker = Ticker([ticked.set], interval=3600, first_after=0.5).start()
+    try:
+        assert not ticked.wait(timeout=0.2)
+        assert ticked.wait(timeout=30)
+    finally:
+        ticker.stop()
+
+
+def test_a_ticker_stopped_before_its_first_tick_runs_nothing():
+    ticked = threading.Event()
+    Ticker([ticked.set], interval=3600, first_after=30).start().stop()
+    assert not ticked.is_set()
