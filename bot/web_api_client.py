@@ -7,7 +7,8 @@ instead, so the publisher threads reuse a few keep-alive connections. It replace
 `_perform_urllib_http_request_internal`, the one step that does the I/O: slack_sdk
 still builds the request, runs its retry handlers and parses the answer, because the
 errors it expects are given to it in urllib's own shapes (an HTTPError for a non-2xx
-answer, a URLError for a connection that failed or timed out).
+answer, a URLError for a connection that failed or timed out). `PooledWebhookClient`
+does the same for answers through a request's response_url (bot/app/respond.py).
 """
 
 from __future__ import annotations
