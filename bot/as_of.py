@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, case, cast, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -79,13 +79,21 @@ def _first_opening_since(moment: datetime):
     )
 
 
-def _changed_since(moment: datetime) -> tuple[ColumnElement[bool], ...]:
+def _changed_since(session: Session, moment: datetime) -> tuple[ColumnElement[bool], ...]:
     """The counted complaints logged before `moment` and resolved or reopened since: the
-    events since from the index of event times, then their complaints by primary key (an
-    IN subquery, which both databases answer that way; a join had SQLite walk the
-    complaints by creation time)."""
-    since = select(ComplaintEvent.complaint_id).where(ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
-    return col(Complaint.id).in_(since), COUNTED, Complaint.created_at < moment
+    events since from the index of event times, then their complaints by primary key.
+
+    SQLite answers `id IN (subquery)` that way (a join had it walk the complaints by
+    creation time). PostgreSQL hashed the subquery and scanned the whole complaint
+    table (0.4 s at a million); given the IDs as one array, `id = ANY(...)`, it probes
+    the primary key."""
+    since = (ComplaintEvent.at >= moment, col(ComplaintEvent.kind).in_(OPENING))
+    if session.get_bind().dialect.name == "postgresql":
+        ids = select(func.array_agg(ComplaintEvent.complaint_id)).where(*since).scalar_subquery()
+        touched = col(Complaint.id) == any_(cast(ids, ARRAY(Integer)))
+    else:
+        touched = col(Complaint.id).in_(select(ComplaintEvent.complaint_id).where(*since))
+    return touched, COUNTED, Complaint.created_at < moment
 
 
 def _open_now(session: Session, *conditions) -> int:
@@ -105,7 +113,7 @@ def open_at(session: Session, moment: datetime) -> int:
     open_then = _first_opening_since(moment) == EventKind.RESOLVED.value
     then, now = session.exec(select(
         func.count(case((open_then, 1))), func.count(case((col(Complaint.status).in_(OPEN_STATUSES), 1))),
-    ).where(*_changed_since(moment))).one()
+    ).where(*_changed_since(session, moment))).one()
     return _open_now(session) - _open_now(session, Complaint.created_at >= moment) + then - now
 
 
@@ -120,7 +128,7 @@ def oldest_open_at(session: Session, moment: datetime, limit: int) -> list[OpenC
     found = [OpenComplaint(*row) for row in session.exec(oldest.where(
         COUNTED, col(Complaint.status).in_(OPEN_STATUSES), Complaint.created_at < moment, untouched))]
     found += [OpenComplaint(*row) for row in session.exec(oldest.where(
-        *_changed_since(moment), _first_opening_since(moment) == EventKind.RESOLVED.value))]
+        *_changed_since(session, moment), _first_opening_since(moment) == EventKind.RESOLVED.value))]
     found = sorted(found, key=lambda c: (c.created_at, c.id))[:limit]
     return [_with_owner_at(session, complaint, moment) for complaint in found]
 

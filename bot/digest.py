@@ -154,7 +154,6 @@ def _iso_times(value):
 def percentiles(session: Session, value, *conditions, source=Complaint,
                 quantiles: Sequence[float] = (0.5, 0.9)) -> tuple[int, list[float | None]]:
     """How many rows of `source` match, and the continuous percentiles of `value` over them."""
-    conditions = (COUNTED, *conditions)
     if session.get_bind().dialect.name == "postgresql":
         columns = [func.percentile_cont(q).within_group(value) for q in quantiles]
         row = session.exec(select(func.count(), *columns).select_from(source).where(*conditions)).one()
@@ -180,8 +179,9 @@ def first_responses(session: Session, period_start: datetime, period_end: dateti
     of the times to a first response given in the window (set once, so as of any moment)."""
     seconds = seconds_between(session, Complaint.created_at, Complaint.first_responded_at)
     quantiles = (0.5, 0.9) if p90 else (0.5,)
-    total, found = percentiles(session, seconds, within(Complaint.first_responded_at, period_start, period_end),
-                               quantiles=quantiles)
+    # From the index of first responses with creation times alone (bot.as_of.counted).
+    total, found = percentiles(session, seconds, counted(Complaint.id),
+                               within(Complaint.first_responded_at, period_start, period_end), quantiles=quantiles)
     return Durations(total, _round(found[0]), _round(found[1]) if p90 else None)
 
 
@@ -189,9 +189,11 @@ def resolution_times(session: Session, period_start: datetime, period_end: datet
     """Times from logging to each complaint's last resolution in the window (its history:
     a complaint reopened since still counts here)."""
     resolved = resolutions(period_start, period_end)
-    source = resolved.join(Complaint, Complaint.id == resolved.c.complaint_id)
-    seconds = seconds_between(session, Complaint.created_at, resolved.c.resolved_at)
-    total, (median, p90) = percentiles(session, seconds, source=source)
+    # Each complaint's creation time by primary key: joined, PostgreSQL hashed the week's
+    # resolutions against a scan of every complaint (0.4 s at a million).
+    created = select(Complaint.created_at).where(Complaint.id == resolved.c.complaint_id).scalar_subquery()
+    seconds = seconds_between(session, created, resolved.c.resolved_at)
+    total, (median, p90) = percentiles(session, seconds, counted(resolved.c.complaint_id), source=resolved)
     return Durations(total, _round(median), _round(p90))
 
 

@@ -256,30 +256,26 @@ def _live(recognition, start: date, end: date):
 
 
 def _counts(session: Session, window, week_start: date, last_week_start: date):
-    """Both weeks and the window in one pass over the window's rows."""
-    this = Recognition.day >= week_start
-    last = and_(Recognition.day >= last_week_start, Recognition.day < week_start)
+    """Each week's kudos, givers and receivers from that week's rows alone, then the
+    window's total and those linked to a resolved complaint. In one pass over the
+    window, the four distinct counts took each of its 81,000 rows (a million
+    recognitions) through their CASEs: 0.18 s of CPU on SQLite against 0.10."""
+    end = week_start + timedelta(days=WEEK_DAYS)
 
-    def when(condition, value):
-        return case((condition, value))
+    def week(start: date, stop: date) -> PeriodCounts:
+        row = session.exec(select(
+            func.count(), func.count(distinct(Recognition.giver_id)), func.count(distinct(Recognition.recipient_id)),
+        ).where(_live(Recognition, start, stop))).one()
+        return PeriodCounts(*row)
 
     resolved = aliased(Complaint)
-    row = session.exec(
-        select(
-            func.count(when(this, 1)),
-            func.count(distinct(when(this, Recognition.giver_id))),
-            func.count(distinct(when(this, Recognition.recipient_id))),
-            func.count(when(last, 1)),
-            func.count(distinct(when(last, Recognition.giver_id))),
-            func.count(distinct(when(last, Recognition.recipient_id))),
-            func.count(),
-            func.count(resolved.id),
-        )
+    total, linked = session.exec(
+        select(func.count(), func.count(resolved.id))
         .select_from(Recognition)
         .outerjoin(resolved, and_(resolved.id == Recognition.complaint_id, resolved.status == Status.RESOLVED.value))
         .where(window)
     ).one()
-    return PeriodCounts(*row[0:3]), PeriodCounts(*row[3:6]), row[6], row[7]
+    return week(week_start, end), week(last_week_start, week_start), total, linked
 
 
 def _active_people(session: Session, window, *, since: datetime, until: datetime) -> set[str]:

@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -192,10 +192,13 @@ def _gone_stale(session: Session, start: datetime, until: datetime, quiet: timed
         .where(change.complaint_id == event.complaint_id, change.id <= event.id, col(change.kind).in_(STATUS_AFTER))
         .order_by(col(change.id).desc()).limit(1).scalar_subquery()
     )
-    # An event that itself closes the complaint or hands it to the customer never starts a
-    # stale spell: checked first, on the index of event times, before the two subqueries.
-    return event, (counted(event.complaint_id), within(event.at, start - quiet, until - quiet), col(event.kind).not_in(OFF_THE_TEAM),
-                   nothing_since, status_then.in_(ON_THE_TEAM))
+    # An event that itself changes the status says what it was then: one that closes the
+    # complaint or hands it to the customer never starts a stale spell (checked first, on
+    # the index of event times), one that opens it needs no look back (the subquery).
+    on_the_team = or_(col(event.kind).in_(ON_THE_TEAM),
+                      and_(col(event.kind).not_in(STATUS_AFTER), status_then.in_(ON_THE_TEAM)))
+    return event, (counted(event.complaint_id), within(event.at, start - quiet, until - quiet),
+                   col(event.kind).not_in(OFF_THE_TEAM), nothing_since, on_the_team)
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

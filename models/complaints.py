@@ -92,8 +92,9 @@ class Complaint(SQLModel, table=True):
             "ix_complaint_merged_id", "id",
             sqlite_where=text("merged_into_id IS NOT NULL"), postgresql_where=text("merged_into_id IS NOT NULL"),
         ),
-        # Times to a first response from the index alone (the digest's medians and trend).
-        Index("ix_complaint_first_response_times", "first_responded_at", "created_at"),
+        # Times to a first response from the index alone (the digest's medians and trend);
+        # it replaced the index of first_responded_at alone.
+        Index("ix_complaint_first_response_times", "first_responded_at", "created_at", "id"),
         # The latest complaint from outside Slack, whose owner the next one's round-robin follows.
         Index(
             "ix_complaint_source_id", "id",
@@ -120,7 +121,8 @@ class Complaint(SQLModel, table=True):
     source: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     resolution: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(index=True)
-    first_responded_at: datetime | None = Field(default=None, index=True)
+    # Indexed with the creation time (ix_complaint_first_response_times).
+    first_responded_at: datetime | None = Field(default=None)
     resolved_at: datetime | None = Field(default=None, index=True)
     updated_at: datetime
     # The customer's latest answer to "how likely are you to recommend us?" (0-10);

@@ -3,8 +3,10 @@
 - the merged duplicates' IDs (a partial index, a few rows): "not merged" is checked
   against it, so the digest's queries over an index of times (of complaints or of
   events) need not read each complaint's row for `merged_into_id`;
-- first responses with their complaints' creation times: the times to a first response
-  (the week's median and 90th percentile, the 8-week trend) come from this index alone.
+- first responses with their complaints' creation times and IDs: the times to a first response
+  (the week's median and 90th percentile, the 8-week trend) come from this index alone
+  (with the ID, which PostgreSQL's indexes do not hold otherwise). It replaces the index of first_responded_at alone, which PostgreSQL preferred (being
+  smaller) and then read every complaint's row for its creation time.
 
 Revision ID: 0015
 Revises: 0014
@@ -26,9 +28,12 @@ def upgrade() -> None:
     op.create_index('ix_complaint_merged_id', 'complaint', ['id'], unique=False,
                     sqlite_where=sa.text('merged_into_id IS NOT NULL'),
                     postgresql_where=sa.text('merged_into_id IS NOT NULL'))
-    op.create_index('ix_complaint_first_response_times', 'complaint', ['first_responded_at', 'created_at'], unique=False)
+    op.create_index('ix_complaint_first_response_times', 'complaint', ['first_responded_at', 'created_at', 'id'],
+                    unique=False)
+    op.drop_index('ix_complaint_first_responded_at', table_name='complaint')
 
 
 def downgrade() -> None:
+    op.create_index('ix_complaint_first_responded_at', 'complaint', ['first_responded_at'], unique=False)
     op.drop_index('ix_complaint_first_response_times', table_name='complaint')
     op.drop_index('ix_complaint_merged_id', table_name='complaint')
