@@ -190,6 +190,13 @@ def test_cli_semantic_flag_ranks_by_meaning(sample, encoder, capsys):
     assert lines[0] == f"{question!r}: answered" and expected in lines[1]
 
 
+@needs_extra
+def test_with_the_extra_numpys_blas_runs_on_one_thread(encoder):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    pools = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    assert pools and all(pool["num_threads"] == 1 for pool in pools)
+
+
 # ----- where the model comes from (KNOWLEDGE_MODEL) ---------------------------------------------
 @needs_extra
 def test_a_local_model_folder_gives_the_same_vectors_as_the_default(tmp_path, encoder):

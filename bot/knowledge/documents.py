@@ -53,7 +53,9 @@ class SearchWeights:
     # 2.77, 3.14) answers a meaningless question in a five-article folder, where the
     # classifier's probability over five articles means less than over 77 (see
     # docs/benchmarks.md). A large folder's own fit outweighs either.
-    semantic_prior: tuple[float, ...] = (-4.0, 1.0, 1.0, 1.0, 4.0, 1.0, 4.0, 2.0)
+    # The last ("first" by score) was added later and starts at 0, so a knowledge base
+    # too small to learn it is gated as before.
+    semantic_prior: tuple[float, ...] = (-4.0, 1.0, 1.0, 1.0, 4.0, 1.0, 4.0, 2.0, 0.0)
     # With the semantic extra: share of the score that similarity in meaning takes, and
     # how many nearest articles join the candidates.
     semantic: float = 0.8

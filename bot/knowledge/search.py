@@ -63,8 +63,10 @@ STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 # information the article covers (typo corrections by their similarity), the share the
 # knowledge base knows as typed, fuzzy similarity to its title or a question, its lead
 # over the best other candidate, the share it covers with words as typed; with the
-# semantic extra, its similarity in meaning and the classifier's probability.
-FEATURES = ("coverage", "known", "fuzzy", "lead", "exact", "similarity", "classifier")
+# semantic extra, its similarity in meaning, the classifier's probability, and whether it
+# is the first by score (which separated right answers from questions no article
+# answers a little better on banking77's train split: docs/benchmarks.md, issue 13).
+FEATURES = ("coverage", "known", "fuzzy", "lead", "exact", "similarity", "classifier", "first")
 EXACT = FEATURES.index("exact")
 # How many hits an answer shows (/kb, the App Home): the gate judges them together.
 SHOWN = 3
@@ -348,7 +350,8 @@ class SearchIndex:
                    final[top] - best_other, exact_coverage[top] / information]
         if similarity is not None:
             columns += [similarity[candidates[top]],
-                        probability[candidates[top]] if probability is not None else np.zeros(top.size)]
+                        probability[candidates[top]] if probability is not None else np.zeros(top.size),
+                        (np.arange(top.size) == 0).astype(np.float64)]
         return candidates[top], final[top], np.column_stack(columns)
 
     def _fuzzy_texts(self, candidates: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:

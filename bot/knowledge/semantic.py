@@ -102,10 +102,27 @@ class Encoder:
             self._queries.update(zip(unique, vectors))
 
 
+def one_blas_thread() -> None:
+    """numpy's BLAS (OpenBLAS) on one thread for the rest of the process, as onnxruntime
+    already is (bot.knowledge.embedding_model). A question's products (its vector against
+    every article text, and the classifier) are too small to gain from a second thread,
+    and on two cores shared with other work the second thread waits for a core: measured
+    under load, p95 of those products was 24-50 ms with two threads and 0.13-0.16 ms with
+    one. Without threadpoolctl (an older install of the extra) BLAS keeps its default."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        logger.info("knowledge base: threadpoolctl is missing, numpy's BLAS keeps its own thread count")
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
 @cache
 def load_encoder(model: str = "", query_cache_size: int = QUERY_CACHE_SIZE) -> Encoder:
     """The process's encoder for a `KNOWLEDGE_MODEL` value (see bot.knowledge.embedding_model),
-    loaded on first use (about 0.4 s); raises SemanticUnavailable."""
+    loaded on first use (about 0.4 s), with numpy's BLAS set to one thread
+    (`one_blas_thread`); raises SemanticUnavailable."""
+    one_blas_thread()
     try:
         encoder = Encoder(load_model(model), query_cache_size)
     except ExtraMissing as exc:
