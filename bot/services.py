@@ -85,6 +85,10 @@ def _logging_failures(work: Callable[[], None]) -> None:
         logger.exception("work after the acknowledgement failed")
 
 
+# Seconds a Web API call may take before it counts as unanswered.
+WEB_API_TIMEOUT = 10
+
+
 def make_pacer(settings: Settings) -> ChannelPacer:
     return ChannelPacer(settings.slack_channel_posts_per_second / settings.web_concurrency)
 
@@ -95,7 +99,7 @@ def make_client(settings: Settings, pacer: ChannelPacer | None = None) -> WebCli
     return PooledWebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
-        timeout=10,
+        timeout=WEB_API_TIMEOUT,
         # Count every attempt (first: it sees each one), then honour 429 Retry-After a
         # couple of times before reporting the failure; a call is sent again after a
         # connection error only if it surely never reached Slack (bot/undelivered_retry.py).

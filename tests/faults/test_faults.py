@@ -60,9 +60,14 @@ def test_a_slack_outage_under_load_saves_everything_and_says_only_the_truth(data
     assert (tally.lost, tally.duplicated, tally.server_errors) == (0, 0, 0), outcome
     assert notes["untrue statements"] == [], outcome
     assert (notes["copies posted twice"], notes["owners told twice"]) == (0, 0), outcome
-    # Every owed DM went out or waits in the ledger for Slack to answer again.
+    # Every owed DM is in the ledger: sent, failed (tried again once Slack answers), or
+    # `sending` when the connection broke before Slack's answer: that one may have gone out
+    # and is never sent again (at most once, see bot/owner_notices.py). Only those may
+    # be missing from what Slack received.
     ledger = notes["owner notices in the ledger"]
-    assert notes["owners owed a DM"] > 0 and ledger.get("sent", 0) + ledger.get("failed", 0) == notes["owners owed a DM"], outcome
+    owed, unknown = notes["owners owed a DM"], ledger.get("sending", 0)
+    assert owed > 0 and ledger.get("sent", 0) + ledger.get("failed", 0) + unknown == owed, outcome
+    assert notes["owners not told"] <= ledger.get("failed", 0) + unknown, outcome
 
 
 @sqlite_only
