@@ -174,15 +174,14 @@ def percentiles(session: Session, value, *conditions, source=Complaint,
 
 
 # ----- the figures ---------------------------------------------------------------------------
-def first_responses(session: Session, period_start: datetime, period_end: datetime, *, p90: bool = True) -> Durations:
-    """Count, median and (unless `p90` is false: the trend shows only medians) 90th percentile
-    of the times to a first response given in the window (set once, so as of any moment)."""
+def first_responses(session: Session, period_start: datetime, period_end: datetime) -> Durations:
+    """Count, median and 90th percentile of the times to a first response given in the
+    window (set once, so as of any moment)."""
     seconds = seconds_between(session, Complaint.created_at, Complaint.first_responded_at)
-    quantiles = (0.5, 0.9) if p90 else (0.5,)
     # From the index of first responses with creation times alone (bot.as_of.counted).
-    total, found = percentiles(session, seconds, counted(Complaint.id),
-                               within(Complaint.first_responded_at, period_start, period_end), quantiles=quantiles)
-    return Durations(total, _round(found[0]), _round(found[1]) if p90 else None)
+    total, (median, p90) = percentiles(session, seconds, counted(Complaint.id),
+                                       within(Complaint.first_responded_at, period_start, period_end))
+    return Durations(total, _round(median), _round(p90))
 
 
 def resolution_times(session: Session, period_start: datetime, period_end: datetime) -> Durations:
