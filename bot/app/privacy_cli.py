@@ -96,7 +96,7 @@ def run_log(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     for redaction in waiting:
-        print(f"pending: {redaction.what}, still to be redacted in Slack; {redaction.tries} tries, next "
+        print(f"pending: {redaction.what}, still to be redacted in Slack; tried {redaction.tries} time(s), next "
               f"{redaction.due_at.isoformat(timespec='seconds')}" + (f" ({redaction.error})" if redaction.error else ""))
     for record in records:
         print(f"{record.at.isoformat(timespec='seconds')}  {record.action:<9}  {record.actor or '-':<20}  "

@@ -165,7 +165,7 @@ def test_an_erasure_while_slack_is_down_says_what_is_pending_and_the_bot_redacts
     assert "Jane" in in_slack(slack)  # Slack could not be told yet
     log = run_cli("privacy", "log", env=env)
     assert log.returncode == 0
-    assert "pending: C-1's team message, still to be redacted in Slack; 1 tries" in log.stdout
+    assert "pending: C-1's team message, still to be redacted in Slack; tried 1 time(s)" in log.stdout
     assert "pending: a reply in C-1's thread, still to be redacted in Slack" in log.stdout
     assert "(the bot could not reach Slack)" in log.stdout
 
