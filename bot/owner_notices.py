@@ -106,11 +106,16 @@ def claim_due(open_session: SessionFactory, *, now: datetime) -> list[OwnerNotic
     return claimed
 
 
-def finish(open_session: SessionFactory, *, notice: OwnerNotice, now: datetime, error: str = "") -> None:
-    """Sent, or surely not sent (with Slack's error): tried again later."""
+def finish(open_session: SessionFactory, *, notice: OwnerNotice, now: datetime, error: str = "",
+           channel: str = "", ts: str = "") -> None:
+    """Sent (to `channel` at `ts`, kept so a redaction can update it), or surely not sent
+    (with Slack's error): tried again later."""
     values = {"status": Delivery.FAILED.value, "error": error[:255]} if error else {"status": Delivery.SENT.value, "sent_at": now}
     with unit_of_work(open_session) as session:
         session.exec(update(Notification).where(Notification.key == notice.key).values(**values))
+        if ts:
+            session.exec(update(ComplaintEvent).where(ComplaintEvent.id == notice.event_id)
+                         .values(notice_channel=channel, notice_ts=ts))
 
 
 def _gap(attempts: int) -> timedelta:

@@ -27,7 +27,7 @@ from bot.errors import InvalidInput
 from bot.survey_links import address_fingerprint
 from models.complaints import CLOSED_STATUSES, Complaint, ComplaintEvent, EventKind
 from models.customers import keys_for
-from models.privacy import PrivacyAction, PrivacyRecord
+from models.privacy import PrivacyAction, PrivacyRecord, SlackMessage
 from models.surveys import CallBack, SurveyAnswer, Unsubscribe
 
 REDACTED = "[redacted]"
@@ -164,16 +164,20 @@ def _redact_late_comments(session: Session, cutoff: datetime, limit: int) -> lis
 
 def _record_slack_messages(session: Session, complaint_ids: list[int], *, now: datetime) -> None:
     """What Slack shows of these redacted complaints, to be shown again (bot/redactions.py):
-    each team message, and each thread reply whose note was redacted."""
+    each team message, each thread reply whose note was redacted, and each new owner's DM
+    (it gives the customer's name and contact)."""
     if not complaint_ids:
         return
-    messages = [(complaint_id, redactions.TEAM_MESSAGE) for complaint_id in session.exec(
+    messages = [(complaint_id, redactions.TEAM_MESSAGE, SlackMessage.TEAM) for complaint_id in session.exec(
         select(Complaint.id).where(col(Complaint.id).in_(complaint_ids), Complaint.slack_ts != ""))]
-    messages += list(session.exec(
+    messages += [(complaint_id, event_id, SlackMessage.REPLY) for complaint_id, event_id in session.exec(
         select(ComplaintEvent.complaint_id, ComplaintEvent.id)
         .where(col(ComplaintEvent.complaint_id).in_(complaint_ids), ComplaintEvent.reply_ts != "",
-               col(ComplaintEvent.note).contains(REDACTED, autoescape=True))))
-    redactions.record(session, messages=[tuple(message) for message in messages], now=now)
+               col(ComplaintEvent.note).contains(REDACTED, autoescape=True)))]
+    messages += [(complaint_id, event_id, SlackMessage.OWNER_DM) for complaint_id, event_id in session.exec(
+        select(ComplaintEvent.complaint_id, ComplaintEvent.id)
+        .where(col(ComplaintEvent.complaint_id).in_(complaint_ids), ComplaintEvent.notice_ts != ""))]
+    redactions.record(session, messages=messages, now=now)
 
 
 def privacy_log(session: Session, *, limit: int = 100) -> list[PrivacyRecord]:

@@ -1,8 +1,8 @@
 """The messages in Slack still to be redacted after an erasure or a retention run.
 
 Redacting a customer (bot/privacy.py) changes the database, but Slack keeps showing
-their name in the complaint's team message and in the thread replies that named them
-until each is updated. So the redaction's own transaction records every such message
+their name in the complaint's team message, in the thread replies that named them and
+in the new owners' DMs (which say how to reach the customer) until each is updated. So the redaction's own transaction records every such message
 here (`record`), and the row goes only once Slack has taken the redacted text: the
 erasure or retention run tries them at once, and whatever Slack could not take (it was
 down, or refused) is tried again by each process's scheduler, claimed with a lease so
@@ -20,7 +20,7 @@ from sqlalchemy import delete, tuple_, update
 from sqlmodel import Session, col, select
 
 from models.db import SessionFactory, unit_of_work
-from models.privacy import PendingRedaction
+from models.privacy import PendingRedaction, SlackMessage
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=1)
@@ -33,7 +33,8 @@ TEAM_MESSAGE = 0  # `event_id` of the team message itself
 @dataclass(frozen=True)
 class Redaction:
     complaint_id: int
-    event_id: int  # TEAM_MESSAGE, or the history entry whose thread reply it is
+    event_id: int  # TEAM_MESSAGE, or the history entry whose thread reply or owner's DM it is
+    message: SlackMessage = SlackMessage.TEAM
     tries: int = 0
     error: str = ""
     due_at: datetime | None = None
@@ -41,20 +42,22 @@ class Redaction:
     @property
     def what(self) -> str:
         reference = f"C-{self.complaint_id}"
-        return f"{reference}'s team message" if self.event_id == TEAM_MESSAGE else f"a reply in {reference}'s thread"
+        return {SlackMessage.TEAM: f"{reference}'s team message", SlackMessage.REPLY: f"a reply in {reference}'s thread",
+                SlackMessage.OWNER_DM: f"the new owner's DM about {reference}"}[self.message]
 
 
 def _redaction(row: PendingRedaction) -> Redaction:
-    return Redaction(row.complaint_id, row.event_id, row.tries, row.error, row.due_at)
+    return Redaction(row.complaint_id, row.event_id, SlackMessage(row.message), row.tries, row.error, row.due_at)
 
 
-def record(session: Session, *, messages: Iterable[tuple[int, int]], now: datetime) -> None:
-    """In the redaction's transaction: these (complaint id, event id) messages are to be
-    shown again; one already pending is due again now."""
-    for complaint_id, event_id in set(messages):
+def record(session: Session, *, messages: Iterable[tuple[int, int, SlackMessage]], now: datetime) -> None:
+    """In the redaction's transaction: these (complaint id, event id, which message)
+    messages are to be shown again; one already pending is due again now."""
+    for complaint_id, event_id, message in set(messages):
         row = session.get(PendingRedaction, (complaint_id, event_id))
         if row is None:
-            session.add(PendingRedaction(complaint_id=complaint_id, event_id=event_id, created_at=now, due_at=now))
+            session.add(PendingRedaction(complaint_id=complaint_id, event_id=event_id, message=message.value,
+                                         created_at=now, due_at=now))
         else:
             row.due_at = now
             session.add(row)

@@ -16,7 +16,7 @@ from bot.undelivered_retry import surely_not_acted_on
 from bot.services import Services
 from handlers import complaint_views as views
 from handlers.text import slack_error_text
-from models.complaints import Complaint
+from models.complaints import Complaint, ComplaintEvent
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,21 @@ def tell_owners_not_yet_told(services: Services, client: WebClient) -> None:
             logger.info("told %s about %s on a later try", notice.owner_id, complaint.reference)
 
 
+def show_notice_as_it_is(services: Services, client: WebClient, event_id: int) -> None:
+    """Update the new owner's DM of this ownership change to the complaint as it reads now
+    (after a redaction, bot/privacy.py); raises what the Web API raised."""
+    with services.open_session() as session:
+        event = session.get(ComplaintEvent, event_id)
+        complaint = service.get_complaint(session, event.complaint_id) if event and event.notice_ts else None
+    if complaint is not None:
+        client.chat_update(channel=event.notice_channel, ts=event.notice_ts,
+                           text=views.owner_notice(complaint, event.actor_id))
+
+
 def _send(services: Services, client: WebClient, complaint: Complaint, notice: OwnerNotice) -> list[str]:
     """Send the claimed notice and record the outcome; what went wrong, in words."""
     try:
-        client.chat_postMessage(channel=notice.owner_id, text=views.owner_notice(complaint, notice.actor_id))
+        answer = client.chat_postMessage(channel=notice.owner_id, text=views.owner_notice(complaint, notice.actor_id))
     except Exception as exc:  # noqa: BLE001 — reported to the person, and the ledger says what to do next
         logger.warning("telling %s they own %s failed: %s", notice.owner_id, complaint.reference, exc)
         error = slack_error_text(exc)
@@ -53,7 +64,8 @@ def _send(services: Services, client: WebClient, complaint: Complaint, notice: O
         # The claim stays `sending`: the DM may have gone out, so it is not sent again.
         return [f"I couldn't tell whether my message reached the new owner ({error}); "
                 "I won't send it again in case it did"]
-    owner_notices.finish(services.open_session, notice=notice, now=services.clock())
+    owner_notices.finish(services.open_session, notice=notice, now=services.clock(),
+                         channel=answer.get("channel", ""), ts=answer.get("ts", ""))
     return []
 
 

@@ -1,6 +1,7 @@
 """Retention of customers' personal data, on a schedule: complaints resolved more than
 CUSTOMER_DATA_RETENTION_DAYS ago lose their customer's name and contact (bot/privacy.py),
-and their team messages in Slack are shown again without them.
+and their messages in Slack (team message, thread replies, the new owners' DMs) are
+shown again without them.
 
 The job runs every tick but works at most once an hour across processes (claimed in
 the delivery ledger), a batch of complaints per transaction until none is left. The
@@ -18,9 +19,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot import delivery_ledger, privacy, redactions
 from bot.services import Services
-from handlers import complaint_thread, team_copy
+from handlers import complaint_thread, owner_notice, team_copy
 from handlers.text import slack_error_text
 from models.db import unit_of_work
+from models.privacy import SlackMessage
 
 logger = logging.getLogger(__name__)
 RETENTION_KIND = "retention"
@@ -33,8 +35,10 @@ def redact_in_slack(services: Services, client: WebClient, *, complaint_ids: lis
     updated = 0
     for redaction in redactions.claim_due(services.open_session, now=services.clock(), complaint_ids=complaint_ids):
         try:
-            if redaction.event_id == redactions.TEAM_MESSAGE:
+            if redaction.message == SlackMessage.TEAM:
                 team_copy.show_as_it_is(services, client, redaction.complaint_id)
+            elif redaction.message == SlackMessage.OWNER_DM:
+                owner_notice.show_notice_as_it_is(services, client, redaction.event_id)
             else:
                 complaint_thread.show_reply_as_it_is(services, client, redaction.event_id)
         except SlackApiError as exc:

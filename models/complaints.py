@@ -200,6 +200,10 @@ class ComplaintEvent(SQLModel, table=True):
     # The ts of this event's reply in the team message's thread, once posted, so that
     # redacting the note redacts the reply too (bot/privacy.py).
     reply_ts: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    # Where the new owner's DM of an ownership change went (it says how to reach the
+    # customer), so that redacting the customer redacts the DM too.
+    notice_channel: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    notice_ts: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
 
 
 class ComplaintFollower(SQLModel, table=True):

@@ -9,6 +9,14 @@ from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 
+class SlackMessage(StrEnum):
+    """Which message of a complaint's a pending redaction is to show again."""
+
+    TEAM = "team message"
+    REPLY = "thread reply"
+    OWNER_DM = "owner DM"
+
+
 class PrivacyAction(StrEnum):
     EXPORT = "export"
     ERASE = "erase"
@@ -31,14 +39,17 @@ class PrivacyRecord(SQLModel, table=True):
 
 class PendingRedaction(SQLModel, table=True):
     """A message in Slack still to be shown again without a customer that was redacted
-    (bot/redactions.py): the complaint's team message (`event_id` 0) or the reply in its
-    thread of one history entry. Recorded in the redaction's own transaction; the row
+    (bot/redactions.py): the complaint's team message (`event_id` 0), the reply in its
+    thread of one history entry, or the new owner's DM that an ownership change sent.
+    Recorded in the redaction's own transaction; the row
     goes once Slack has the redacted text."""
 
     __tablename__ = "pending_redaction"
 
     complaint_id: int = Field(foreign_key="complaint.id", primary_key=True, ondelete="CASCADE")
     event_id: int = Field(default=0, primary_key=True)
+    message: str = Field(default=SlackMessage.TEAM.value, max_length=20,
+                         sa_column_kwargs={"server_default": SlackMessage.TEAM.value})
     created_at: datetime
     # When it is tried next; a process that claims it moves this on by its lease.
     due_at: datetime = Field(index=True)

@@ -9,6 +9,7 @@ from bot import redactions
 from bot.complaints import ComplaintDraft
 from bot import complaints as service
 from models.db import unit_of_work
+from models.privacy import SlackMessage
 from tests.harness import ALICE, FakeClock
 
 
@@ -16,7 +17,7 @@ def two_pending(open_session, clock) -> None:
     with unit_of_work(open_session) as session:
         complaint = service.log_complaint(session, draft=ComplaintDraft("charged twice", customer_name="Jane Roe"),
                                           reporter_id=ALICE, now=clock())
-        redactions.record(session, messages=[(complaint.id, 0), (complaint.id, 7), (complaint.id, 0)], now=clock())
+        redactions.record(session, messages=[(complaint.id, 0, SlackMessage.TEAM), (complaint.id, 7, SlackMessage.REPLY), (complaint.id, 0, SlackMessage.TEAM)], now=clock())
 
 
 def test_each_is_claimed_by_one_process_until_its_lease_runs_out(open_session):

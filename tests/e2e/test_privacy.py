@@ -16,7 +16,7 @@ from models.complaints import Complaint, ComplaintEvent
 from models.privacy import PrivacyRecord
 from models.service_levels import Notification
 from tests.e2e.test_customers import log_for
-from tests.harness import COMPLAINTS, SIGNING_SECRET
+from tests.harness import BOB, COMPLAINTS, SIGNING_SECRET
 
 
 def updates_of(slack) -> list[str]:
@@ -133,6 +133,31 @@ def test_erase_redacts_the_replies_in_the_team_messages_thread(desk, slack, tmp_
     done = run_cli("privacy", "erase", "--customer", "jane.roe@example.com", "--yes", env=env)
     assert done.returncode == 0, done.stderr
     assert replies_updated(slack) == {reply_ts: "📝 *Alice* added a note: [redacted] will call back tomorrow"}
+
+
+def test_erase_redacts_the_new_owners_dm_that_gave_the_contact(desk, slack, tmp_path):
+    log_for(desk, "Jane Roe was charged twice", owner=BOB)
+    bob_dm = "D" + BOB[1:]  # the DM channel Slack answers with, which an update must name
+    [(dm_ts, dm)] = [(ts, message) for (channel, ts), message in slack.messages.items() if channel == bob_dm]
+    assert "jane.roe@example.com" in dm["text"]
+    env = {**cli_env(desk, slack, tmp_path), "SLACK_BOT_TOKEN": "xoxb-test"}
+    done = run_cli("privacy", "erase", "--customer", "jane.roe@example.com", "--yes", env=env)
+    assert done.returncode == 0, done.stderr
+    [update] = [call.args for call in slack.calls_to("chat.update") if call.args["channel"] == bob_dm]
+    assert update["ts"] == dm_ts
+    assert "Jane" not in update["text"] and "jane.roe" not in update["text"]
+    assert update["text"].endswith("Customer: [redacted], [redacted].")
+    assert not [message for (channel, _), message in slack.messages.items() if "jane.roe" in json.dumps(message)]
+
+
+def test_a_dm_slack_would_not_update_is_pending_by_name(desk, slack, tmp_path):
+    log_for(desk, "charged twice", owner=BOB)
+    env = {**cli_env(desk, slack, tmp_path), "SLACK_BOT_TOKEN": "xoxb-test"}
+    slack.fail("chat.update", "cant_update_message", times=2)
+    done = run_cli("privacy", "erase", "--customer", "jane.roe@example.com", "--yes", env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "(C-1's team message, the new owner's DM about C-1)" in done.stderr
+    assert "pending: the new owner's DM about C-1, still to be redacted in Slack" in run_cli("privacy", "log", env=env).stdout
 
 
 def in_slack(slack) -> str:

@@ -23,6 +23,7 @@ def upgrade() -> None:
         'pending_redaction',
         sa.Column('complaint_id', sa.Integer(), nullable=False),
         sa.Column('event_id', sa.Integer(), nullable=False),
+        sa.Column('message', sqlmodel.sql.sqltypes.AutoString(length=20), server_default='team message', nullable=False),
         sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('tries', sa.Integer(), nullable=False),
