@@ -69,6 +69,9 @@ SUBCOMMANDS = {
     "resume": "`resume C-42 [note]` — start the clock again without a reply (`responded` also does)",
     "help": "`help` — this message",
 }
+# The commands that name one complaint right after the command word; people also type
+# the complaint first (`/complaint C-42 note called back`), which means the same.
+ABOUT_ONE_COMPLAINT = SUBCOMMANDS.keys() - {"list", "search", "customer", "help"}
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def parse(text: str, *, categories: tuple[str, ...]) -> Parsed:
         return OpenModal()
     first, _, rest = text.partition(" ")
     word = first.lower()
+    if PREFIXED_REFERENCE.match(first):
+        return _reference_first(first, rest.strip())
     if word == "customer" and not _is_customer_lookup(rest):
         return parse_draft(text, categories=categories)  # "customer was charged twice ..."
     if word in SUBCOMMANDS:
@@ -120,11 +125,28 @@ def parse(text: str, *, categories: tuple[str, ...]) -> Parsed:
     near = _nearest_subcommand(word)
     if near and (names_by_number or not rest):
         return HelpRequest(hint=_did_you_mean(near, second or "C-42", first))
-    if names_a_complaint:
+    if names_a_complaint and not first.startswith(("!", "#", "<")):
         return HelpRequest(hint=f"“{first[:30]}” is not a command I know, so nothing was logged.")
     if " " not in text and not text.startswith(("!", "#", "<")):
         return HelpRequest(hint="To log a complaint, describe it in a few words.")
     return parse_draft(text, categories=categories)
+
+
+def _reference_first(reference: str, rest: str) -> Subcommand | HelpRequest:
+    """`C-42` alone shows it; `C-42 note called back` is `note C-42 called back`. Anything
+    else after a complaint's ID is not logged as a new complaint: it was surely meant for C-42."""
+    if not rest:
+        return Subcommand("show", [reference], reference)
+    verb, _, after = rest.partition(" ")
+    command = LOOKALIKES.get(verb.lower(), verb.lower())
+    if command in ABOUT_ONE_COMPLAINT:
+        rest = f"{reference} {after.strip()}".strip()
+        return Subcommand(command, rest.split(), rest)
+    return HelpRequest(hint=(
+        f"To work on {reference[:12]}, start with what to do, e.g. `/complaint note {reference[:12]} {rest[:30]}`. "
+        "Nothing was logged; to log a new complaint that starts with a complaint's ID, put its severity first: "
+        f"`/complaint !normal {reference[:12]} …`."
+    ))
 
 
 def _is_customer_lookup(rest: str) -> bool:

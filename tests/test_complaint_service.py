@@ -37,6 +37,32 @@ def test_parse(text, expected):
     assert parse(text, categories=CATEGORIES) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("C-4", Subcommand("show", ["C-4"], "C-4")),
+        ("c4 note called the courier", Subcommand("note", ["c4", "called", "the", "courier"], "c4 called the courier")),
+        ("C-4 close refunded", Subcommand("resolve", ["C-4", "refunded"], "C-4 refunded")),
+        ("C-43 merge into C-42", Subcommand("merge", ["C-43", "into", "C-42"], "C-43 into C-42")),
+        ("C-4 take", Subcommand("take", ["C-4"], "C-4")),
+    ],
+)
+def test_a_complaint_named_first_means_the_command_after_it(text, expected):
+    assert parse(text, categories=CATEGORIES) == expected
+
+
+@pytest.mark.parametrize("text", ["C-4 called the courier", "C-4 list", "C-4 search refund"])
+def test_a_complaint_named_first_is_never_logged_as_a_new_one(text):
+    parsed = parse(text, categories=CATEGORIES)
+    assert isinstance(parsed, HelpRequest)
+    assert "Nothing was logged" in parsed.hint and "`/complaint note C-4" in parsed.hint
+
+
+def test_a_complaint_that_starts_with_an_id_is_logged_after_a_severity():
+    assert parse("!normal C-4 was never answered", categories=CATEGORIES) == ComplaintDraft(
+        "C-4 was never answered", Severity.NORMAL, "other")
+
+
 def test_special_mentions_become_plain_words():
     assert plain_text("<!channel> <!here|here> <!everyone> hi") == "@channel @here @everyone hi"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from models.complaints import Complaint
+from models.complaints import Complaint, ComplaintEvent, EventKind
 
 
 def saved(desk) -> int:
@@ -62,3 +62,17 @@ def test_the_words_that_used_to_log_complaints_log_nothing(desk, slack, typed):
     assert reply.status == 200 and reply.text
     assert saved(desk) == 0
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_command_typed_after_the_complaint_id_works_on_that_complaint(desk, slack):
+    desk.client.command("#billing charged twice for order 1182")
+    desk.settle()
+    assert desk.client.command("C-1 note called the customer back").text.startswith("Noted on *C-1*")
+    assert "C-1" in desk.client.command("c1").text  # shown, as `show C-1` would
+    reply = desk.client.command("C-1 called the customer back")
+    desk.settle()
+    assert "`/complaint note C-1 called the customer back`" in reply.text and "Nothing was logged" in reply.text
+    assert saved(desk) == 1
+    with desk.open_session() as session:
+        notes = session.exec(select(ComplaintEvent.note).where(ComplaintEvent.kind == EventKind.NOTED)).all()
+    assert notes == ["called the customer back"]
