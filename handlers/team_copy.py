@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from bot import complaints as service
 from bot import team_copies
-from bot.customer_history import earlier_complaints
+from bot.customer_history import EarlierComplaints, earlier_complaints
 from bot.metrics import TEAM_COPY_POSTS
 from bot.intake import REPORTER_PREFIX
 from bot.services import Services
@@ -40,9 +40,12 @@ def sla_now(services: Services, complaint: Complaint) -> SlaStatus:
 
 def team_message_blocks(services: Services, complaint: Complaint) -> list[dict]:
     """The team's copy as it is now, with the customer's earlier complaints (read first;
-    no session is held while the message goes to Slack)."""
-    with services.open_session() as session:
-        earlier = earlier_complaints(session, complaint=complaint)
+    no session is held while the message goes to Slack; none is opened for a complaint
+    with no customer, who has no earlier complaints)."""
+    earlier = EarlierComplaints()
+    if complaint.customer_key:
+        with services.open_session() as session:
+            earlier = earlier_complaints(session, complaint=complaint)
     return views.complaint_message(complaint, sla_now(services, complaint), earlier=earlier,
                                    survey_url=survey_url(services, complaint))
 

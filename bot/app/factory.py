@@ -42,6 +42,7 @@ def create_app(
     clock: Clock = system_clock,
     services: Services | None = None,
     listener_executor: Executor | None = None,
+    signed_upstream: bool = False,
 ) -> tuple[App, Services]:
     """Build a Bolt app with every listener registered; nothing is global. Returns it
     with the services its listeners were given (holding the app's one directory of
@@ -49,6 +50,10 @@ def create_app(
 
     `listener_executor` runs listeners (and the work they do after `ack()`); tests
     pass one they can wait on.
+
+    `signed_upstream`: every request reaches the app through `bot.app.inbound.slack_request`
+    (`make_wsgi_app`), which has checked its signature and timestamp already, so Bolt
+    does not check them a second time (an HMAC over the body per request).
     """
     if listener_executor is None:
         # Listeners call Slack's Web API after acking, which takes a network round trip
@@ -61,6 +66,7 @@ def create_app(
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret,
+        request_verification_enabled=not signed_upstream,
         authorize=BotAuthorization(client).authorize_function(),
         # The HTTP answer leaves when the listener returns, with no 10 ms polling for
         # the ack; handlers.messaging.guarded moves what follows the ack off the

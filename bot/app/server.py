@@ -164,7 +164,7 @@ class PreforkedApp:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.services = build_services(settings, engine=self.engine)
-        app, self.services = create_app(settings, services=self.services)
+        app, self.services = create_app(settings, services=self.services, signed_upstream=True)
         self.wsgi = make_wsgi_app(app, self.engine, signing_secret=settings.slack_signing_secret,
                                   metrics=metrics_endpoint(self.services), web=web_side(app, self.services))
 
