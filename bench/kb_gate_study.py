@@ -37,19 +37,30 @@ sys.path.insert(0, str(BENCH))
 import kb_search as kb  # noqa: E402
 from bot.knowledge import calibration  # noqa: E402
 from bot.knowledge.documents import SearchWeights  # noqa: E402
-from bot.knowledge.search import FEATURES, SearchIndex  # noqa: E402
+from bot.knowledge.search import FEATURES, MAX_QUERY_CHARS, MAX_QUERY_TERMS, SearchIndex  # noqa: E402
 from bot.knowledge.semantic import MAX_TEXT_CHARS, load_encoder  # noqa: E402
+from bot.knowledge.text import normalise, terms  # noqa: E402
 
-LEXICAL_EXTRA = ("first", "score", "score lead")
+# "score lead" is the lead before k13w discounted it (by words) when the words in common
+# are only in an article's body; the "lead x" ones are products with that undiscounted lead,
+# and the trials "lead replaced by ..." put one in the lead's place (docs/benchmarks.md, issue 13).
+LEXICAL_EXTRA = ("first", "score", "score lead", "lead x exact", "lead x known", "lead x coverage", "head words",
+                 "body words only", "lead x head share", "lead x head share (min)", "lead x half-body share (min)")
 SEMANTIC_EXTRA = ("similarity lead", "nearest by similarity", "classifier margin", "classifier's first",
                   "classifier max", "nearest text", "votes of 10 nearest texts", "nearest vs own questions")
 
 
-def extra_features(index: SearchIndex, query: str, indices: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def extra_features(index: SearchIndex, query: str, indices: np.ndarray, scores: np.ndarray,
+                   features: np.ndarray) -> np.ndarray:
     """Candidate features of each hit (rows in rank order), computed from the index."""
     n = len(indices)
     lead = np.array([scores[i] - np.max(np.delete(scores, i), initial=0.0) for i in range(n)])
-    columns = [(np.arange(n) == 0).astype(float), scores, lead]
+    heading = _heading_exact(index, query, indices)
+    f_exact, f_known, f_coverage = (features[:, FEATURES.index(name)] for name in ("exact", "known", "coverage"))
+    share = np.where(f_exact > 0, heading / np.maximum(f_exact, 1e-12), 0.0)
+    columns = [(np.arange(n) == 0).astype(float), scores, lead, lead * f_exact, lead * f_known, lead * f_coverage,
+               heading, ((f_exact > 0) & (heading == 0)).astype(float), lead * share,
+               np.minimum(lead, lead * share), np.minimum(lead, lead * (share + 1) / 2)]
     semantic = index.semantic
     if semantic is not None:
         similarity, probability = semantic.scores(query)
@@ -67,6 +78,16 @@ def extra_features(index: SearchIndex, query: str, indices: np.ndarray, scores: 
                     np.array([(nearest10 == i).mean() for i in indices]),
                     np.array([cosine[owners == i].max(initial=-1.0) - own.get(int(i), 0.0) for i in indices])]
     return np.column_stack(columns)
+
+
+def _heading_exact(index: SearchIndex, query: str, indices: np.ndarray) -> np.ndarray:
+    """Share of the question's information in content words (as typed) that each hit's
+    title, questions or tags contain."""
+    words = terms(normalise(query[:MAX_QUERY_CHARS]), drop_stopwords=False)[:MAX_QUERY_TERMS]
+    stage = index._lexical_stage(index._analysis_key(words))
+    if isinstance(stage, str):
+        return np.zeros(len(indices))
+    return index._coverage(stage.exact, np.asarray(indices), heads_only=True) / stage.information
 
 
 def _own_nearest(semantic) -> dict[int, float]:
@@ -90,7 +111,7 @@ def wide_top_features(self: SearchIndex, query: str) -> list[tuple[str, np.ndarr
     if isinstance(ranked, str):
         return []
     indices, scores, features = ranked
-    wide = np.hstack([features, extra_features(self, query, indices, scores)])
+    wide = np.hstack([features, extra_features(self, query, indices, scores, features)])
     return [(self.docs[i].key, row) for i, row in zip(indices, wide)]
 
 
@@ -118,11 +139,11 @@ def record(folder: Path, encoder, asked: list[tuple[str, str | None]]):
             continue
         indices, scores, features = ranked
         hits.append(([index.docs[i].key for i in indices],
-                     np.hstack([features, extra_features(index, text, indices, scores)]), expected))
+                     np.hstack([features, extra_features(index, text, indices, scores, features)]), expected))
     return fits[-1], hits
 
 
-def evaluate(parts, columns: list[int], semantic: bool, prior: tuple[float, ...]):
+def evaluate(parts, columns: list[int], semantic: bool, prior: tuple[float, ...], prior_of: dict[int, int] | None = None):
     """hit@1, answered at 0.5, and (off-topic, uncovered) rejected at 0.5 and at 95% answered."""
     sums = {}
     for name, (fold_rows, hits) in parts.items():
@@ -130,6 +151,7 @@ def evaluate(parts, columns: list[int], semantic: bool, prior: tuple[float, ...]
         start = np.zeros(len(columns) + 1)
         start[0] = prior[0]
         for place, column in enumerate(columns):
+            column = (prior_of or {}).get(column, column)
             start[1 + place] = prior[1 + column] if column < len(prior) - 1 else 0.0
         theta = calibration.fit_logistic(features[:, columns], target, weight * len(target) / weight.sum(), start)
         totals, right = [], []
@@ -269,10 +291,13 @@ def main() -> int:
     trials = [("as now", list(range(len(base))))]
     trials += [(f"+ {name}", list(range(len(base))) + [number]) for number, name in enumerate(names)
                if number >= len(base) and name not in base]
+    lead = base.index("lead")
+    replaced = [(f"lead replaced by {name}", [number if n == lead else n for n in range(len(base))], {number: lead})
+                for number, name in enumerate(names) if encoder is None and (name.startswith("lead x") or name == "score lead")]
     if "first" in base:
         trials.insert(1, ("without first", [n for n in range(len(base)) if base[n] != "first"]))
-    for label, columns in trials:
-        h, answered, off_rej, unc_rej, off95, unc95 = evaluate(parts, columns, encoder is not None, prior)
+    for label, columns, *prior_of in [*trials, *replaced]:
+        h, answered, off_rej, unc_rej, off95, unc95 = evaluate(parts, columns, encoder is not None, prior, *prior_of)
         print(f"| {label} | {h:.3f} | {100 * answered:.1f}% | {100 * off_rej:.1f}% | {100 * unc_rej:.1f}% "
               f"| {100 * off95:.1f}% | {100 * unc95:.1f}% |")
     print(f"\nUpper bound (fitted on the asked questions themselves, all {len(names)} features): "

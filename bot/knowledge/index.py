@@ -120,6 +120,8 @@ class Shard:
         unit_length[n_questions:] = unit_length[n_questions:][other_order]
         unit_doc[n_questions:] = unit_doc[n_questions:][other_order]
         self.unit_doc = unit_doc
+        # Units that head a document (title, questions, tags), as opposed to its body.
+        self.unit_heads = (unit_kind != BODY) & (unit_kind != WHOLE)
         self.n_units = unit_doc.size
         self.question_start = np.concatenate(([0], np.cumsum(np.bincount(unit_doc[:n_questions], minlength=n_docs))))
         self.other_doc = unit_doc[n_questions:]
@@ -202,13 +204,21 @@ class Shard:
             lexical[has_questions] += weights.question_best * best + weights.question_rest * (total - best)
         return lexical
 
-    def coverage(self, valued_terms: list[tuple[int, float]]) -> np.ndarray:
-        """Per document, the sum of the values of the terms it contains."""
-        found = [(self.post_whole[t], self.post_start[t + 1], value) for t, value in valued_terms if t < self.n_terms]
+    def coverage(self, valued_terms: list[tuple[int, float]], heads_only: bool = False) -> np.ndarray:
+        """Per document, the sum of the values of the terms it contains (with `heads_only`,
+        in its title, a question or its tags)."""
+        if heads_only:
+            # A term's postings before post_whole are one per unit: keep those of heading
+            # units, once per document.
+            found = [(np.unique(self.unit_doc[units[self.unit_heads[units]]]), value) for t, value in valued_terms
+                     if t < self.n_terms for units in (self.post_unit[self.post_start[t]:self.post_whole[t]],)]
+        else:
+            found = [(self.unit_doc[self.post_unit[self.post_whole[t]:self.post_start[t + 1]]], value)
+                     for t, value in valued_terms if t < self.n_terms]
         if not found:
             return np.zeros(self.n_docs)
-        docs = np.concatenate([self.unit_doc[self.post_unit[a:b]] for a, b, _ in found])
-        values = np.concatenate([np.full(b - a, value) for a, b, value in found])
+        docs = np.concatenate([docs for docs, _ in found])
+        values = np.concatenate([np.full(docs.size, value) for docs, value in found])
         return np.bincount(docs, weights=values, minlength=self.n_docs)
 
 

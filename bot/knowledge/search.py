@@ -62,10 +62,12 @@ STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 # What the calibration sees of a hit, in this order: the share of the question's
 # information the article covers (typo corrections by their similarity), the share the
 # knowledge base knows as typed, fuzzy similarity to its title or a question, its lead
-# over the best other candidate, the share it covers with words as typed; with the
-# semantic extra, its similarity in meaning, the classifier's probability, and whether it
-# is the first by score (which separated right answers from questions no article
-# answers a little better on banking77's train split: docs/benchmarks.md, issue 13).
+# over the best other candidate (by words, counting half as far as the words it has in
+# common with the question are only in its body: `_head_share`), the share it covers
+# with words as typed; with the semantic extra, its similarity in meaning, the
+# classifier's probability, and whether it is the first by score (which separated right
+# answers from questions no article answers a little better on banking77's train split:
+# docs/benchmarks.md, issue 13).
 FEATURES = ("coverage", "known", "fuzzy", "lead", "exact", "similarity", "classifier", "first")
 EXACT = FEATURES.index("exact")
 # How many hits an answer shows (/kb, the App Home): the gate judges them together.
@@ -89,6 +91,7 @@ class _Lexical:
     lexical: np.ndarray  # of the candidates, in their order; likewise the coverages
     coverage: np.ndarray
     exact_coverage: np.ndarray
+    head_coverage: np.ndarray  # as exact_coverage, counting only words of titles, questions and tags
     fuzzy_texts: tuple[str, ...]
     fuzzy_slots: np.ndarray
 
@@ -196,8 +199,9 @@ class SearchIndex:
         exact = [(t, weight) for t, weight in content_terms if weight == 1.0]
         stage = _Lexical(scored, scored_pairs, content_terms, exact, information, known, candidates,
                          lexical[candidates], self._coverage(content_terms, candidates), self._coverage(exact, candidates),
-                         *self._fuzzy_texts(candidates))
-        for array in (stage.candidates, stage.lexical, stage.coverage, stage.exact_coverage, stage.fuzzy_slots):
+                         self._coverage(exact, candidates, heads_only=True), *self._fuzzy_texts(candidates))
+        for array in (stage.candidates, stage.lexical, stage.coverage, stage.exact_coverage, stage.head_coverage,
+                      stage.fuzzy_slots):
             array.setflags(write=False)  # shared by every query with this key
         return stage
 
@@ -346,8 +350,11 @@ class SearchIndex:
         first, second = float(final[order[0]]), float(final[order[1]]) if order.size > 1 else 0.0
         best_other = np.array([max(second if place == 0 else first, 0.0) for place in range(top.size)])
         information = stage.information
+        lead = final[top] - best_other
+        if similarity is None:
+            lead = np.minimum(lead, lead * self._head_share(exact_coverage[top], stage.head_coverage[top]))
         columns = [coverage[top] / information, np.full(top.size, stage.known / information), fuzzy[top],
-                   final[top] - best_other, exact_coverage[top] / information]
+                   lead, exact_coverage[top] / information]
         if similarity is not None:
             columns += [similarity[candidates[top]],
                         probability[candidates[top]] if probability is not None else np.zeros(top.size),
@@ -372,11 +379,20 @@ class SearchIndex:
             np.maximum.at(best, slots, scores / 100)
         return best
 
-    def _coverage(self, content_terms: list[tuple[int, float]], candidates: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _head_share(exact: np.ndarray, heads: np.ndarray) -> np.ndarray:
+        """How much a hit's lead counts by words: fully when the words it has in common
+        with the question (as typed) are in its title, questions or tags, half when they
+        are only in its body. A body mentioning "slow down" and "time" in passing led a
+        question about a slow checkout page (docs/benchmarks.md, issue 13, k13w)."""
+        return np.where(exact > 0, (heads + exact) / (2 * np.maximum(exact, 1e-12)), 0.5)
+
+    def _coverage(self, content_terms: list[tuple[int, float]], candidates: np.ndarray,
+                  heads_only: bool = False) -> np.ndarray:
         """Sum of idf of the question's content words each candidate contains (typo
-        corrections count by their similarity)."""
+        corrections count by their similarity), or only those in its title, questions or tags."""
         valued = [(t, self._postings.idf[t] * weight) for t, weight in content_terms]
         coverage = np.zeros(len(self.docs))
         for shard, members in self._postings.shards:
-            coverage[members] = shard.coverage(valued)
+            coverage[members] = shard.coverage(valued, heads_only)
         return coverage[candidates]
