@@ -75,6 +75,19 @@ def test_the_confidence_threshold_decides_what_counts_as_an_answer():
     assert not SearchIndex(DOCS, SearchWeights(min_confidence=1.0)).search("refund banana").answered
 
 
+def test_leading_only_by_words_that_an_articles_body_mentions_in_passing_is_no_answer():
+    # The articles here share no word with the question but this one's body ("slow down",
+    # "more time", "check"): it leads them all, but that is no sign it is the right one.
+    care = SearchDoc("care.md", "Recognising vulnerable customers",
+                     ("what if the customer seems vulnerable", "the customer is very distressed or confused"),
+                     ("vulnerable", "care"), "Slow down, check understanding, and offer more time or a call back.")
+    index = SearchIndex([*DOCS, care])
+    assert index.search("checkout page is very slow and times out").hits[0].key == "care.md"
+    assert not index.search("checkout page is very slow and times out").answered
+    outcome = index.search("the customer seems vulnerable")
+    assert outcome.answered and outcome.hits[0].key == "care.md"
+
+
 def test_empty_index_and_articles_without_text():
     assert SearchIndex([]).search("refund").reason == "the knowledge base has no articles yet"
     index = SearchIndex([SearchDoc("empty.md", "???")])

@@ -62,14 +62,20 @@ STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 # What the calibration sees of a hit, in this order: the share of the question's
 # information the article covers (typo corrections by their similarity), the share the
 # knowledge base knows as typed, fuzzy similarity to its title or a question, its lead
-# over the best other candidate (by words, counting half as far as the words it has in
-# common with the question are only in its body: `_head_share`), the share it covers
+# over the best other candidate (by words, counting a quarter as far as the words it has
+# in common with the question are only in its body: `_head_share`), the share it covers
 # with words as typed; with the semantic extra, its similarity in meaning, the
 # classifier's probability, and whether it is the first by score (which separated right
 # answers from questions no article answers a little better on banking77's train split:
 # docs/benchmarks.md, issue 13).
 FEATURES = ("coverage", "known", "fuzzy", "lead", "exact", "similarity", "classifier", "first")
 EXACT = FEATURES.index("exact")
+# By words, the share of a hit's lead that counts as far as the words it shares with the
+# question are only in its body (`_head_share`): at 0.5 a six-article folder, gated by the
+# prior, still answered a slow checkout page with an article that says "slow down"; on
+# banking77's train split, values from 0 to 1 moved at most 9 of 487 uncovered questions
+# (docs/benchmarks.md, issue 13, k13w).
+BODY_LEAD = 0.25
 # How many hits an answer shows (/kb, the App Home): the gate judges them together.
 SHOWN = 3
 
@@ -382,10 +388,10 @@ class SearchIndex:
     @staticmethod
     def _head_share(exact: np.ndarray, heads: np.ndarray) -> np.ndarray:
         """How much a hit's lead counts by words: fully when the words it has in common
-        with the question (as typed) are in its title, questions or tags, half when they
-        are only in its body. A body mentioning "slow down" and "time" in passing led a
-        question about a slow checkout page (docs/benchmarks.md, issue 13, k13w)."""
-        return np.where(exact > 0, (heads + exact) / (2 * np.maximum(exact, 1e-12)), 0.5)
+        with the question (as typed) are in its title, questions or tags, BODY_LEAD when
+        they are only in its body, in proportion in between. A body mentioning "slow down"
+        and "time" in passing led a question about a slow checkout page by far."""
+        return np.where(exact > 0, (heads + BODY_LEAD * (exact - heads)) / np.maximum(exact, 1e-12), BODY_LEAD)
 
     def _coverage(self, content_terms: list[tuple[int, float]], candidates: np.ndarray,
                   heads_only: bool = False) -> np.ndarray:
