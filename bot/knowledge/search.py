@@ -71,10 +71,8 @@ STOPWORD_TERMS = frozenset(stem(word) for word in STOPWORDS)
 FEATURES = ("coverage", "known", "fuzzy", "lead", "exact", "similarity", "classifier", "first")
 EXACT = FEATURES.index("exact")
 # By words, the share of a hit's lead that counts as far as the words it shares with the
-# question are only in its body (`_head_share`): at 0.5 a six-article folder, gated by the
-# prior, still answered a slow checkout page with an article that says "slow down"; on
-# banking77's train split, values from 0 to 1 moved at most 9 of 487 uncovered questions
-# (docs/benchmarks.md, issue 13, k13w).
+# question are only in its body (`_head_share`); chosen on small folders, as banking77's
+# train split hardly tells 0 from 1 (docs/benchmarks.md, issue 13, k13w).
 BODY_LEAD = 0.25
 # How many hits an answer shows (/kb, the App Home): the gate judges them together.
 SHOWN = 3
@@ -387,10 +385,9 @@ class SearchIndex:
 
     @staticmethod
     def _head_share(exact: np.ndarray, heads: np.ndarray) -> np.ndarray:
-        """How much a hit's lead counts by words: fully when the words it has in common
-        with the question (as typed) are in its title, questions or tags, BODY_LEAD when
-        they are only in its body, in proportion in between. A body mentioning "slow down"
-        and "time" in passing led a question about a slow checkout page by far."""
+        """How much of a hit's lead counts by words: all when the words it shares with the
+        question (as typed) are in its title, questions or tags, BODY_LEAD when only in its
+        body ("slow down" in passing is no sign of an answer about a slow checkout page)."""
         return np.where(exact > 0, (heads + BODY_LEAD * (exact - heads)) / np.maximum(exact, 1e-12), BODY_LEAD)
 
     def _coverage(self, content_terms: list[tuple[int, float]], candidates: np.ndarray,
