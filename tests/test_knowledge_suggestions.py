@@ -25,6 +25,7 @@ def library():
         ("parcel arrived late again", "orders/late-or-missing-delivery.md"),
         ("the product broke after two days", "orders/damaged-or-faulty.md"),
         ("my order never arrived", "orders/late-or-missing-delivery.md"),
+        ("customer is elderly and struggling to understand her bill", "customers/recognising-vulnerable-customers.md"),
     ],
 )
 def test_a_real_complaint_gets_the_article_about_it(library, complaint, expected):
