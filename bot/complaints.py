@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, func, insert, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, update
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -318,27 +318,33 @@ def stop_waiting(complaint: Complaint, now: datetime) -> timedelta | None:
 
 def set_message_location(
     session: Session, *, complaint_id: int, channel: str, ts: str
-) -> Complaint:
+) -> tuple[Complaint, bool]:
     """Remember where the team's copy was posted; returns the complaint as it is now
-    (not in the session).
+    (not in the session), and whether replies are waiting for its thread.
 
     One Core UPDATE … RETURNING (no ORM flush or identity map: this runs once per
     complaint logged): its row lock orders this against a concurrent change, so either
     the change sees where the message is, or this returns the changed row, built as the
-    ORM builds a row it reads (no validation of what the database holds).
+    ORM builds a row it reads (no validation of what the database holds). The same
+    statement says whether any thread reply is pending, which it mostly is not: the
+    caller then need not look for them.
     """
     row = session.connection().execute(
         _SET_LOCATION, {"complaint_id": complaint_id, "slack_channel": channel, "slack_ts": ts}
     ).one_or_none()
     if row is None:
         raise NotFound(f"There is no complaint C-{complaint_id}.")
-    return saved_complaint(dict(row._mapping))
+    columns = dict(row._mapping)
+    replies_waiting = bool(columns.pop(_REPLIES_WAITING))
+    return saved_complaint(columns), replies_waiting
 
 
+_REPLIES_WAITING = "replies_waiting"
 _SET_LOCATION = (
     update(Complaint.__table__).where(Complaint.__table__.c.id == bindparam("complaint_id"))
     .values(slack_channel=bindparam("slack_channel"), slack_ts=bindparam("slack_ts"))
-    .returning(*Complaint.__table__.c)
+    .returning(*Complaint.__table__.c, exists().where(
+        PendingThreadReply.__table__.c.complaint_id == Complaint.__table__.c.id).label(_REPLIES_WAITING))
 )
 
 

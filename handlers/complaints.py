@@ -125,7 +125,8 @@ class ComplaintListeners:
             if not replace_answer(respond, text, views.confirmation_blocks(text, suggestions)) and problems:
                 tell(client, user_id, "", text)
 
-        self.services.after_ack(publish)
+        if channel or complaint.owner_id != complaint.reporter_id:  # else there is nothing to post
+            self.services.after_ack(publish)
 
     def _run_subcommand(self, ack, respond, client, sub: Subcommand, user_id: str, trigger_id: str) -> None:
         if sub.name in complaint_search.SUBCOMMANDS:

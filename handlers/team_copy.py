@@ -154,7 +154,8 @@ def found_or_posted(services: Services, client: WebClient, complaint: Complaint,
     on its way (there was no message to update yet), and the thread's replies.
     `stale`: the copy was posted from an older state (found after a restart)."""
     with services.open_session() as session:
-        current = service.set_message_location(session, complaint_id=complaint.id, channel=channel, ts=ts)
+        current, replies_waiting = service.set_message_location(session, complaint_id=complaint.id,
+                                                                channel=channel, ts=ts)
         session.commit()
     complaint.slack_channel, complaint.slack_ts = channel, ts
     if not (stale or shown_differently(complaint, current)):
@@ -165,7 +166,10 @@ def found_or_posted(services: Services, client: WebClient, complaint: Complaint,
         with services.open_session() as session:
             latest = service.get_complaint(session, complaint.id)
         problems = update_team_message(services, client, latest)
-    complaint_thread.post_replies(services, client, complaint.id)
+    # A change saved since the row was read (on PostgreSQL, one this update waited for)
+    # may have queued a reply its statement could not see: look for it then.
+    if replies_waiting or current.updated_at != complaint.updated_at:
+        complaint_thread.post_replies(services, client, complaint.id)
     return problems
 
 
