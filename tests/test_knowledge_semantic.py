@@ -268,7 +268,7 @@ def test_a_damaged_cached_copy_is_made_again(encoder, model_cache, tmp_path, cap
     with caplog.at_level(logging.INFO, logger="bot.knowledge.embedding_model"):
         model = load_model(cache_dir=cache)
     assert "cannot be loaded" in caplog.text and "quantising it again" in caplog.text
-    assert damaged.stat().st_size == good.stat().st_size
+    assert damaged.read_bytes() == good.read_bytes()  # quantising is deterministic
     texts = ["customer was charged twice", "where is my parcel"]
     assert np.allclose(model.encode(texts), encoder.encode(texts), atol=1e-5)
 
