@@ -280,9 +280,9 @@ def test_an_unwritable_cache_falls_back_to_the_shipped_file_and_says_why(tmp_pat
     (tmp_path / "a-file").write_text("not a folder")
     with caplog.at_level(logging.WARNING, logger="bot.knowledge.embedding_model"):
         model = load_model(cache_dir=tmp_path / "a-file" / "cache")  # root writes anywhere, but not under a file
-    [warning] = caplog.records
-    assert "running" in warning.getMessage() and "as it is" in warning.getMessage()
-    assert "a-file" in warning.getMessage()  # the reason names the folder it could not write
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.knowledge.embedding_model"]
+    assert "running" in warning and "as it is" in warning
+    assert "a-file" in warning  # the reason names the folder it could not write
     texts = ["customer was charged twice", "where is my parcel"]
     assert np.allclose(model.encode(texts), shipped_model().encode(texts), atol=1e-6)
 
@@ -302,3 +302,14 @@ def test_the_quantised_copy_embeds_and_ranks_as_the_shipped_file_does(sample, en
         assert quantised.answered and as_shipped.answered
         assert [h.key for h in quantised.hits][:3] == [h.key for h in as_shipped.hits][:3]
         assert quantised.hits[0].key == expected
+
+
+@needs_extra
+def test_the_bots_cache_setting_reaches_the_model_and_an_unusable_one_still_answers(sample, make_desk, tmp_path, caplog):
+    (tmp_path / "a-file").write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.embedding_model"):
+        desk = make_desk(knowledge_semantic=True, knowledge_model_cache=str(tmp_path / "a-file" / "cache"))
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.knowledge.embedding_model"]
+    assert "as it is" in warning and "a-file" in warning
+    question, _ = PARAPHRASES[1]
+    assert shown(ask(desk, question))[0].startswith("*Taking ownership of a complaint*")
