@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import shutil
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -265,8 +267,16 @@ def test_a_damaged_cached_copy_is_made_again(encoder, model_cache, tmp_path, cap
     damaged = cached_path(model_files("")[0], cache)
     damaged.parent.mkdir(parents=True)
     damaged.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    # A process stopped while quantising left its work folder; another is quantising now.
+    abandoned, busy = damaged.parent / ".quantising-stopped", damaged.parent / ".quantising-busy"
+    for work in (abandoned, busy):
+        work.mkdir()
+        (work / "folded.onnx").write_bytes(b"\0" * 1000)
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
     with caplog.at_level(logging.INFO):
         model = load_model(cache_dir=cache)
+    assert not abandoned.exists() and busy.exists()
     assert "cannot be loaded" in caplog.text and "quantising it again" in caplog.text
     # Only the bot's own lines: not the quantiser's forty notes on the tensors it skips.
     assert {r.name for r in caplog.records} == {"bot.knowledge.embedding_model"}, caplog.text[:500]

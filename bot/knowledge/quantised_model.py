@@ -15,7 +15,8 @@ cache folder (`KNOWLEDGE_MODEL_CACHE`, by default $XDG_CACHE_HOME/servicedesk or
 ~/.cache/servicedesk). The cached file's name carries a hash of the source file and
 the onnxruntime version, so a new model package or onnxruntime quantises again. It is
 written to a temporary file and renamed into place: processes starting together may
-each quantise, but none reads half a file.
+each quantise, but none reads half a file. A work folder left by a process stopped
+while quantising is removed by the next one that quantises.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 # Part of the cache key: change it when the recipe below changes.
 RECIPE = "quant_pre_process+quantize_dynamic-qint8-per-channel"
+WORK_PREFIX = ".quantising-"
+ABANDONED_AFTER = 3600  # seconds
 
 
 def default_cache_dir() -> Path:
@@ -56,7 +61,8 @@ def quantise(source: Path, target: Path) -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".quantising-") as work, _quantiser_quiet():
+    _remove_abandoned(target.parent)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=WORK_PREFIX) as work, _quantiser_quiet():
         folded = Path(work) / "folded.onnx"
         # Symbolic shape inference is for models of dynamic shape that onnx's own shape
         # inference cannot follow; this one's it can, and it would need sympy.
@@ -68,6 +74,16 @@ def quantise(source: Path, target: Path) -> None:
         quantize_dynamic(str(folded), str(quantised), weight_type=QuantType.QInt8, per_channel=True)
         os.replace(quantised, target)
 
+
+def _remove_abandoned(folder: Path) -> None:
+    """Work folders of quantising processes that were stopped midway (up to 110 MB
+    each); one still in use is younger than ABANDONED_AFTER, as quantising takes seconds."""
+    for work in folder.glob(f"{WORK_PREFIX}*"):
+        try:
+            if time.time() - work.stat().st_mtime > ABANDONED_AFTER:
+                shutil.rmtree(work)
+        except OSError:  # removed by another process meanwhile
+            pass
 
 
 @contextmanager
