@@ -112,8 +112,8 @@ class Settings(BaseSettings):
     # Where the default model's quantised copy is kept (made on first use, a few seconds);
     # empty = $XDG_CACHE_HOME/servicedesk, or ~/.cache/servicedesk.
     knowledge_model_cache: str = ""
-    # Also quantise the model KNOWLEDGE_MODEL names (for a float32 model: about half the
-    # CPU per question, at a small cost in ranking that is worth measuring first).
+    # Also quantise the model KNOWLEDGE_MODEL names (the default model took half the CPU
+    # per question; measure another model's ranking first).
     knowledge_model_quantise: bool = False
 
     # --- Service levels, reminders and the weekly digest ----------------------------------
