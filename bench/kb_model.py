@@ -29,7 +29,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="the banking77 folder (default ../shared/datasets/banking77)")
     parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--model", default="", help="a KNOWLEDGE_MODEL value (default: the packaged int8 model)")
+    parser.add_argument("--model", default="", help="a KNOWLEDGE_MODEL value (default: the packaged int8 model, quantised)")
+    parser.add_argument("--quantise", action="store_true", help="quantise --model too (KNOWLEDGE_MODEL_QUANTISE=true)")
     args = parser.parse_args()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     started = time.perf_counter()
@@ -37,11 +38,11 @@ def main() -> int:
     import tokenizers  # noqa: F401
     imported = time.perf_counter() - started
 
-    from bot.knowledge.semantic import load_encoder
+    from bot.knowledge.semantic import ModelChoice, load_encoder
     from kb_search import dataset_dir, read_rows
 
     started, cpu = time.perf_counter(), time.process_time()
-    encoder = load_encoder(args.model, query_cache_size=1)
+    encoder = load_encoder(ModelChoice(args.model, quantise_named=args.quantise), query_cache_size=1)
     loaded, loaded_cpu = time.perf_counter() - started, time.process_time() - cpu
     questions = list(dict.fromkeys(text for text, _ in read_rows(dataset_dir(args.data) / "test.csv")))[:args.questions]
     latencies, cpu_times = [], []

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     # The embedding model: a folder with model.onnx and tokenizer.json, or a Hugging Face Hub
     # name fetched and cached on first use; empty = the weights the semantic extra installs.
     knowledge_model: str = ""
+    # Where the default model's quantised copy is kept (made on first use, a few seconds);
+    # empty = $XDG_CACHE_HOME/servicedesk, or ~/.cache/servicedesk.
+    knowledge_model_cache: str = ""
+    # Also quantise the model KNOWLEDGE_MODEL names (the default model took half the CPU
+    # per question; measure another model's ranking first).
+    knowledge_model_quantise: bool = False
 
     # --- Service levels, reminders and the weekly digest ----------------------------------
     # Where breaches are escalated and the digest is posted (empty: managers get DMs).

@@ -26,7 +26,7 @@ from bot.web_api_client import PooledWebClient
 from bot.web_api_meter import WebApiMeter
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.documents import SearchWeights
-from bot.knowledge.semantic import encoder_if_available
+from bot.knowledge.semantic import ModelChoice, encoder_if_available
 from bot.people import PeopleDirectory
 from bot.permissions import Permissions
 from models.db import SessionFactory, make_engine, session_factory
@@ -108,13 +108,17 @@ def make_client(settings: Settings, pacer: ChannelPacer | None = None) -> WebCli
     )
 
 
+def model_choice(settings: Settings) -> ModelChoice:
+    return ModelChoice(settings.knowledge_model, settings.knowledge_model_cache, settings.knowledge_model_quantise)
+
+
 def make_library(settings: Settings, clock: Clock) -> KnowledgeLibrary:
     library = KnowledgeLibrary(
         settings.knowledge_dir,
         weights=replace(SearchWeights(), min_confidence=settings.knowledge_min_confidence),
         # The services clock, so tests move time instead of sleeping past the throttle.
         monotonic=lambda: clock().timestamp(),
-        encoder=encoder_if_available(settings.knowledge_model) if settings.knowledge_semantic else None,
+        encoder=encoder_if_available(model_choice(settings)) if settings.knowledge_semantic else None,
         refresh_wait=KNOWLEDGE_REFRESH_WAIT,
     )
     report = library.refresh()

