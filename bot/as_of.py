@@ -33,7 +33,7 @@ from sqlalchemy import ARRAY, ColumnElement, Integer, any_, case, cast, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.periods import BY_PERIOD, in_periods, period_of
+from bot.periods import counts_per_period
 from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind
 
 # A duplicate merged into another complaint is left out of every volume and time.
@@ -181,19 +181,11 @@ def resolutions(period_start: datetime, period_end: datetime):
     )
 
 
-def resolved_per_period(session: Session, bounds: Sequence[datetime]) -> dict[int, int]:
+def resolved_per_period(session: Session, bounds: Sequence[datetime]) -> list[int]:
     """Complaints resolved in each period (`bounds`, see bot/periods.py), each once a period
-    however often it was resolved in it: one grouped query."""
-    period = period_of(ComplaintEvent.at, bounds)
-    resolved = (
-        select(ComplaintEvent.complaint_id.label("complaint_id"), period.label("p"))
-        .where(in_periods(ComplaintEvent.at, bounds), ComplaintEvent.kind == EventKind.RESOLVED.value)
-        .group_by(ComplaintEvent.complaint_id, BY_PERIOD)
-        .subquery()
-    )
-    return dict(session.exec(
-        select(resolved.c.p, func.count()).where(counted(resolved.c.complaint_id)).group_by(resolved.c.p)
-    ).all())
+    however often it was resolved in it."""
+    return counts_per_period(session, ComplaintEvent.at, bounds, ComplaintEvent.kind == EventKind.RESOLVED.value,
+                             counted(ComplaintEvent.complaint_id), counted=ComplaintEvent.complaint_id)
 
 
 def answers_in(session: Session, period_start: datetime, period_end: datetime) -> list[tuple[int, datetime, int]]:

@@ -9,7 +9,7 @@ knowledge gaps).
 Every query reads one week's rows through an index (or a count), so the time and
 memory it takes follow a week's volume, not the size of the history. Percentiles are
 `percentile_cont` on PostgreSQL and the same interpolation on SQLite from the two
-rows around the rank (ORDER BY ... LIMIT 2 OFFSET k).
+rows around each rank (ORDER BY ... LIMIT ... OFFSET k, one sort for all the ranks).
 
 The figures stand as of the week's end whenever they are computed: open complaints,
 the oldest of them with their ages and owners then, resolutions and their times, SLA
@@ -25,7 +25,6 @@ needs (STAFF_CHANNEL's members, people's names) only while no session is open.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -45,7 +44,7 @@ from bot.knowledge.usage import GapSummary, gap_summary
 from bot.morale import MoraleReport, NamedReport, named_report
 from bot.nps import Nps
 from bot.people import PeopleDirectory
-from bot.periods import BY_PERIOD, grouped_percentiles, in_periods, period_of
+from bot.periods import counts_per_period, grouped_percentiles, in_periods, interpolated
 from bot.missed_targets import missed_per_period
 from bot.quality_index import IndexRules, WeekQuality, day_periods, parse_weights, week_quality
 from bot.sla import Target, TargetKind
@@ -159,18 +158,19 @@ def percentiles(session: Session, value, *conditions, source=Complaint,
         row = session.exec(select(func.count(), *columns).select_from(source).where(*conditions)).one()
         return row[0], [None if v is None else float(v) for v in row[1:]]
     total = session.exec(select(func.count()).select_from(source).where(*conditions)).one()
-    results = []
-    for q in quantiles:
-        if not total:
-            results.append(None)
-            continue
-        rank = q * (total - 1)
-        low = math.floor(rank)
-        statement = select(value.label("v")).select_from(source).where(*conditions)
-        pair = list(session.exec(statement.order_by(literal_column("v")).limit(2).offset(low)))
-        upper = pair[1] if len(pair) > 1 else pair[0]
-        results.append(float(pair[0] + (upper - pair[0]) * (rank - low)))
-    return total, results
+    if not total:
+        return total, [None] * len(quantiles)
+    # One sort for every quantile: the sorted values from the lowest rank to the row after
+    # the highest (40% of them for the median and the 90th percentile), not a sort each.
+    ranks = [q * (total - 1) for q in quantiles]
+    first = math.floor(min(ranks))
+    statement = select(value.label("v")).select_from(source).where(*conditions).order_by(literal_column("v"))
+    values = list(session.exec(statement.limit(math.floor(max(ranks)) + 2 - first).offset(first)))
+    found = []
+    for rank in ranks:
+        at = math.floor(rank) - first
+        found.append(interpolated(values[at:at + 2], rank))
+    return total, found
 
 
 # ----- the figures ---------------------------------------------------------------------------
@@ -210,24 +210,22 @@ def nps(session: Session, period_start: datetime, period_end: datetime) -> Nps:
 
 def trend(session: Session, week: IsoWeek, zone: ZoneInfo, weeks: int = TREND_WEEKS) -> tuple[list[WeekPoint], str]:
     """The `weeks` weeks up to `week` (logged, resolved and the median first response of
-    each, one grouped query per figure: bot/periods.py) and the severity most logged in
-    them (ties: the first by name)."""
+    each, one query per figure: bot/periods.py) and the severity most logged in them
+    (ties: the first by name)."""
     shown = [week.shift(-back) for back in range(weeks - 1, -1, -1)]
     bounds = [w.start(zone) for w in shown] + [week.end(zone)]
-    logged: Counter[int] = Counter()
-    by_severity: Counter[str] = Counter()
-    for period, severity, n in session.exec(
-        select(period_of(Complaint.created_at, bounds).label("p"), Complaint.severity, func.count())
-        .where(COUNTED, in_periods(Complaint.created_at, bounds)).group_by(BY_PERIOD, Complaint.severity)
-    ):
-        logged[period] += n
-        by_severity[severity] += n
+    # Not merged as bot.as_of.counted checks it: the counts come from the index of creation times alone.
+    logged = counts_per_period(session, Complaint.created_at, bounds, counted(Complaint.id))
+    by_severity = dict(session.exec(
+        select(Complaint.severity, func.count())
+        .where(counted(Complaint.id), in_periods(Complaint.created_at, bounds)).group_by(Complaint.severity)
+    ).all())
     common = min(by_severity, key=lambda severity: (-by_severity[severity], severity), default=Severity.NORMAL.value)
     resolved = resolved_per_period(session, bounds)
     seconds = seconds_between(session, Complaint.created_at, Complaint.first_responded_at)
     medians = grouped_percentiles(session, seconds, Complaint.first_responded_at, bounds, counted(Complaint.id))
     return [
-        WeekPoint(str(w), logged[n], resolved.get(n, 0),
+        WeekPoint(str(w), logged[n], resolved[n],
                   _round(medians[n][1][0]) if n in medians else None, starts_at=bounds[n])
         for n, w in enumerate(shown)
     ], common

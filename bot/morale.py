@@ -31,7 +31,7 @@ from bot.as_of import open_owners_before, owner_at
 from bot.intake import REPORTER_PREFIX
 from bot.people import PeopleDirectory, PeopleUnavailable
 from models.complaints import Complaint, ComplaintEvent, EventKind, Status
-from models.db import SessionFactory
+from models.db import SessionFactory, sort_memory
 from models.kudos import Recognition
 
 logger = logging.getLogger(__name__)
@@ -226,6 +226,9 @@ def morale_report(
     last_week_start = week_start - timedelta(days=WEEK_DAYS)
     window_start = end - timedelta(days=WINDOW_DAYS)
     window = _live(Recognition, window_start, end)
+    # The reciprocal pairs hash every pair of the window (81,000 at a million kudos): at
+    # PostgreSQL's default 4 MB they spilled to disk (0.21 s against 0.11 at 32 MB).
+    sort_memory(session, 32)
 
     this_week, last_week, total, linked = _counts(session, window, week_start, last_week_start)
     active = _active_people(

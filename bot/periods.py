@@ -2,7 +2,11 @@
 
 The periods are given by their bounds (`bounds[0] <= t < bounds[1]` is period 0, and
 so on), worked out in Python in TZ, so days and weeks across a daylight-saving change
-stay right; in SQL the period is a CASE over the bounds, which both databases compare
+stay right. Counts per period are one range of the column's index per period, each a
+scalar subquery of one statement (`counts_per_period`): grouped by a CASE over the
+bounds, SQLite sorted every row by it (0.04-0.08 s for 8 weeks at a million
+complaints, against 0.01 for the ranges). Where a figure is grouped by something else
+too, the period is a CASE over the bounds (`period_of`), which both databases compare
 as they compare the column itself (through its index, with the whole range in WHERE).
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import ColumnElement, case, func, literal, literal_column
 from sqlmodel import Session, select
@@ -30,6 +35,19 @@ def period_of(column, bounds: Sequence[datetime], shift: timedelta = timedelta(0
 def in_periods(column, bounds: Sequence[datetime], shift: timedelta = timedelta(0)) -> ColumnElement[bool]:
     """`column + shift` within the periods: from the first bound up to the last."""
     return (column >= bounds[0] - shift) & (column < bounds[-1] - shift)
+
+
+def counts_per_period(session: Session, column, bounds: Sequence[datetime], *conditions, source=None,
+                      counted=None, shift: timedelta = timedelta(0)) -> list[int]:
+    """Rows of `source` (default: `column`'s table) with `column + shift` in each period and
+    `conditions` true, or the distinct values of `counted` among them: one statement, a
+    range of `column` per period."""
+    total = func.count() if counted is None else func.count(counted.distinct())
+    ranges = []
+    for start, end in pairwise(bounds):
+        statement = select(total).where(column >= start - shift, column < end - shift, *conditions)
+        ranges.append((statement if source is None else statement.select_from(source)).scalar_subquery())
+    return list(session.exec(select(*ranges)).one()) if ranges else []
 
 
 def clipped(bounds: Sequence[datetime], until: datetime) -> list[datetime]:
@@ -53,8 +71,8 @@ def grouped_percentiles(session: Session, value, column, bounds: Sequence[dateti
     """Per period of `column` with rows: their count and the continuous percentiles of
     `value` over them.
 
-    PostgreSQL: percentile_cont per period, one query. SQLite: the counts per period in
-    one grouped query, then per period and percentile the two rows around its rank
+    PostgreSQL: percentile_cont per period, one query. SQLite: the counts per period
+    (`counts_per_period`), then per period and percentile the two rows around its rank
     (ORDER BY ... LIMIT 2 OFFSET k through the index of `column`); numbering every
     period's rows with window functions in one query took twice as long (0.2 s for 8
     weeks at a million complaints)."""
@@ -70,10 +88,10 @@ def grouped_percentiles(session: Session, value, column, bounds: Sequence[dateti
         width = 1 + len(quantiles)
         return {index: (row[index * width], [float(v) for v in row[index * width + 1:(index + 1) * width]])
                 for index in range(len(bounds) - 1) if row[index * width]}
-    period = period_of(column, bounds).label("p")
-    counts = session.exec(select(period, func.count()).where(in_periods(column, bounds), *conditions).group_by(BY_PERIOD))
     found = {}
-    for index, total in counts.all():
+    for index, total in enumerate(counts_per_period(session, column, bounds, *conditions)):
+        if not total:
+            continue
         ordered = select(value.label("v")).where(column >= bounds[index], column < bounds[index + 1], *conditions)
         values = []
         for q in quantiles:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Float, cast, event, func
+from sqlalchemy import ColumnElement, Float, cast, event, func, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
@@ -131,6 +131,13 @@ def seconds_between(session: Session, start, end) -> ColumnElement[float]:
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
     return cast(func.extract("epoch", end - start), Float)
+
+
+def sort_memory(session: Session, megabytes: int) -> None:
+    """PostgreSQL: let this transaction's sorts and hashes use `megabytes` each (work_mem,
+    4 MB by default) before they spill to disk; SQLite has no such limit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{int(megabytes)}MB'"))
 
 
 @contextmanager
