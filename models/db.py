@@ -13,6 +13,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
+from models.sqlite_turns import TurnTakingConnection
+
 SessionFactory = Callable[[], Session]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BACKENDS = ("sqlite", "postgresql")
@@ -95,9 +97,10 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_size=10, max_overflow=20, connect_args={"options": "-c jit=off"})
     # SQLite has one writer at a time. One pooled connection per process makes the
     # threads of a process queue for it in the pool (woken at once, in order) rather
-    # than in SQLite's busy handler, which sleeps in growing steps of up to 100 ms.
+    # than in SQLite's busy handler, which sleeps in growing steps of up to 100 ms; the
+    # processes take turns to write through a lock file (models/sqlite_turns.py).
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30},
+        url, connect_args={"check_same_thread": False, "timeout": 30, "factory": TurnTakingConnection},
         pool_size=1, max_overflow=0, pool_timeout=30,
     )
     event.listen(engine, "connect", _sqlite_pragmas)
