@@ -12,7 +12,8 @@ a writer waiting for it is woken the moment it is free.
 
 Only the write that opens a transaction waits (pysqlite begins a transaction at the
 first INSERT, UPDATE, DELETE or REPLACE; reads take no lock, as WAL lets them run beside
-the writer). Programs that do not take the turn (the sqlite3 shell, a backup) still meet
+the writer). Statements go through cursors, as SQLAlchemy sends them (`Connection.execute`,
+the sqlite3 shortcut, does not take the turn). Programs that do not take the turn (the sqlite3 shell, a backup) still meet
 SQLite's own lock and busy timeout, as before. Without a file to lock (an in-memory
 database, a folder the bot may not write in) nothing changes.
 """

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 from bot.knowledge.library import KnowledgeLibrary
-from bot.knowledge.semantic import ModelChoice, SemanticUnavailable, load_encoder
+from bot.knowledge.semantic import SemanticUnavailable, load_encoder
 
 
 def register_cli(subparsers) -> None:
@@ -46,10 +45,11 @@ def _load(folder: Path, semantic: bool = False) -> KnowledgeLibrary | None:
     encoder = None
     if semantic:
         try:
-            encoder = load_encoder(ModelChoice(
-                os.environ.get("KNOWLEDGE_MODEL", ""), os.environ.get("KNOWLEDGE_MODEL_CACHE", ""),
-                os.environ.get("KNOWLEDGE_MODEL_QUANTISE", "").strip().lower() in {"1", "true", "yes", "on"},
-            ))
+            from bot.config import load_settings
+            from bot.services import model_choice
+
+            # The model as the bot would choose it, from the same settings (and .env).
+            encoder = load_encoder(model_choice(load_settings()))
         except SemanticUnavailable as exc:
             print(f"servicedesk: searching by words only: {exc}", file=sys.stderr)
     library = KnowledgeLibrary(folder, encoder=encoder)
