@@ -3,9 +3,10 @@
 In one run, side by side, each target is started under gunicorn with the options
 `servicedesk run` uses and sent signed slash commands: the framework floor (a bare
 Bolt app that only acks, with Bolt's defaults and with `process_before_response=True`),
-a minimal Bolt app that saves a row with plain `sqlite3` and then acks, and servicedesk
-on SQLite and on PostgreSQL (a cluster of its own with PostgreSQL's durable defaults),
-each with and without posting the team's copy. Slack's Web API is the local emulator, in
+and, for each backend, a minimal Bolt app that saves a row with the plain driver
+(`sqlite3`, psycopg) and then acks, and servicedesk, on SQLite and on PostgreSQL (a
+cluster of its own with PostgreSQL's durable defaults), each with and without posting
+the team's copy. Slack's Web API is the local emulator, in
 its own process.
 
 Each target gets a closed loop (`--requests` from `--clients` keep-alive clients) and an
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -52,8 +52,8 @@ class Target:
     name: str
     command: list[str]
     env: dict[str, str]
-    database_url: str | None = None  # the project's database (rows counted, team copies awaited)
-    sqlite_file: str | None = None  # the minimal app's file (rows counted)
+    database_url: str | None = None  # where the rows are counted (and team copies awaited)
+    table: str = "complaint"  # the minimal apps save to "saved"
     posts: bool = False
 
 
@@ -73,27 +73,25 @@ class Result:
 
 
 def saved_descriptions(target: Target) -> list[str] | None:
-    if target.sqlite_file:
-        with sqlite3.connect(target.sqlite_file) as db:
-            return [row[0] for row in db.execute("SELECT description FROM saved")]
     if not target.database_url:
         return None
     engine = create_engine(normalise_url(target.database_url))
     try:
         with engine.connect() as connection:
-            return list(connection.execute(text("SELECT description FROM complaint")).scalars())
+            return list(connection.execute(text(f"SELECT description FROM {target.table}")).scalars())
     finally:
         engine.dispose()
 
 
-def wait_until_posted(database_url: str, *, timeout: float = 300) -> float:
-    """Seconds until every complaint's team message is posted."""
+def wait_until_posted(target: Target, *, timeout: float = 300) -> float:
+    """Seconds until every row's team message is posted."""
     started = time.perf_counter()
-    engine = create_engine(normalise_url(database_url))
+    engine = create_engine(normalise_url(target.database_url))
     try:
         while time.perf_counter() - started < timeout:
             with engine.connect() as connection:
-                unposted = connection.execute(text("SELECT count(*) FROM complaint WHERE slack_ts = ''")).scalar_one()
+                unposted = connection.execute(
+                    text(f"SELECT count(*) FROM {target.table} WHERE slack_ts = ''")).scalar_one()
             if not unposted:
                 return time.perf_counter() - started
             time.sleep(0.05)
@@ -120,7 +118,7 @@ def run_target(target: Target, args, others: dict[str, int]) -> Result:
     unanswered = [0]
 
     def settle() -> float | None:
-        return wait_until_posted(target.database_url) if target.posts else None
+        return wait_until_posted(target) if target.posts else None
 
     process = subprocess.Popen(target.command, env={**target.env, "PORT": str(port)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -168,7 +166,7 @@ def postgres_settings(url: str) -> str:
     return ", ".join(values)
 
 
-def new_postgres_database(admin_url: str, name: str) -> str:
+def new_postgres_database(admin_url: str, name: str, *, schema: bool = True) -> str:
     admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -177,24 +175,44 @@ def new_postgres_database(admin_url: str, name: str) -> str:
     finally:
         admin.dispose()
     url = make_url(normalise_url(admin_url)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    if schema:
+        upgrade(url)
     return url
 
 
+def minimal_targets(env: dict[str, str], workdir: Path, postgres_admin_url: str, backend: str) -> list[Target]:
+    """The least the job costs: save a row with the database's own driver, ack, and (team
+    copy) post it from a publisher thread and record where it went (bench/floor_app.py)."""
+    chosen = []
+    for posts in (False, True):
+        name = f"minimal_{'posts' if posts else 'ack'}"
+        if backend == "postgresql":
+            url = new_postgres_database(postgres_admin_url, name, schema=False)
+            kind, label = "postgres", "psycopg"
+            where = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        else:
+            url = f"sqlite:///{workdir / (name + '.db')}"
+            kind, label, where = "sqlite3", "sqlite3", str(workdir / (name + ".db"))
+        suffix = ", team copy posted" if posts else ""
+        chosen.append(Target(f"minimal app: {label} save, then ack{suffix}",
+                             [sys.executable, "-m", "bench.floor_app", kind, where],
+                             {**env, "DATABASE_URL": f"sqlite:///{workdir / 'floor.db'}",
+                              "FLOOR_PROCESS_BEFORE_RESPONSE": "1",
+                              "FLOOR_TEAM_COPY": env["COMPLAINTS_CHANNEL"] if posts else ""},
+                             database_url=url, table="saved", posts=posts))
+    return chosen
+
+
 def targets(env: dict[str, str], workdir: Path, postgres_admin_url: str, backends: list[str]) -> list[Target]:
-    floor = [sys.executable, "-m", "bench.floor_app"]
-    servicedesk = [sys.executable, "-m", "bot.app.cli", "run"]
+    floor = [sys.executable, "-m", "bench.floor_app", "ack"]
     floor_env = {**env, "DATABASE_URL": f"sqlite:///{workdir / 'floor.db'}"}
-    minimal_file = str(workdir / "minimal.db")
     chosen = [
-        Target(FLOOR, [*floor, "ack"], floor_env),
-        Target("floor: process_before_response, ack only", [*floor, "ack"],
-               {**floor_env, "FLOOR_PROCESS_BEFORE_RESPONSE": "1"}),
-        Target("minimal app: sqlite3 save, then ack", [*floor, "sqlite3", minimal_file],
-               {**floor_env, "FLOOR_PROCESS_BEFORE_RESPONSE": "1"}, sqlite_file=minimal_file),
+        Target(FLOOR, floor, floor_env),
+        Target("floor: process_before_response, ack only", floor, {**floor_env, "FLOOR_PROCESS_BEFORE_RESPONSE": "1"}),
     ]
     channel = env["COMPLAINTS_CHANNEL"]
     for backend in backends:
+        chosen += minimal_targets(env, workdir, postgres_admin_url, backend)
         for posts in (False, True):
             suffix = "team copy posted" if posts else "ack path"
             name = f"bench_{'posts' if posts else 'ack'}"
@@ -203,7 +221,7 @@ def targets(env: dict[str, str], workdir: Path, postgres_admin_url: str, backend
             if backend == "sqlite":
                 upgrade(url)
             label = "PostgreSQL" if backend == "postgresql" else "SQLite"
-            chosen.append(Target(f"servicedesk, {label}, {suffix}", servicedesk,
+            chosen.append(Target(f"servicedesk, {label}, {suffix}", [sys.executable, "-m", "bot.app.cli", "run"],
                                  {**env, "DATABASE_URL": url, "COMPLAINTS_CHANNEL": channel if posts else ""},
                                  database_url=url, posts=posts))
     return chosen
