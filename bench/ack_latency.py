@@ -83,15 +83,15 @@ def saved_descriptions(target: Target) -> list[str] | None:
         engine.dispose()
 
 
-def wait_until_posted(target: Target, *, timeout: float = 300) -> float:
+def wait_until_posted(database_url: str, *, table: str = "complaint", timeout: float = 300) -> float:
     """Seconds until every row's team message is posted."""
     started = time.perf_counter()
-    engine = create_engine(normalise_url(target.database_url))
+    engine = create_engine(normalise_url(database_url))
     try:
         while time.perf_counter() - started < timeout:
             with engine.connect() as connection:
                 unposted = connection.execute(
-                    text(f"SELECT count(*) FROM {target.table} WHERE slack_ts = ''")).scalar_one()
+                    text(f"SELECT count(*) FROM {table} WHERE slack_ts = ''")).scalar_one()
             if not unposted:
                 return time.perf_counter() - started
             time.sleep(0.05)
@@ -118,7 +118,7 @@ def run_target(target: Target, args, others: dict[str, int]) -> Result:
     unanswered = [0]
 
     def settle() -> float | None:
-        return wait_until_posted(target) if target.posts else None
+        return wait_until_posted(target.database_url, table=target.table) if target.posts else None
 
     process = subprocess.Popen(target.command, env={**target.env, "PORT": str(port)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
