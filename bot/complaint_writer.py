@@ -4,7 +4,8 @@ commit, in one transaction, and only then tells each request that its complaint 
 Logging a complaint is the hot path of the bot: each request's thread checks the draft,
 queues the row and waits. The writer takes whatever is queued (one complaint when
 the bot is quiet, dozens under a burst), inserts it all in three Core statements plus
-the request keys, and commits once; one commit's cost (SQLite's lock and WAL write, a
+the request keys (on PostgreSQL one statement, models/complaint_inserts.py), and
+commits once; one commit's cost (SQLite's lock and WAL write, a
 PostgreSQL round trip and fsync) is shared by every complaint in it. A request waits
 for the commit that holds its row, so nobody is told "logged" for a complaint that is
 not saved: a process killed before the commit answers nobody.
@@ -30,12 +31,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.complaints import save_new_complaints
 from bot.request_dedup import record_keys, repeat_of
-from models.complaints import Complaint
+from models.complaint_inserts import insert_complaints
+from models.complaints import Complaint, saved_complaint
 from models.db import SessionFactory
 
 logger = logging.getLogger(__name__)
 # Enough for any burst one process can take in; keeps one transaction's statements short.
 MOST_PER_COMMIT = 128
+# What a retry of the request is told, before the complaint's reference.
+LOGGED_AS = "logged as "
 
 
 @dataclass
@@ -52,6 +56,9 @@ class ComplaintWriter:
 
     def __init__(self, engine: Engine, open_session: SessionFactory) -> None:
         self._engine = engine
+        # On PostgreSQL the batch is one statement, its own transaction (no BEGIN, no COMMIT).
+        self._one_statement = engine.execution_options(isolation_level="AUTOCOMMIT") \
+            if engine.dialect.name == "postgresql" else None
         self._open_session = open_session
         self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -120,9 +127,16 @@ class ComplaintWriter:
         return self._insert_and_commit(batch)
 
     def _insert_and_commit(self, batch: list[_Queued]) -> list[Complaint]:
+        rows = [queued.row for queued in batch]
+        if self._one_statement is not None:
+            keys = [(position, queued.key, queued.at, LOGGED_AS)
+                    for position, queued in enumerate(batch) if queued.key is not None]
+            with self._one_statement.connect() as connection:
+                ids = connection.execute(*insert_complaints(rows, keys)).scalars().all()
+            return [saved_complaint({**row, "id": id_}) for id_, row in zip(ids, rows)]
         with self._engine.begin() as connection:
-            saved = save_new_complaints(connection, [queued.row for queued in batch])
-            keys = [(queued.key, queued.at, f"logged as {complaint.reference}")
+            saved = save_new_complaints(connection, rows)
+            keys = [(queued.key, queued.at, LOGGED_AS + complaint.reference)
                     for queued, complaint in zip(batch, saved) if queued.key is not None]
             if keys:
                 record_keys(connection, keys)

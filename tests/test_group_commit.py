@@ -117,3 +117,27 @@ def test_the_writer_carries_on_after_a_failed_batch(engine, open_session):
         writer.log({**row("no reporter"), "reporter_id": None}, key="command:1", now=NOW)
     assert writer.log(row("charged twice"), key="command:2", now=NOW).description == "charged twice"
     assert count(open_session, Complaint) == 1
+
+
+def test_in_a_batch_where_some_requests_carry_no_key_each_key_names_its_own_complaint(engine, open_session,
+                                                                                      database_url):
+    writer = ComplaintWriter(engine, open_session)
+    writer.log(row("the first"), key=None, now=NOW)
+    keyed = {n: n % 3 != 0 for n in range(9)}
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        with writes_held(database_url):
+            # Queued behind the lock, so that they reach the writer as one batch.
+            pending = {n: pool.submit(writer.log, row(f"wrong size {n}"), key=f"command:{n}" if keyed[n] else None,
+                                      now=NOW) for n in keyed}
+            time.sleep(0.5)
+        saved = {n: future.result(timeout=30) for n, future in pending.items()}
+    with open_session() as session:
+        keys = {entry.key: entry.result for entry in session.exec(select(ProcessedRequest))}
+        stored = {c.id: c for c in session.exec(select(Complaint))}
+        for complaint in saved.values():
+            # What the writer returned is what the database holds, defaults included.
+            assert stored[complaint.id].model_dump() == complaint.model_dump()
+        assert {c.status for c in stored.values()} == {"open"} and {c.paused_seconds for c in stored.values()} == {0}
+    assert keys == {f"command:{n}": f"logged as {saved[n].reference}" for n in keyed if keyed[n]}
+    assert {c.description for c in saved.values()} == {f"wrong size {n}" for n in keyed}
+    assert count(open_session, ComplaintEvent) == count(open_session, ComplaintFollower) == 10
