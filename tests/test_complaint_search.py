@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bot import complaints as service
+from bot.complaint_writer import ComplaintWriter
 from bot.complaint_search import SearchQuery, _days_and_months, one_edit_away, parse_search, search_complaints
 from bot.complaints import ComplaintDraft, Permissions
 from bot.errors import InvalidInput
@@ -281,3 +283,18 @@ def test_one_slip_away():
     edits = one_edit_away("card")
     assert {"crad", "cad", "cardd", "cart", "carde"} <= edits and "card" not in edits
     assert "josé" in one_edit_away("jose")
+
+
+def test_complaints_committed_together_are_each_found_by_their_own_words(engine, open_session):
+    # The group commit saves a burst in one statement (on PostgreSQL, indexed per statement).
+    writer = ComplaintWriter(engine, open_session)
+    clock = FakeClock()
+    words = ["parcel", "voucher", "invoice", "scooter", "blender", "mattress"]
+    with ThreadPoolExecutor(max_workers=len(words)) as pool:
+        saved = dict(zip(words, pool.map(lambda word: writer.log(
+            service.new_complaint_row(draft=ComplaintDraft(f"the {word} was wrong"), reporter_id=ALICE, now=clock()),
+            key=f"command:{word}", now=clock()), words)))
+    for word, complaint in saved.items():
+        assert found(search(open_session, clock, word)) == [complaint.id]
+    typo = search(open_session, clock, "matress")
+    assert found(typo) == [saved["mattress"].id] and typo.corrections == {"matress": ("mattress",)}
