@@ -5,8 +5,10 @@ from __future__ import annotations
 from bench.ack_latency import FLOOR, main
 
 TARGETS = (
-    FLOOR, "floor: process_before_response, ack only", "minimal app: sqlite3 save, then ack",
+    FLOOR, "floor: process_before_response, ack only",
+    "minimal app: sqlite3 save, then ack", "minimal app: sqlite3 save, then ack, team copy posted",
     "servicedesk, SQLite, ack path", "servicedesk, SQLite, team copy posted",
+    "minimal app: psycopg save, then ack", "minimal app: psycopg save, then ack, team copy posted",
     "servicedesk, PostgreSQL, ack path", "servicedesk, PostgreSQL, team copy posted",
 )
 
