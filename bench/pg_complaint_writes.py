@@ -6,7 +6,7 @@ a durable PostgreSQL cluster of its own (fsync and synchronous_commit on), eithe
 
 - `transaction`: BEGIN, the four Core INSERTs of bot.complaints.save_new_complaints and
   bot.request_dedup.record_keys, COMMIT (six round trips), or
-- `one statement`: models/complaint_inserts.py, sent as its own transaction (one),
+- `one statement`: BEGIN, models/complaint_inserts.py's statement, COMMIT (three),
 
 into a database whose search index is kept by 0008's row triggers (revision 0016) or by
 0017's statement triggers (head). CPU of the app process and of the connection's server
@@ -41,7 +41,6 @@ def process_cpu(pid: int) -> float:
 
 
 def write(engine, batch: int, count: int, way: str) -> None:
-    one_statement = engine.execution_options(isolation_level="AUTOCOMMIT")
     for start in range(0, count, batch):
         now = datetime.now(UTC)
         rows = [new_complaint_row(draft=ComplaintDraft(f"charged twice for order {start + i}, bench complaint",
@@ -49,7 +48,7 @@ def write(engine, batch: int, count: int, way: str) -> None:
                                   reporter_id=f"UBENCH{i % 50:04d}", now=now) for i in range(batch)]
         keys = [uuid.uuid4().hex for _ in rows]
         if way == "one statement":
-            with one_statement.connect() as connection:
+            with engine.begin() as connection:
                 connection.execute(*insert_complaints(rows, [(i, key, now, LOGGED_AS) for i, key in enumerate(keys)]))
         else:
             with engine.begin() as connection:

@@ -56,9 +56,7 @@ class ComplaintWriter:
 
     def __init__(self, engine: Engine, open_session: SessionFactory) -> None:
         self._engine = engine
-        # On PostgreSQL the batch is one statement, its own transaction (no BEGIN, no COMMIT).
-        self._one_statement = engine.execution_options(isolation_level="AUTOCOMMIT") \
-            if engine.dialect.name == "postgresql" else None
+        self._one_statement = engine.dialect.name == "postgresql"
         self._open_session = open_session
         self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -128,10 +126,10 @@ class ComplaintWriter:
 
     def _insert_and_commit(self, batch: list[_Queued]) -> list[Complaint]:
         rows = [queued.row for queued in batch]
-        if self._one_statement is not None:
+        if self._one_statement:
             keys = [(position, queued.key, queued.at, LOGGED_AS)
                     for position, queued in enumerate(batch) if queued.key is not None]
-            with self._one_statement.connect() as connection:
+            with self._engine.begin() as connection:
                 ids = connection.execute(*insert_complaints(rows, keys)).scalars().all()
             return [saved_complaint({**row, "id": id_}) for id_, row in zip(ids, rows)]
         with self._engine.begin() as connection:

@@ -1,10 +1,12 @@
-"""New complaints in one statement on PostgreSQL: the hot path's one round trip.
+"""New complaints in one statement on PostgreSQL, the hot path's SQL.
 
 The complaints, each one's `logged` event, its reporter as a follower and the Slack
 requests' keys are one `INSERT … SELECT` per table, chained as data-modifying CTEs of a
-single statement. Sent outside a transaction block, the statement is its own
-transaction: one round trip where BEGIN, four INSERTs and COMMIT took six, all or
-nothing as before (a key seen before fails the whole statement, like the transaction).
+single statement: the writer sends BEGIN, it and COMMIT, three round trips where four
+INSERTs took six. It stays inside a transaction on purpose: sent alone (autocommit) it
+would commit on the server even after the process that sent it was killed while it
+waited for a lock, saving complaints nobody was told were logged
+(tests/test_ack_after_commit.py); the COMMIT leaves only once the statement is done.
 
 Each complaint's id goes with its row by order: the rows are inserted in the order of
 their position and the serial ids are drawn in that order, the assumption SQLAlchemy's
