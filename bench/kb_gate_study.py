@@ -87,7 +87,7 @@ def _heading_exact(index: SearchIndex, query: str, indices: np.ndarray) -> np.nd
     stage = index._lexical_stage(index._analysis_key(words))
     if isinstance(stage, str):
         return np.zeros(len(indices))
-    return index._coverage(stage.exact, np.asarray(indices), heads_only=True) / stage.information
+    return index._coverage(stage.exact, heads_only=True)[np.asarray(indices)] / stage.information
 
 
 def _own_nearest(semantic) -> dict[int, float]:

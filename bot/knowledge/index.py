@@ -218,7 +218,7 @@ class Shard:
         if not found:
             return np.zeros(self.n_docs)
         docs = np.concatenate([docs for docs, _ in found])
-        values = np.concatenate([np.full(docs.size, value) for docs, value in found])
+        values = np.repeat([value for _, value in found], [term_docs.size for term_docs, _ in found])
         return np.bincount(docs, weights=values, minlength=self.n_docs)
 
 

@@ -33,6 +33,7 @@ complaints differ mostly by order numbers and names, and those only change step 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -133,6 +134,7 @@ class SearchIndex:
         # (what differs, order numbers and names, it does not know): the lexical stage is
         # worked out once per such sequence of words, and only the fuzzy re-ranking per query.
         self._lexical_stage = lru_cache(maxsize=ANALYSES_KEPT)(self._lexical_of)
+        self._just_computed = threading.local()
         # The corrections its calibration folds choose from (see FOLD_CORRECTIONS).
         self._wide_corrections = lru_cache(maxsize=CORRECTIONS_KEPT)(partial(self._corrections, limit=FOLD_CORRECTIONS))
         self._semantic = None if encoder is None else SemanticIndex(
@@ -201,13 +203,35 @@ class SearchIndex:
         count = min(self.weights.candidates, int(np.count_nonzero(lexical)))
         candidates = np.argpartition(-lexical, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
         exact = [(t, weight) for t, weight in content_terms if weight == 1.0]
+        coverage, exact_coverage = self._coverage(content_terms), self._coverage(exact)
+        if self._semantic is None:
+            head_coverage = self._coverage(exact, heads_only=True)[candidates]
+            fuzzy_texts, fuzzy_slots = self._fuzzy_texts(candidates)
+        else:
+            # With the extra the candidates change with the question's meaning, so the
+            # stage keeps only what its words decide, and the query that worked it out
+            # takes the scores over every article it computed (see `_every_article`).
+            head_coverage, fuzzy_texts, fuzzy_slots = np.zeros(0), (), np.zeros(0, dtype=np.intp)
+            self._just_computed.arrays = (key, lexical, coverage, exact_coverage)
         stage = _Lexical(scored, scored_pairs, content_terms, exact, information, known, candidates,
-                         lexical[candidates], self._coverage(content_terms, candidates), self._coverage(exact, candidates),
-                         self._coverage(exact, candidates, heads_only=True), *self._fuzzy_texts(candidates))
+                         lexical[candidates], coverage[candidates], exact_coverage[candidates], head_coverage,
+                         fuzzy_texts, fuzzy_slots)
         for array in (stage.candidates, stage.lexical, stage.coverage, stage.exact_coverage, stage.head_coverage,
                       stage.fuzzy_slots):
             array.setflags(write=False)  # shared by every query with this key
         return stage
+
+    def _every_article(self, key: tuple[str, ...], stage: _Lexical) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every article's lexical score, coverage and exact coverage for a stage: those
+        its `_lexical_of` just computed on this thread, else computed again (a remembered
+        stage keeps only its candidates', as every article's would take n_docs floats
+        each for ANALYSES_KEPT stages)."""
+        arrays = getattr(self._just_computed, "arrays", None)
+        self._just_computed.arrays = None
+        if arrays is not None and arrays[0] == key:
+            return arrays[1:]
+        return (self._lexical_scores(stage.scored, stage.scored_pairs), self._coverage(stage.content),
+                self._coverage(stage.exact))
 
     def _lexical_scores(self, scored: list[tuple[int, float]], scored_pairs: list[list[tuple[int, float]]]) -> np.ndarray:
         lexical = np.zeros(len(self.docs))
@@ -322,7 +346,8 @@ class SearchIndex:
         words = terms(normalised, drop_stopwords=False)[:MAX_QUERY_TERMS]
         if not words:
             return "the question has no words to search for"
-        stage = self._lexical_stage(self._analysis_key(words))
+        key = self._analysis_key(words)
+        stage = self._lexical_stage(key)
         if isinstance(stage, str):
             return stage
         candidates, lexical = stage.candidates, stage.lexical
@@ -332,8 +357,7 @@ class SearchIndex:
             similarity, probability = self._semantic.scores(query[:MAX_QUERY_CHARS])
             nearest = min(w.semantic_candidates, len(self.docs))
             candidates = np.union1d(candidates, np.argpartition(-similarity, nearest - 1)[:nearest])
-            lexical = self._lexical_scores(stage.scored, stage.scored_pairs)[candidates]
-            coverage, exact_coverage = self._coverage(stage.content, candidates), self._coverage(stage.exact, candidates)
+            lexical, coverage, exact_coverage = (values[candidates] for values in self._every_article(key, stage))
         if candidates.size == 0:
             return "no article uses these words"
         if similarity is None:
@@ -390,12 +414,11 @@ class SearchIndex:
         body ("slow down" in passing is no sign of an answer about a slow checkout page)."""
         return np.where(exact > 0, (heads + BODY_LEAD * (exact - heads)) / np.maximum(exact, 1e-12), BODY_LEAD)
 
-    def _coverage(self, content_terms: list[tuple[int, float]], candidates: np.ndarray,
-                  heads_only: bool = False) -> np.ndarray:
-        """Sum of idf of the question's content words each candidate contains (typo
+    def _coverage(self, content_terms: list[tuple[int, float]], heads_only: bool = False) -> np.ndarray:
+        """Per article, the sum of idf of the question's content words it contains (typo
         corrections count by their similarity), or only those in its title, questions or tags."""
         valued = [(t, self._postings.idf[t] * weight) for t, weight in content_terms]
         coverage = np.zeros(len(self.docs))
         for shard, members in self._postings.shards:
             coverage[members] = shard.coverage(valued, heads_only)
-        return coverage[candidates]
+        return coverage
