@@ -36,6 +36,7 @@ POSTER = r"""
 import json, sys, time
 from datetime import UTC, datetime
 from sqlalchemy import update
+from sqlmodel import Session
 from slack_sdk import WebClient
 from bot import complaints as service
 from bot.config import load_settings
@@ -55,10 +56,11 @@ if variant in ("orm", "urllib"):
     client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
                        retry_handlers=client.retry_handlers)
 if variant == "orm":
-    def orm_set_message_location(session, *, complaint_id, channel, ts):
+    def orm_set_message_location(connection, *, complaint_id, channel, ts):
         statement = (update(Complaint).where(Complaint.id == complaint_id)
                      .values(slack_channel=channel, slack_ts=ts).returning(Complaint))
-        return session.execute(statement, execution_options={"populate_existing": True}).scalar_one()
+        with Session(bind=connection) as session:
+            return session.execute(statement, execution_options={"populate_existing": True}).scalar_one(), True
     service.set_message_location = orm_set_message_location
 complaints = []
 with unit_of_work(services.open_session) as session:

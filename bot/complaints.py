@@ -317,19 +317,19 @@ def stop_waiting(complaint: Complaint, now: datetime) -> timedelta | None:
 
 
 def set_message_location(
-    session: Session, *, complaint_id: int, channel: str, ts: str
+    connection: Connection, *, complaint_id: int, channel: str, ts: str
 ) -> tuple[Complaint, bool]:
     """Remember where the team's copy was posted; returns the complaint as it is now
-    (not in the session), and whether replies are waiting for its thread.
+    (in no session), and whether replies are waiting for its thread.
 
-    One Core UPDATE … RETURNING (no ORM flush or identity map: this runs once per
-    complaint logged): its row lock orders this against a concurrent change, so either
-    the change sees where the message is, or this returns the changed row, built as the
-    ORM builds a row it reads (no validation of what the database holds). The same
-    statement says whether any thread reply is pending, which it mostly is not: the
-    caller then need not look for them.
+    One Core UPDATE … RETURNING in the connection's transaction (no ORM session, flush
+    or identity map: this runs once per complaint logged): its row lock orders this
+    against a concurrent change, so either the change sees where the message is, or
+    this returns the changed row, built as the ORM builds a row it reads (no validation
+    of what the database holds). The same statement says whether any thread reply is
+    pending, which it mostly is not: the caller then need not look for them.
     """
-    row = session.connection().execute(
+    row = connection.execute(
         _SET_LOCATION, {"complaint_id": complaint_id, "slack_channel": channel, "slack_ts": ts}
     ).one_or_none()
     if row is None:

@@ -60,6 +60,9 @@ class Services:
     pacer: ChannelPacer
     # Saves new complaints, many per commit (bot/complaint_writer.py).
     complaint_writer: ComplaintWriter
+    # For the few statements of every complaint's path written in Core, in a transaction
+    # of their own without an ORM session (which costs more than the statement).
+    engine: Engine
     scheduled_jobs: list[Job] = field(default_factory=list)
     # Who people are; set by the app factory (one directory, one cache, per app).
     people: PeopleDirectory | None = None
@@ -140,4 +143,5 @@ def build_services(
         publisher=publisher or ThreadPoolExecutor(max_workers=PUBLISHER_THREADS, thread_name_prefix="publisher"),
         pacer=make_pacer(settings),
         complaint_writer=ComplaintWriter(engine, open_session),
+        engine=engine,
     )

@@ -153,10 +153,9 @@ def found_or_posted(services: Services, client: WebClient, complaint: Complaint,
     """Save where the copy is, then what had to wait for it: a change made while it was
     on its way (there was no message to update yet), and the thread's replies.
     `stale`: the copy was posted from an older state (found after a restart)."""
-    with services.open_session() as session:
-        current, replies_waiting = service.set_message_location(session, complaint_id=complaint.id,
+    with services.engine.begin() as connection:
+        current, replies_waiting = service.set_message_location(connection, complaint_id=complaint.id,
                                                                 channel=channel, ts=ts)
-        session.commit()
     complaint.slack_channel, complaint.slack_ts = channel, ts
     if not (stale or shown_differently(complaint, current)):
         problems = []

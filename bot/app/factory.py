@@ -7,7 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
@@ -67,7 +68,7 @@ def create_app(
         client=client,
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=not signed_upstream,
-        authorize=BotAuthorization(client).authorize_function(),
+        authorize=BotAuthorization(client),
         # The HTTP answer leaves when the listener returns, with no 10 ms polling for
         # the ack; handlers.messaging.guarded moves what follows the ack off the
         # request's thread.
@@ -75,7 +76,7 @@ def create_app(
         logger=logger,
         listener_executor=listener_executor,
     )
-    app.use(counted_with_shared_client(app.client))
+    app.use(CountedWithSharedClient(app.client))
     services = replace(services, people=UserDirectory(app.client))
     for handler in HANDLERS:
         handler.register(app, services)
@@ -83,23 +84,26 @@ def create_app(
     return app, services
 
 
-def counted_with_shared_client(client: WebClient) -> Callable:
+class CountedWithSharedClient(Middleware):
     """The one global middleware: counts and times each request (bot/app/listener_metrics.py)
     and gives listeners the app's own client rather than Bolt's new one per request, so
     every call goes over the app's kept-alive connections and honours its pace. Safe: the
     token never changes (one workspace), and the client's pool is made for threads. So
-    does `respond` (bot/app/respond.py). One middleware, not two: Bolt injects each one's
-    arguments by name on every request.
+    does `respond` (bot/app/respond.py). One middleware, not two, and a `Middleware`
+    object rather than a function: Bolt works out a function's arguments by name on every
+    request.
     """
-    pooled = isinstance(client, PooledWebClient)
 
-    def count_with_app_client(body: dict, context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 — Bolt's name
-        context["client"] = client
-        if pooled and context.response_url:
-            context["respond"] = PooledRespond(response_url=context.response_url, client=client)
-        count_and_time(body, context, next)
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+        self._pooled = isinstance(client, PooledWebClient)
 
-    return count_with_app_client
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> None:  # noqa: A002 — Bolt's name
+        context = req.context
+        context["client"] = self._client
+        if self._pooled and context.response_url:
+            context["respond"] = PooledRespond(response_url=context.response_url, client=self._client)
+        count_and_time(req.body, context, next)
 
 
 def answer_failed_request(error: Exception, body: dict, response: BoltResponse | None) -> BoltResponse | None:

@@ -14,7 +14,9 @@ import logging
 import threading
 import time
 
+from slack_bolt import BoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
@@ -23,20 +25,20 @@ TIMEOUT_SECONDS = 1.0
 RETRY_SECONDS = 30.0
 
 
-class BotAuthorization:
+class BotAuthorization(Authorize):
+    """Bolt's `authorize=` as an `Authorize` object, which Bolt calls with its fixed keyword
+    arguments (a plain function would have them worked out by name on every request)."""
+
     def __init__(self, client: WebClient) -> None:
+        super().__init__()
         self._client = WebClient(token=client.token, base_url=client.base_url, timeout=TIMEOUT_SECONDS, retry_handlers=[])
         self._known: dict | None = None
         self._next_try = 0.0
         self._lock = threading.Lock()
 
-    def authorize_function(self):
-        """What Bolt's `authorize=` takes: a function whose argument names Bolt fills in."""
-
-        def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
-            return self.result(enterprise_id, team_id, user_id)
-
-        return authorize
+    def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None, user_id: str | None,
+                 **actor: str | None) -> AuthorizeResult:
+        return self.result(enterprise_id, team_id, user_id)
 
     def result(self, enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
         identity = self._identity()

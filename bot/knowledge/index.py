@@ -87,7 +87,9 @@ class Shard:
             texts += (doc.title, " ".join(doc.tags), doc.body)
         words = normalised_words(texts)
         text_start = np.concatenate(([0], np.cumsum(questions + len(_AFTER_QUESTIONS))))
-        self.fuzzy = [tuple(" ".join(text) for text in (words[start + count], *words[start:start + count]) if text)
+        # Each document's title and questions with their words in sorted order, as
+        # rapidfuzz's token_sort_ratio compares them: sorted once here, not per query.
+        self.fuzzy = [tuple(" ".join(sorted(text)) for text in (words[start + count], *words[start:start + count]) if text)
                       for start, count in zip(text_start.tolist(), questions.tolist())]
         text_length = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         term = analyser.term_ids(chain.from_iterable(words), int(text_length.sum()))

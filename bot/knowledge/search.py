@@ -403,7 +403,9 @@ class SearchIndex:
         title or questions (`texts`, each of the candidate at its slot)."""
         best = np.zeros(count)
         if texts:
-            scores = process.cdist([normalised], texts, scorer=fuzz.token_sort_ratio, processor=None, dtype=np.float64)[0]
+            # token_sort_ratio, with the texts' words sorted at build time (bot.knowledge.index).
+            query = " ".join(sorted(normalised.split()))
+            scores = process.cdist([query], texts, scorer=fuzz.ratio, processor=None, dtype=np.float64)[0]
             np.maximum.at(best, slots, scores / 100)
         return best
 
