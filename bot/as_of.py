@@ -38,14 +38,18 @@ from models.complaints import OPEN_STATUSES, Complaint, ComplaintEvent, EventKin
 
 # A duplicate merged into another complaint is left out of every volume and time.
 COUNTED = col(Complaint.merged_into_id).is_(None)
+_merged = aliased(Complaint)
+# Built once: building the aliased subquery took 1.3 ms of Python, a dozen times a digest.
+_MERGED_IDS = select(_merged.id).where(col(_merged.merged_into_id).is_not(None))
 
 
 def counted(complaint_id) -> ColumnElement[bool]:
     """COUNTED for the complaint `complaint_id` names, checked against the few merged ones
     (a small partial index): a query that reads an index of times (of complaints or of
     events) then needs no read of each complaint's row for it."""
-    merged = aliased(Complaint)
-    return col(complaint_id).not_in(select(merged.id).where(col(merged.merged_into_id).is_not(None)))
+    return col(complaint_id).not_in(_MERGED_IDS)
+
+
 OPENING = (EventKind.RESOLVED.value, EventKind.REOPENED.value)
 CHUNK = 500
 
@@ -96,25 +100,30 @@ def _changed_since(session: Session, moment: datetime) -> tuple[ColumnElement[bo
     return touched, COUNTED, Complaint.created_at < moment
 
 
-def _open_now(session: Session, *conditions) -> int:
-    # Merged complaints are never open, so no COUNTED here: the (status, owner_id) index
-    # alone answers it.
-    return session.exec(select(func.count()).select_from(Complaint).where(
-        col(Complaint.status).in_(OPEN_STATUSES), *conditions)).one()
+def open_at(session: Session, moments: Sequence[datetime]) -> list[int]:
+    """Complaints open (waiting on the customer or not) at each of `moments`.
 
-
-def open_at(session: Session, moment: datetime) -> int:
-    """Complaints open (waiting on the customer or not) at `moment`.
-
-    Open now and logged before it (all open ones less those logged since, both from
-    indexes), corrected by the complaints resolved or reopened since, counted in SQL:
-    those its first such event says were open then, less those open now.
+    Open now and logged before it (all open ones, counted once for every moment, less
+    those logged since, from indexes), corrected by the complaints resolved or reopened
+    since, counted in SQL: those its first such event says were open then, less those
+    open now. Each moment reads its own changed complaints: read once for all moments,
+    the later moment's look-back ran for every complaint changed since the earliest
+    (0.014 -> 0.05 s on SQLite for a digest on time).
     """
-    open_then = _first_opening_since(moment) == EventKind.RESOLVED.value
-    then, now = session.exec(select(
-        func.count(case((open_then, 1))), func.count(case((col(Complaint.status).in_(OPEN_STATUSES), 1))),
-    ).where(*_changed_since(session, moment))).one()
-    return _open_now(session) - _open_now(session, Complaint.created_at >= moment) + then - now
+    open_now = col(Complaint.status).in_(OPEN_STATUSES)
+    # Merged complaints are never open, so no COUNTED here: the (status, owner_id) index
+    # alone answers the first, the index of creation times the others.
+    count_open = select(func.count()).select_from(Complaint).where(open_now)
+    total, *logged_since = session.exec(select(count_open.scalar_subquery(), *(
+        count_open.where(Complaint.created_at >= moment).scalar_subquery() for moment in moments))).one()
+    found = []
+    for moment, since in zip(moments, logged_since):
+        open_then = _first_opening_since(moment) == EventKind.RESOLVED.value
+        then, now = session.exec(select(
+            func.count(case((open_then, 1))), func.count(case((open_now, 1))),
+        ).where(*_changed_since(session, moment))).one()
+        found.append(total - since + then - now)
+    return found
 
 
 def oldest_open_at(session: Session, moment: datetime, limit: int) -> list[OpenComplaint]:

@@ -263,7 +263,7 @@ def weekly_digest(
         # The trend's last two weeks are this week and the week before.
         logged=Count(weeks[-1].logged, weeks[-2].logged),
         resolved=Count(weeks[-1].resolved, weeks[-2].resolved),
-        open=Count(open_at(session, as_of), open_at(session, min(before.end, now))),
+        open=Count(*open_at(session, [as_of, min(before.end, now)])),
         first_response=first_responses(session, start, end),
         resolution=resolution_times(session, start, end),
         breaches={kind.value: sum(missed[kind][7:]) for kind in TargetKind},
