@@ -34,7 +34,7 @@ from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 
 from bot.as_of import (
-    COUNTED, OpenComplaint, answers_in, counted, oldest_open_at, open_at,
+    COUNTED, OpenComplaint, answers_in, counted, open_at,
     resolutions, resolved_per_period, within,
 )
 from bot.config import Settings
@@ -254,6 +254,7 @@ def weekly_digest(
     days = day_periods(week.monday - timedelta(days=7), 14, zone, now)
     missed = missed_per_period(session, bounds=days, targets=targets)
     weeks, common = trend(session, week, zone)
+    open_counts, oldest_open = open_at(session, [as_of, min(before.end, now)], oldest=OLDEST_OPEN)
     return Digest(
         week=str(week),
         starts_at=start,
@@ -263,13 +264,13 @@ def weekly_digest(
         # The trend's last two weeks are this week and the week before.
         logged=Count(weeks[-1].logged, weeks[-2].logged),
         resolved=Count(weeks[-1].resolved, weeks[-2].resolved),
-        open=Count(open_at(session, as_of), open_at(session, min(before.end, now))),
+        open=Count(*open_counts),
         first_response=first_responses(session, start, end),
         resolution=resolution_times(session, start, end),
         breaches={kind.value: sum(missed[kind][7:]) for kind in TargetKind},
         by_category=grouped(session, Complaint.category, logged_in),
         by_channel=grouped(session, Complaint.contact_channel, logged_in),
-        oldest_open=oldest_open_at(session, as_of, OLDEST_OPEN),
+        oldest_open=oldest_open,
         nps=nps(session, start, end),
         trend=weeks,
         repeat_customers=repeat_complainers(session, start=start, end=end),
