@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, any_, case, cast, func
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, cast, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
