@@ -66,6 +66,7 @@ class Result:
     opened: dict[float, Fired] = field(default_factory=dict)
     sent: int = 0
     acked: set[str] = field(default_factory=set)  # the markers of the requests answered with 200
+    warned: set[str] = field(default_factory=set)  # of those, told ":warning:" (not saved: try again)
     unanswered: int = 0
     rows: int | None = None
     distinct: int | None = None
@@ -111,10 +112,12 @@ def run_target(target: Target, args, others: dict[str, int]) -> Result:
 
     def note(phase: str, fired: Fired) -> Fired:
         acked.update(f"{phase}-{i}:" for i in fired.acked)
+        warned.update(f"{phase}-{i}:" for i in fired.warned)
         unanswered[0] += fired.unanswered
         return fired
 
     acked: set[str] = set()
+    warned: set[str] = set()
     unanswered = [0]
 
     def settle() -> float | None:
@@ -146,12 +149,12 @@ def run_target(target: Target, args, others: dict[str, int]) -> Result:
     finally:
         process.terminate()
         process.wait(timeout=60)
-    result.sent, result.acked, result.unanswered = sent, acked, unanswered[0]
+    result.sent, result.acked, result.warned, result.unanswered = sent, acked, warned, unanswered[0]
     descriptions = saved_descriptions(target)
     if descriptions is not None:
         result.rows, result.distinct = len(descriptions), len(set(descriptions))
         saved = {match.group(1) for match in map(MARKER.search, descriptions) if match}
-        result.missing = len(acked - saved)
+        result.missing = len(acked - warned - saved)
     return result
 
 
@@ -251,13 +254,15 @@ def report(results: list[Result], args, header: str) -> int:
     for result in results:
         print(f"| {result.target.name} | {' | '.join(f'{result.cpu[p]:.2f}' for p in parts)} "
               f"| {sum(result.cpu.values()):.2f} |")
-    print("\n| target | requests sent | acknowledged | never answered | rows | distinct | acknowledged, not saved |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| target | requests sent | acknowledged | of them, told to try again | never answered | rows | distinct "
+          "| acknowledged, not saved |")
+    print("|---|---|---|---|---|---|---|---|")
     wrong = []
     for result in results:
         if result.rows is None:
             continue
-        print(f"| {result.target.name} | {result.sent} | {len(result.acked)} | {result.unanswered} | {result.rows} "
+        print(f"| {result.target.name} | {result.sent} | {len(result.acked)} | {len(result.warned)} | {result.unanswered} "
+              f"| {result.rows} "
               f"| {result.distinct} | {result.missing} |")
         if result.missing or result.rows != result.distinct or result.rows > result.sent:
             wrong.append(result.target.name)

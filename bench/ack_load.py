@@ -10,7 +10,7 @@ import socket
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from slack_sdk.signature import SignatureVerifier
@@ -27,6 +27,7 @@ class Fired:
     errors: int  # answered, but not with 200
     acked: list[int]  # indexes of the bodies answered with 200
     unanswered: int = 0  # the connection broke before an answer (a worker killed, say)
+    warned: list[int] = field(default_factory=list)  # of those, told ":warning:" (e.g. not saved, try again)
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -103,7 +104,7 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
     """
     signer = SignatureVerifier(secret)
     latencies: list[float] = []
-    errors, unanswered, acked = [0], [0], []
+    errors, unanswered, acked, warned = [0], [0], [], []
     lock = threading.Lock()
     queue = iter(range(len(bodies)))
     threads = clients if rate is None else OPEN_LOOP_CONNECTIONS
@@ -130,7 +131,7 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
             try:
                 connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
                 response = connection.getresponse()
-                response.read()
+                answer = response.read()
             except (OSError, http.client.HTTPException):
                 connection.close()  # reconnects on the next request
                 with lock:
@@ -142,6 +143,8 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
                 errors[0] += response.status != 200
                 if response.status == 200:
                     acked.append(index)
+                    if b":warning:" in answer:
+                        warned.append(index)
         connection.close()
 
     workers = [threading.Thread(target=client) for _ in range(threads)]
@@ -149,4 +152,4 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
         worker.start()
     for worker in workers:
         worker.join()
-    return Fired(latencies, time.perf_counter() - started, errors[0], acked, unanswered[0])
+    return Fired(latencies, time.perf_counter() - started, errors[0], acked, unanswered[0], warned)
