@@ -70,7 +70,9 @@ class Result:
     unanswered: int = 0
     rows: int | None = None
     distinct: int | None = None
-    missing: int = 0  # acknowledged, but not in the database
+    missing: list[str] = field(default_factory=list)  # markers acknowledged, but not in the database
+    answers: dict[str, bytes] = field(default_factory=dict)  # what each acknowledged request was told
+    log: Path | None = None  # the server's output
 
 
 def saved_descriptions(target: Target) -> list[str] | None:
@@ -101,7 +103,7 @@ def wait_until_posted(database_url: str, *, table: str = "complaint", timeout: f
         engine.dispose()
 
 
-def run_target(target: Target, args, others: dict[str, int]) -> Result:
+def run_target(target: Target, args, others: dict[str, int], log: Path) -> Result:
     port = free_port()
     signer = SignedClient("", SECRET, target.env["SLACK_API_URL"].replace("/api/", "/respond/bench"))
 
@@ -113,18 +115,21 @@ def run_target(target: Target, args, others: dict[str, int]) -> Result:
     def note(phase: str, fired: Fired) -> Fired:
         acked.update(f"{phase}-{i}:" for i in fired.acked)
         warned.update(f"{phase}-{i}:" for i in fired.warned)
+        answers.update((f"{phase}-{i}:", answer) for i, answer in fired.answers.items())
         unanswered[0] += fired.unanswered
         return fired
 
     acked: set[str] = set()
     warned: set[str] = set()
+    answers: dict[str, bytes] = {}
     unanswered = [0]
 
     def settle() -> float | None:
         return wait_until_posted(target.database_url, table=target.table) if target.posts else None
 
+    output = log.open("wb")
     process = subprocess.Popen(target.command, env={**target.env, "PORT": str(port)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=output, stderr=subprocess.STDOUT)
     sent = 0
     try:
         wait_for_port(port, process)
@@ -149,12 +154,14 @@ def run_target(target: Target, args, others: dict[str, int]) -> Result:
     finally:
         process.terminate()
         process.wait(timeout=60)
+        output.close()
     result.sent, result.acked, result.warned, result.unanswered = sent, acked, warned, unanswered[0]
+    result.answers, result.log = answers, log
     descriptions = saved_descriptions(target)
     if descriptions is not None:
         result.rows, result.distinct = len(descriptions), len(set(descriptions))
         saved = {match.group(1) for match in map(MARKER.search, descriptions) if match}
-        result.missing = len(acked - warned - saved)
+        result.missing = sorted(acked - warned - saved)
     return result
 
 
@@ -263,11 +270,20 @@ def report(results: list[Result], args, header: str) -> int:
             continue
         print(f"| {result.target.name} | {result.sent} | {len(result.acked)} | {len(result.warned)} | {result.unanswered} "
               f"| {result.rows} "
-              f"| {result.distinct} | {result.missing} |")
+              f"| {result.distinct} | {len(result.missing)} |")
         if result.missing or result.rows != result.distinct or result.rows > result.sent:
             wrong.append(result.target.name)
+    for result in results:
+        if result.warned:
+            example = result.answers[min(result.warned)]
+            print(f"\n{result.target.name}: {len(result.warned)} told to try again, e.g. {example!r}; "
+                  f"server output in {result.log}")
     if wrong:
         print(f"\nLOST OR DUPLICATED ROWS in: {', '.join(wrong)}")
+        for result in results:
+            for marker in result.missing:
+                print(f"- {result.target.name}: '{marker}' was told {result.answers[marker]!r}; "
+                      f"server output in {result.log}")
         return 1
     print("\nEvery acknowledged request's row is saved, and no row twice.")
     return 0
@@ -318,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         others = {"Web API emulator": emulator.pid}
         if cluster:
             others["PostgreSQL"] = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
-        results = [run_target(target, args, others)
-                   for target in targets(env, workdir, postgres_url, backends)]
+        results = [run_target(target, args, others, workdir / f"server-{number}.log")
+                   for number, target in enumerate(targets(env, workdir, postgres_url, backends))]
         durability = f"; PostgreSQL {postgres_settings(postgres_url)}" if postgres_url else ""
     finally:
         if cluster:

@@ -18,6 +18,8 @@ from slack_sdk.signature import SignatureVerifier
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Enough connections that an open loop never waits for a free one below a second of backlog.
 OPEN_LOOP_CONNECTIONS = 64
+# Enough of an answer to tell "Logged as …" from an error, for each request.
+ANSWER_KEPT = 300
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Fired:
     acked: list[int]  # indexes of the bodies answered with 200
     unanswered: int = 0  # the connection broke before an answer (a worker killed, say)
     warned: list[int] = field(default_factory=list)  # of those, told ":warning:" (e.g. not saved, try again)
+    answers: dict[int, bytes] = field(default_factory=dict)  # what each 200 said, to show when a row is missing
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -104,7 +107,7 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
     """
     signer = SignatureVerifier(secret)
     latencies: list[float] = []
-    errors, unanswered, acked, warned = [0], [0], [], []
+    errors, unanswered, acked, warned, answers = [0], [0], [], [], {}
     lock = threading.Lock()
     queue = iter(range(len(bodies)))
     threads = clients if rate is None else OPEN_LOOP_CONNECTIONS
@@ -143,6 +146,7 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
                 errors[0] += response.status != 200
                 if response.status == 200:
                     acked.append(index)
+                    answers[index] = answer[:ANSWER_KEPT]
                     if b":warning:" in answer:
                         warned.append(index)
         connection.close()
@@ -152,4 +156,4 @@ def fire(port: int, bodies: list[str], *, secret: str, clients: int, rate: float
         worker.start()
     for worker in workers:
         worker.join()
-    return Fired(latencies, time.perf_counter() - started, errors[0], acked, unanswered[0], warned)
+    return Fired(latencies, time.perf_counter() - started, errors[0], acked, unanswered[0], warned, answers)

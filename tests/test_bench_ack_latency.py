@@ -29,3 +29,23 @@ def test_quick_benchmark_runs_every_target_and_counts_every_row(postgres_admin_u
     # nobody told to try again, nothing unanswered.
     assert all(row[1] == row[2] == row[5] == row[6] and row[3] == row[4] == "0" and row[7] == "0 |" for row in saving)
     assert "fsync=" in out
+
+
+def test_a_lost_row_is_reported_with_what_its_request_was_told_and_where_the_log_is(tmp_path, capsys):
+    from argparse import Namespace
+
+    from bench.ack_latency import Result, Target, report
+    from bench.ack_load import Fired
+
+    fired = Fired(latencies=[0.001, 0.002], seconds=1.0, errors=0, acked=[0, 1])
+    floor = Result(Target(FLOOR, [], {}), fired, {"app": 1.0}, None)
+    lost = Result(Target("servicedesk, SQLite, ack path", [], {}, database_url="sqlite://"), fired,
+                  {"app": 2.0}, None, sent=2, acked={"closed-0:", "closed-1:"}, rows=1, distinct=1,
+                  missing=["closed-1:"], answers={"closed-0:": b"Logged C-1", "closed-1:": b"Logged C-2"},
+                  log=tmp_path / "server-1.log")
+
+    assert report([floor, lost], Namespace(requests=2, clients=1, open_seconds=1, rates=[]), "header") == 1
+    out = capsys.readouterr().out
+    assert "LOST OR DUPLICATED ROWS in: servicedesk, SQLite, ack path" in out
+    assert f"'closed-1:' was told b'Logged C-2'; server output in {tmp_path / 'server-1.log'}" in out
+    assert "closed-0:" not in out.split("LOST")[1]
