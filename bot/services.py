@@ -29,7 +29,7 @@ from bot.knowledge.documents import SearchWeights
 from bot.knowledge.semantic import ModelChoice, encoder_if_available
 from bot.people import PeopleDirectory
 from bot.permissions import Permissions
-from models.db import SessionFactory, make_engine, session_factory
+from models.db import SessionFactory, make_engine, make_report_engine, session_factory
 
 logger = logging.getLogger("servicedesk")
 # Slack takes about one message per second per channel (FACTS.md, rate limits), so a
@@ -63,6 +63,11 @@ class Services:
     # For the few statements of every complaint's path written in Core, in a transaction
     # of their own without an ORM session (which costs more than the statement).
     engine: Engine
+    # Long reads (the digest, the daily index, the morale report) on connections of their
+    # own: a digest over a million complaints holding SQLite's one pooled connection kept
+    # acknowledgements in the same process waiting 1.6–3.3 s (docs/benchmarks.md, issue 17).
+    open_report_session: SessionFactory
+    report_engine: Engine
     scheduled_jobs: list[Job] = field(default_factory=list)
     # Who people are; set by the app factory (one directory, one cache, per app).
     people: PeopleDirectory | None = None
@@ -135,6 +140,7 @@ def build_services(
     """`publisher` defaults to a small thread pool; tests pass one they can wait on."""
     engine = engine or make_engine(settings.database_url)
     open_session = session_factory(engine)
+    report_engine = make_report_engine(engine)
     return Services(
         settings=settings,
         open_session=open_session,
@@ -144,4 +150,6 @@ def build_services(
         pacer=make_pacer(settings),
         complaint_writer=ComplaintWriter(engine, open_session),
         engine=engine,
+        open_report_session=session_factory(report_engine),
+        report_engine=report_engine,
     )

@@ -75,7 +75,7 @@ class DeskListeners:
         request.ack()
         services, settings = self.services, self.services.settings
         named = named_report(
-            open_session=services.open_session, people=services.people, staff_channel=settings.staff_channel,
+            open_session=services.open_report_session, people=services.people, staff_channel=settings.staff_channel,
             end=report_end(services.clock(), settings.zone), zone=settings.zone,
             daily_limit=settings.kudos_daily_limit, shown=morale_views.people_shown,
         )
@@ -94,7 +94,7 @@ class DeskListeners:
             week = next_scheduled_week(now, schedule=settings.digest_schedule, zone=settings.zone)
         request.ack(text=f"Working out the digest for {week}…")
         digest = compute_digest(
-            open_session=self.services.open_session, settings=settings, people=self.services.people, week=week,
+            open_session=self.services.open_report_session, settings=settings, people=self.services.people, week=week,
             now=now, articles=self.services.knowledge.articles, shown=morale_views.people_shown,
         )
         request.respond(
@@ -122,7 +122,7 @@ class DeskListeners:
             raise InvalidInput(f"{day} is still to come: give today's date or an earlier one, like {today}.")
         request.ack()
         rules = settings.sqi_rules
-        with self.services.open_session() as session:
+        with self.services.open_report_session() as session:
             index = daily_index(session, day=day, zone=settings.zone, now=now, rules=rules)
         request.respond(
             text=quality_index_views.index_text([index]), blocks=quality_index_views.index_blocks([index], rules),

@@ -91,7 +91,7 @@ class DigestJob:
 
         services = self.services
         digest = compute_digest(
-            open_session=services.open_session, settings=settings, people=services.people, week=week, now=now,
+            open_session=services.open_report_session, settings=settings, people=services.people, week=week, now=now,
             articles=services.knowledge.articles, shown=morale_views.people_shown,
         )
         chart = trend_chart(digest)

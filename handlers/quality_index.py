@@ -42,7 +42,7 @@ class QualityIndexJob:
         if not delivery_ledger.claim_once(self.services.open_session, key=key, kind=SQI_KIND, now=now):
             return
         rules = settings.sqi_rules
-        with self.services.open_session() as session:
+        with self.services.open_report_session() as session:
             days = daily_series(session, first_day=covered[0], days=len(covered), zone=settings.zone, now=now, rules=rules)
         try:
             self.client.chat_postMessage(

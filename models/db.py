@@ -107,6 +107,16 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def make_report_engine(engine: Engine) -> Engine:
+    """An engine for long reads beside `engine`: a SQLite file's own (its one connection
+    per process would otherwise be held by the read while acknowledgements wait), else
+    `engine` itself (PostgreSQL's pool has room; an in-memory SQLite database has no
+    second connection to the same data)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False))
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers run beside one writer; busy_timeout makes concurrent writers
     # (threads or gunicorn workers) wait for the lock instead of failing at once.

@@ -141,3 +141,22 @@ def test_in_a_batch_where_some_requests_carry_no_key_each_key_names_its_own_comp
     assert keys == {f"command:{n}": f"logged as {saved[n].reference}" for n in keyed if keyed[n]}
     assert {c.description for c in saved.values()} == {f"wrong size {n}" for n in keyed}
     assert count(open_session, ComplaintEvent) == count(open_session, ComplaintFollower) == 10
+
+
+def test_a_long_report_read_does_not_hold_up_a_complaint(engine, open_session):
+    """Monday's digest reads for a second or more over a million complaints: it reads on
+    connections of its own, so acknowledgements in the same process do not wait for it."""
+    from models.db import make_report_engine
+
+    report_engine = make_report_engine(engine)
+    writer = ComplaintWriter(engine, open_session)
+    with report_engine.connect() as reading, ThreadPoolExecutor(1) as pool:
+        rows = reading.execute(text("SELECT id FROM complaint"))  # a read under way, its connection held
+        logged = pool.submit(writer.log, row("slow checkout"), key="command:T1", now=NOW)
+        # With the read on the writer's pool (one connection on SQLite), the complaint
+        # would wait until the read ends, which here it never would: a deadlock guard.
+        complaint = logged.result(timeout=30)
+        assert rows.scalars().all() == []  # the read kept its snapshot
+    assert complaint.id is not None and count(open_session, Complaint) == 1
+    if report_engine is not engine:
+        report_engine.dispose()

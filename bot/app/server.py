@@ -174,7 +174,8 @@ class PreforkedApp:
     def after_fork(self) -> None:
         """In each worker: connections of its own, and a scheduler (every worker ticks;
         the ledger makes sure each reminder and digest is still sent once)."""
-        self.engine.dispose(close=False)
+        for engine in {self.engine, self.services.report_engine}:
+            engine.dispose(close=False)
         if self.settings.scheduler_enabled:
             Ticker(self.services.scheduled_jobs, first_after=FIRST_TICK_AFTER).start()
 

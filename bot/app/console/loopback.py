@@ -309,4 +309,5 @@ class LoopbackDesk:
         self._server.shutdown()
         self._server.server_close()
         self.executor.shutdown(wait=True)
-        self.engine.dispose()
+        for engine in {self.engine, self.services.report_engine}:
+            engine.dispose()
