@@ -6,8 +6,11 @@ servicedesk's gate does not (17.5% on the test split). This script asks whether 
 plain lexical model does: TF-IDF over word 1-2-grams and character 2-5-grams (within
 words), with a logistic regression over the same 10 questions per article that
 bench/kb_search.py writes, its confidence the highest class probability (or the margin
-between the two highest). Needs scikit-learn, which the project does not depend on
-(`pip install scikit-learn` into the venv).
+between the two highest). With `--semantic`, the same logistic regression over the
+semantic extra's all-MiniLM-L6-v2 embeddings (bot.knowledge.semantic, each text embedded
+alone, as a question is) in place of TF-IDF: how far the standard method goes with the
+extra's model. Needs scikit-learn, which only the bench extra installs
+(`pip install -e '.[bench]'`).
 
 The same three kinds of question as bench/kb_search.py: in-scope, off-topic (CLINC150's
 out-of-scope queries) and uncovered (every 7th intent has no article; a second model
@@ -19,6 +22,7 @@ the threshold; on the test split that one is tuned on test and only an upper bou
 
     .venv/bin/python bench/kb_lexical_limit.py                 # test split, reported once
     .venv/bin/python bench/kb_lexical_limit.py --split train   # for tuning
+    .venv/bin/python bench/kb_lexical_limit.py --semantic --c 10 [--split train]
 """
 
 from __future__ import annotations
@@ -51,13 +55,18 @@ def articles(train: list[tuple[str, str]], leave_out: set[str]) -> tuple[list[tu
     return examples, held_out
 
 
-def fit(examples: list[tuple[str, str]], c: float):
+def fit(examples: list[tuple[str, str]], c: float, encoder=None):
+    """The logistic regression over TF-IDF, or over `encoder`'s embeddings when given."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import FunctionTransformer
 
-    features = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
+    if encoder is None:
+        features = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                              TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
+    else:
+        features = FunctionTransformer(lambda texts: np.stack([encoder.encode_question(text) for text in texts]))
     model = make_pipeline(features, LogisticRegression(C=c, max_iter=5000))
     return model.fit([text for text, _ in examples], [intent for _, intent in examples])
 
@@ -80,7 +89,14 @@ def main() -> int:
     parser.add_argument("--data", help="folder with banking77 train.csv and test.csv")
     parser.add_argument("--split", choices=("test", "train"), default="test")
     parser.add_argument("--c", type=float, default=10.0, help="the logistic regression's inverse L2 strength")
+    parser.add_argument("--semantic", action="store_true", help="over all-MiniLM-L6-v2 embeddings, not TF-IDF")
     args = parser.parse_args()
+    encoder = None
+    if args.semantic:
+        from bot.knowledge.semantic import load_encoder
+
+        # Every text is embedded once, however many of the models ask for it.
+        encoder = load_encoder(query_cache_size=50_000)
     data = dataset_dir(args.data)
     train, test = read_rows(data / "train.csv"), read_rows(data / "test.csv")
     intents = sorted({intent for _, intent in train})
@@ -89,20 +105,21 @@ def main() -> int:
     examples, held_out = articles(train, set())
     tuning = held_out[::3]
     asked = tuning if args.split == "train" else test
-    full = fit(examples, args.c)
+    full = fit(examples, args.c, encoder)
     first, in_scope = confidences(full, [text for text, _ in asked])
     hit1 = float(np.mean(first == np.array([intent for _, intent in asked])))
     _, tuned_in = confidences(full, [text for text, _ in tuning])
     _, off = confidences(full, off_topic(args.split))
 
     kept_examples, kept_held_out = articles(train, missing)
-    partial = fit(kept_examples, args.c)
+    partial = fit(kept_examples, args.c, encoder)
     _, partial_tuned = confidences(partial, [text for text, intent in kept_held_out[::3]])
     uncovered_asked = [text for text, intent in asked if intent in missing]
     _, uncovered = confidences(partial, uncovered_asked)
     _, partial_in = confidences(partial, [text for text, intent in asked if intent not in missing])
 
-    print(f"TF-IDF (word 1-2 + char_wb 2-5) + logistic regression (C={args.c}), {args.split} split: "
+    features = "all-MiniLM-L6-v2 embeddings" if encoder else "TF-IDF (word 1-2 + char_wb 2-5)"
+    print(f"{features} + logistic regression (C={args.c}), {args.split} split: "
           f"hit@1 {hit1:.3f} over {len(asked):,} in-scope questions")
     print("| confidence | threshold from | in-scope answered | off-topic rejected | uncovered rejected (in-scope answered by that model) |")
     print("|---|---|---|---|---|")
